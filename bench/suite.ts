@@ -1,0 +1,333 @@
+/**
+ * Benchmarks, side by side with PyTorch in one run: the same work, the same thread count.
+ *
+ *   mlp     MLP 784-1024-1024-10 (`buildModel('mlp:784-1024-1024-10')`), one SGD training step at
+ *           batch 128: forward, cross-entropy, zero grad, backward, SGD step (lr 0.01, no momentum);
+ *   cnn     the small CNN (`cnn:1x28x28-10`), the same step at batch 128;
+ *   matmul  a 2048×2048 float32 matmul.
+ *
+ * Each case runs warm-up iterations, then timed iterations each timed on its own; the figure is the
+ * median per-iteration time. dltheory's cases run here, each step inside `scope` (memory stays flat;
+ * the live-tensor count before and after is reported), then bench/torch_bench.py runs once under
+ * /usr/bin/python3 (Debian `python3-torch`) with `torch.set_num_threads` set to dltheory's
+ * `getNumThreads()`. ratio = PyTorch time / dltheory time, so > 1 means dltheory is faster.
+ *
+ * node -e "import('./dist/bench/suite.js').then(async m => console.log(m.formatBenchTable(await m.runBench({}))))"
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { randn, randint, manualSeed } from '../src/engine/creation.js';
+import { scope, dispose, liveTensors } from '../src/engine/memory.js';
+import { getNumThreads, setNumThreads } from '../src/engine/runtime.js';
+import { launchEnvironment } from '../src/engine/native.js';
+import { buildModel } from '../src/nn/models/spec.js';
+import { SGD } from '../src/nn/optim/sgd.js';
+import * as F from '../src/nn/functional.js';
+
+export const PYTHON = '/usr/bin/python3';
+
+export interface BenchOptions {
+  /** Intra-op threads for both sides (default: dltheory's current `getNumThreads()`). */
+  threads?: number;
+  /** Fewer warm-up and timed iterations (a smoke run, not a measurement). */
+  quick?: boolean;
+  /** Case names to run (mlp, cnn, matmul); all by default. */
+  only?: string[];
+}
+
+export interface BenchCase {
+  name: string;
+  description: string;
+  /** Median milliseconds per iteration. */
+  dltheoryMs: number;
+  torchMs: number | null;
+  /** torchMs / dltheoryMs: > 1 means dltheory is faster. */
+  ratio: number | null;
+  dltheoryMinMs: number;
+  torchMinMs: number | null;
+  /** Matmul only: 2n³ / median time. */
+  dltheoryGflops?: number;
+  torchGflops?: number | null;
+  warmup: number;
+  reps: number;
+  /** Native tensors alive after the timed loop minus before it (0: memory stays flat). */
+  liveTensorDelta: number;
+}
+
+export interface BenchReport {
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    threads: number;
+    torchVersion: string | null;
+    torchThreads: number | null;
+    nodeVersion: string;
+    pythonVersion: string | null;
+    /** Thread-related environment variables both sides ran under. */
+    env: Record<string, string>;
+  };
+  cases: BenchCase[];
+  /** Why the PyTorch columns are empty, when they are. */
+  note?: string;
+}
+
+interface CaseDef {
+  name: string;
+  description: string;
+  /** Builds the case's state and returns one iteration plus a cleanup. */
+  setup: () => { step: () => void; cleanup: () => void };
+  flops?: number;
+}
+
+const MATMUL_N = 2048;
+
+function trainStep(spec: string, input: number[]): () => { step: () => void; cleanup: () => void } {
+  return () => {
+    manualSeed(0);
+    const model = buildModel(spec);
+    const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0 });
+    const x = randn(input);
+    const y = randint(0, 10, [input[0]]);
+    const step = (): void =>
+      scope(() => {
+        const loss = F.crossEntropy(model.forward(x), y);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+      });
+    return {
+      step,
+      cleanup: () => {
+        opt.dispose();
+        model.dispose();
+        dispose([x, y]);
+      },
+    };
+  };
+}
+
+const CASES: CaseDef[] = [
+  {
+    name: 'mlp',
+    description: 'MLP 784-1024-1024-10 SGD step, batch 128',
+    setup: trainStep('mlp:784-1024-1024-10', [128, 784]),
+  },
+  {
+    name: 'cnn',
+    description: 'CNN 1x28x28 (conv32-conv64-fc128) SGD step, batch 128',
+    setup: trainStep('cnn:1x28x28-10', [128, 1, 28, 28]),
+  },
+  {
+    name: 'matmul',
+    description: `matmul ${MATMUL_N}x${MATMUL_N} float32`,
+    flops: 2 * MATMUL_N ** 3,
+    setup: () => {
+      manualSeed(0);
+      const a = randn([MATMUL_N, MATMUL_N]);
+      const b = randn([MATMUL_N, MATMUL_N]);
+      return {
+        step: () => scope(() => void a.matmul(b)),
+        cleanup: () => dispose([a, b]),
+      };
+    },
+  },
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function timeCase(c: CaseDef, warmup: number, reps: number): { median: number; min: number; liveDelta: number } {
+  const { step, cleanup } = c.setup();
+  try {
+    for (let i = 0; i < warmup; i++) step();
+    const before = liveTensors();
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      step();
+      times.push(performance.now() - t0);
+    }
+    return { median: median(times), min: Math.min(...times), liveDelta: liveTensors() - before };
+  } finally {
+    cleanup();
+  }
+}
+
+interface TorchCase {
+  medianMs: number;
+  minMs: number;
+  gflops?: number;
+}
+interface TorchReport {
+  torchVersion: string;
+  pythonVersion: string;
+  threads: number;
+  cases: Record<string, TorchCase>;
+}
+
+function benchDir(): string {
+  // dist/bench/suite.js → ../../bench; bench/suite.ts run directly → this folder.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++) {
+    if (existsSync(join(dir, 'bench', 'torch_bench.py'))) return join(dir, 'bench');
+    if (existsSync(join(dir, 'torch_bench.py'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('bench/torch_bench.py not found');
+}
+
+function runTorch(threads: number, warmup: number, reps: number, only: string[]): Promise<TorchReport | { error: string }> {
+  if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (PyTorch side needs Debian python3-torch)` });
+  let script: string;
+  try {
+    script = join(benchDir(), 'torch_bench.py');
+  } catch (e) {
+    return Promise.resolve({ error: (e as Error).message });
+  }
+  const args = [script, '--threads', String(threads), '--json', '--warmup', String(warmup), '--reps', String(reps), '--only', only.join(',')];
+  return new Promise((resolve) => {
+    execFile(PYTHON, args, { env: launchEnvironment, maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
+      if (err) {
+        const noTorch = /No module named '?torch'?/.test(stderr);
+        resolve({
+          error: noTorch
+            ? `${PYTHON} has no torch module (install Debian python3-torch)`
+            : `torch_bench.py failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}`,
+        });
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout) as TorchReport);
+      } catch {
+        resolve({ error: `torch_bench.py printed no JSON: ${stdout.slice(0, 200)}` });
+      }
+    });
+  });
+}
+
+const THREAD_ENV = ['OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'DLTHEORY_THREADS'];
+
+/** Runs every case (or `only`) in dltheory, then PyTorch once, and pairs the results. */
+export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
+  const known = new Set(CASES.map((c) => c.name));
+  const only = opts.only?.length ? opts.only : [...known];
+  for (const n of only) if (!known.has(n)) throw new Error(`runBench: unknown case '${n}' (${[...known].join(', ')})`);
+  const selected = CASES.filter((c) => only.includes(c.name));
+  const warmup = opts.quick ? 1 : 5;
+  const reps = opts.quick ? 3 : 20;
+
+  const previousThreads = getNumThreads();
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new Error(`runBench: threads must be a positive integer, got ${opts.threads}`);
+    setNumThreads(opts.threads);
+  }
+  const threads = getNumThreads();
+  const mine = new Map<string, { median: number; min: number; liveDelta: number }>();
+  try {
+    for (const c of selected) mine.set(c.name, timeCase(c, warmup, reps));
+  } finally {
+    if (opts.threads !== undefined) setNumThreads(previousThreads);
+  }
+
+  const torch = await runTorch(threads, warmup, reps, selected.map((c) => c.name));
+  const ok = 'cases' in torch ? torch : null;
+  const env: Record<string, string> = {};
+  for (const k of THREAD_ENV) if (launchEnvironment[k] !== undefined) env[k] = launchEnvironment[k]!;
+
+  const cases: BenchCase[] = selected.map((c) => {
+    const d = mine.get(c.name)!;
+    const t = ok?.cases[c.name] ?? null;
+    const bc: BenchCase = {
+      name: c.name,
+      description: c.description,
+      dltheoryMs: d.median,
+      torchMs: t ? t.medianMs : null,
+      ratio: t ? t.medianMs / d.median : null,
+      dltheoryMinMs: d.min,
+      torchMinMs: t ? t.minMs : null,
+      warmup,
+      reps,
+      liveTensorDelta: d.liveDelta,
+    };
+    if (c.flops) {
+      bc.dltheoryGflops = c.flops / (d.median / 1000) / 1e9;
+      bc.torchGflops = t ? c.flops / (t.medianMs / 1000) / 1e9 : null;
+    }
+    return bc;
+  });
+
+  const report: BenchReport = {
+    machine: {
+      cpus: availableParallelism(),
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      threads,
+      torchVersion: ok?.torchVersion ?? null,
+      torchThreads: ok?.threads ?? null,
+      nodeVersion: process.version,
+      pythonVersion: ok?.pythonVersion ?? null,
+      env,
+    },
+    cases,
+  };
+  if (!ok) report.note = (torch as { error: string }).error;
+  return report;
+}
+
+const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const ratioText = (r: number | null): string => (r === null ? '—' : `${r.toFixed(2)}×`);
+
+function rows(report: BenchReport): string[][] {
+  return report.cases.map((c) => [
+    c.description,
+    fmt(c.dltheoryMs),
+    fmt(c.torchMs),
+    ratioText(c.ratio),
+    c.dltheoryGflops !== undefined ? `${fmt(c.dltheoryGflops, 1)} / ${fmt(c.torchGflops, 1)}` : '',
+  ]);
+}
+const HEAD = ['case', 'dltheory ms', 'PyTorch ms', 'PyTorch/dltheory', 'GFLOP/s (dlt / torch)'];
+
+function machineLine(r: BenchReport): string {
+  const m = r.machine;
+  const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  return (
+    `${m.cpuModel}, ${m.cpus} CPUs; ${m.threads} intra-op threads both sides; ` +
+    `node ${m.nodeVersion}; ${m.torchVersion ? `torch ${m.torchVersion} (python ${m.pythonVersion}, ${m.torchThreads} threads)` : 'no PyTorch'}` +
+    (env ? `; ${env}` : '')
+  );
+}
+
+/** A plain-text table with aligned columns (numbers right-aligned). */
+export function formatBenchTable(report: BenchReport): string {
+  const body = rows(report);
+  const all = [HEAD, ...body];
+  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const out = [machineLine(report), '', line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  const c0 = report.cases[0];
+  if (c0) out.push('', `median of ${c0.reps} timed iterations after ${c0.warmup} warm-up; ratio > 1: dltheory faster`);
+  if (report.note) out.push(`note: ${report.note}`);
+  return out.join('\n');
+}
+
+/** The same table in Markdown, for the README. */
+export function benchMarkdown(report: BenchReport): string {
+  const body = rows(report);
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  const out = [
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
+    '',
+    `${machineLine(report)}. Median of ${report.cases[0]?.reps ?? 0} timed iterations after ${report.cases[0]?.warmup ?? 0} warm-up; ratio > 1 means dltheory is faster.`,
+  ];
+  if (report.note) out.push('', `Note: ${report.note}`);
+  return out.join('\n');
+}

@@ -1,0 +1,64 @@
+/**
+ * A claim: one paper's conclusion in one sentence, the experiment that tests it, and a verdict by
+ * a rule fixed in code before the run (`rule`, stated in words, and `judge`, which applies it).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { RunStore } from '../store/runs.js';
+
+export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
+export type Mode = 'quick' | 'full';
+
+/** One measured number, beside the paper's where the paper gives one. */
+export interface Figure {
+  name: string;
+  value: number;
+  paper?: number | string;
+  unit?: string;
+}
+
+export interface ChartOut {
+  name: string;
+  title: string;
+  spec: TopLevelSpec;
+}
+
+export interface Outcome {
+  verdict: Verdict;
+  /** Why, in one sentence with the numbers. */
+  reason: string;
+  figures: Figure[];
+  charts: ChartOut[];
+  /** Run-store ids of the trainings behind the figures. */
+  runs: string[];
+}
+
+export interface ClaimResult extends Outcome {
+  id: string;
+  group: string;
+  statement: string;
+  paper: string;
+  rule: string;
+  mode: Mode;
+  seed: number;
+  seconds: number;
+}
+
+export interface ClaimContext {
+  mode: Mode;
+  seed: number;
+  store: RunStore;
+  /** Progress output for long trainings. */
+  progress: boolean;
+  log: (message: string) => void;
+}
+
+export interface Claim {
+  id: string;
+  group: string;
+  /** The paper's conclusion, in one sentence. */
+  statement: string;
+  paper: string;
+  /** The verdict rule, in words; `run` applies exactly this. */
+  rule: string;
+  run(ctx: ClaimContext): Promise<Outcome>;
+}

@@ -1,0 +1,26 @@
+/** `dltheory bench`: the benchmarks of bench/, side by side with PyTorch in one run. */
+import { runBench, formatBenchTable, benchMarkdown } from '../../bench/suite.js';
+import { numberOpt, parse, type Command } from './args.js';
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'time dltheory against PyTorch on the same work, same threads',
+  usage: `
+dltheory bench [--threads N] [--quick] [--only CASE,...] [--json] [--markdown]
+
+Cases: mlp (MLP 784-1024-1024-10 SGD step, batch 128), cnn (small CNN step, batch 128),
+matmul (2048×2048 float32). PyTorch runs from /usr/bin/python3 (Debian python3-torch).
+Ratio = PyTorch time / dltheory time: above 1 means dltheory is faster.
+`,
+  options: { threads: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } },
+  async run(argv) {
+    const { values: v } = parse(this, argv);
+    const report = await runBench({
+      threads: v.threads === undefined ? undefined : numberOpt(v.threads, 'threads', 1, { integer: true, min: 1 }),
+      quick: Boolean(v.quick),
+      only: typeof v.only === 'string' ? v.only.split(',') : undefined,
+    });
+    console.log(v.json ? JSON.stringify(report) : v.markdown ? benchMarkdown(report) : formatBenchTable(report));
+    return 0;
+  },
+};

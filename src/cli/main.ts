@@ -1,0 +1,45 @@
+/**
+ * The `dltheory` command line. Exit codes: 0 ok; 1 a claim does not hold or a measure failed;
+ * 2 bad input or usage, always with a one-line message naming the problem.
+ */
+import { InputError } from '../errors.js';
+import { helpText, type Command } from './args.js';
+import { trainCommand } from './train.js';
+import { evalCommand, predictCommand } from './predict.js';
+import { runsCommand } from './runs.js';
+import { reproduceCommand } from './reproduce.js';
+import { benchCommand } from './bench.js';
+
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, reproduceCommand, benchCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `dltheory: a laboratory for the theory of deep learning\n\nusage: dltheory COMMAND [options]   (dltheory COMMAND --help)\n\n${COMMANDS.map(
+    (c) => `  ${c.name.padEnd(width)}  ${c.summary}`,
+  ).join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) throw new InputError(`unknown command '${name}' (${COMMANDS.map((c) => c.name).join(', ')})`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(helpText(cmd));
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  const err = e as Error;
+  const line = (err.message ?? String(e)).split('\n')[0];
+  process.stderr.write(`dltheory: ${line}\n`);
+  if (process.env.DLTHEORY_DEBUG) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = e instanceof InputError ? 2 : 1;
+}

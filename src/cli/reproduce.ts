@@ -1,0 +1,103 @@
+/**
+ * `dltheory reproduce`: runs claims, prints the verdict table and writes the report folder.
+ * Each finished claim is saved as DIR/claims/ID.json at once, so an interrupted run started again
+ * with the same --out, mode and seed redoes only the claims that had not finished.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { openStore } from '../store/runs.js';
+import { createReport, writeFileAtomic } from '../report/report.js';
+import { formatTable } from '../report/progress.js';
+import { selectClaims } from '../claims/registry.js';
+import type { Claim, ClaimResult, Mode } from '../claims/claim.js';
+import { numberOpt, parse, type Command } from './args.js';
+
+type Row = ClaimResult | (Omit<ClaimResult, 'verdict'> & { verdict: 'error' });
+
+async function runClaim(claim: Claim, mode: Mode, seed: number, progress: boolean, runsDir?: string): Promise<Row> {
+  const store = openStore(runsDir);
+  const start = performance.now();
+  const base = { id: claim.id, group: claim.group, statement: claim.statement, paper: claim.paper, rule: claim.rule, mode, seed };
+  try {
+    const outcome = await claim.run({ mode, seed, store, progress, log: (m) => process.stderr.write(`${m}\n`) });
+    return { ...base, ...outcome, seconds: (performance.now() - start) / 1000 };
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const reason = `the experiment failed: ${(e as Error).message.split('\n')[0]}`;
+    return { ...base, verdict: 'error', reason, figures: [], charts: [], runs: [], seconds: (performance.now() - start) / 1000 };
+  } finally {
+    store.close();
+  }
+}
+
+async function writeReport(dir: string, rows: Row[]): Promise<void> {
+  const report = createReport(dir, 'dltheory reproduce');
+  report.paragraph(`Mode **${rows[0]?.mode}**, seed ${rows[0]?.seed}. Each verdict follows the rule stated with its claim, fixed in code before the run.`);
+  report.table(['claim', 'verdict', 'numbers', 'seconds'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds]), 'verdicts');
+  for (const r of rows) {
+    report.heading(`${r.id}: ${r.verdict}`, 2);
+    report.paragraph(`**Claim.** ${r.statement}\n\n**Paper.** ${r.paper}\n\n**Rule.** ${r.rule}\n\n**Result.** ${r.reason}`);
+    if (r.figures.length)
+      report.table(['figure', 'measured', 'paper'], r.figures.map((f) => [f.name + (f.unit ? ` (${f.unit})` : ''), f.value, f.paper ?? '']), `${r.id}-figures`);
+    for (const c of r.charts) await report.chart(c.name, c.spec);
+    if (r.runs.length) report.paragraph(`Runs in the store: ${r.runs.map((id) => `\`${id}\``).join(', ')} (\`dltheory runs show ID\`).`);
+  }
+  report.json('results', rows);
+  await report.finish();
+}
+
+export const reproduceCommand: Command = {
+  name: 'reproduce',
+  summary: "run the papers' claims and report a verdict for each",
+  usage: `
+dltheory reproduce [CLAIM|GROUP...] [--quick|--full] [--seed S] [--out DIR] [--fresh] [--json] [--runs DIR]
+
+  CLAIM|GROUP   claim ids or groups (default: all); e.g. random-labels
+  --quick       small experiments, minutes on 2 cores (default)
+  --full        the full experiments (up to an hour)
+  --out DIR     report folder (default reports/reproduce-MODE); finished claims there are reused
+  --fresh       rerun every claim even if DIR holds its result
+  --json        print the results as one JSON array on the last line
+Exit code 1 when a claim does not hold or its experiment failed.
+`,
+  options: {
+    quick: { type: 'boolean' }, full: { type: 'boolean' }, seed: { type: 'string' }, out: { type: 'string' },
+    fresh: { type: 'boolean' }, json: { type: 'boolean' }, runs: { type: 'string' },
+  },
+  async run(argv) {
+    const { values: v, positionals } = parse(this, argv);
+    if (v.quick && v.full) throw new InputError('reproduce: give --quick or --full, not both');
+    const mode: Mode = v.full ? 'full' : 'quick';
+    const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
+    let claims: Claim[];
+    try {
+      claims = selectClaims(positionals);
+    } catch (e) {
+      throw new InputError(`reproduce: ${(e as Error).message}`);
+    }
+    const out = (v.out as string | undefined) ?? join('reports', `reproduce-${mode}`);
+    mkdirSync(join(out, 'claims'), { recursive: true });
+    const rows: Row[] = [];
+    for (const claim of claims) {
+      const saved = join(out, 'claims', `${claim.id}.json`);
+      if (!v.fresh && existsSync(saved)) {
+        const prev = JSON.parse(readFileSync(saved, 'utf8')) as Row;
+        if (prev.mode === mode && prev.seed === seed && prev.verdict !== 'error') {
+          process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
+          rows.push(prev);
+          continue;
+        }
+      }
+      process.stderr.write(`${claim.id}: running (${mode})\n`);
+      const row = await runClaim(claim, mode, seed, !v.json, v.runs as string | undefined);
+      writeFileAtomic(saved, JSON.stringify(row, null, 2));
+      rows.push(row);
+    }
+    await writeReport(out, rows);
+    const table = formatTable(['claim', 'verdict', 'numbers', 's'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds]));
+    if (v.json) console.log(JSON.stringify(rows.map(({ charts: _c, ...r }) => r)));
+    else console.log(`${table}\nreport: ${join(out, 'report.md')} and report.html`);
+    return rows.some((r) => r.verdict === 'does not hold' || r.verdict === 'error') ? 1 : 0;
+  },
+};

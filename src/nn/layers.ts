@@ -1,0 +1,70 @@
+/** Parameter-free layers and containers. */
+import { Tensor } from '../engine/tensor.js';
+import { Module, type Probes } from './module.js';
+import * as F from './functional.js';
+
+export type Activation = 'relu' | 'softplus' | 'tanh' | 'sigmoid' | 'leaky_relu';
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'softplus', 'tanh', 'sigmoid', 'leaky_relu'];
+
+/** σ(x) for a named activation (leaky_relu with slope 0.2, as the shape lab's autoencoder). */
+export function activate(x: Tensor, name: Activation): Tensor {
+  switch (name) {
+    case 'relu':
+      return x.relu();
+    case 'softplus':
+      return x.softplus();
+    case 'tanh':
+      return x.tanh();
+    case 'sigmoid':
+      return x.sigmoid();
+    case 'leaky_relu':
+      return x.leakyRelu(0.2);
+  }
+}
+
+export class Act extends Module {
+  constructor(readonly fn: Activation) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return activate(x, this.fn);
+  }
+}
+
+export class Dropout extends Module {
+  constructor(readonly p: number) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
+}
+
+export class Flatten extends Module {
+  forward(x: Tensor): Tensor {
+    return x.flatten(1);
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernel: number) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernel);
+  }
+}
+
+/** Runs its children in order, as nn.Sequential (children named 0, 1, …). */
+export class Sequential extends Module {
+  readonly layers: Module[];
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers.map((m, i) => this.child(String(i), m));
+  }
+  forward(x: Tensor, probes?: Probes): Tensor {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h, probes);
+    return h;
+  }
+}

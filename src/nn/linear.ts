@@ -1,0 +1,27 @@
+/** Linear layer: y = x·Wᵀ + b, W [out, in] (PyTorch layout); with the NTK init, y = x·Wᵀ/√in + b. */
+import { Tensor } from '../engine/tensor.js';
+import { zeros } from '../engine/creation.js';
+import { Module } from './module.js';
+import { linear } from './functional.js';
+import { initWeight, uniform, type Init } from './init.js';
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly #scale: number;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; init?: Init } = {}) {
+    super();
+    const init = opts.init ?? 'default';
+    this.weight = this.param('weight', initWeight([outFeatures, inFeatures], inFeatures, init));
+    this.bias = opts.bias === false ? null
+      : this.param('bias', init === 'default' ? uniform([outFeatures], 1 / Math.sqrt(inFeatures)) : zeros([outFeatures]));
+    this.#scale = init === 'ntk' ? 1 / Math.sqrt(inFeatures) : 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (this.#scale === 1) return linear(x, this.weight, this.bias);
+    const scaled = linear(x, this.weight).mul(this.#scale);
+    return this.bias ? scaled.add(this.bias) : scaled;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * A small CNN for C×S×S images (1×28×28, 3×32×32), `cnn:1x28x28-10[:w=32][:bn][:dropout=P]`:
+ *   conv1 (3×3, w) → [BN] → ReLU → max-pool 2 → conv2 (3×3, 2w) → [BN] → ReLU → max-pool 2
+ *   → flatten → fc1 (128) → ReLU → [dropout] → fc2 (classes).
+ * Probe points: `input`, `conv1` and `conv2` (each block's pooled output), `fc1` (pre-activation).
+ */
+import { Tensor } from '../../engine/tensor.js';
+import { Module, type Probes } from '../module.js';
+import { Conv2d } from '../conv.js';
+import { Linear } from '../linear.js';
+import { BatchNorm } from '../norm.js';
+import * as F from '../functional.js';
+
+export interface CNNOptions {
+  width?: number;
+  batchNorm?: boolean;
+  dropout?: number;
+}
+
+export class SmallCNN extends Module {
+  readonly conv1: Conv2d;
+  readonly conv2: Conv2d;
+  readonly bn1: BatchNorm | null;
+  readonly bn2: BatchNorm | null;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(readonly inputShape: number[], readonly classes: number, readonly opts: CNNOptions = {}) {
+    super();
+    const [c, s] = inputShape;
+    const w = opts.width ?? 32;
+    this.conv1 = this.child('conv1', new Conv2d(c, w, 3, { padding: 1 }));
+    this.bn1 = opts.batchNorm ? this.child('bn1', new BatchNorm(w)) : null;
+    this.conv2 = this.child('conv2', new Conv2d(w, 2 * w, 3, { padding: 1 }));
+    this.bn2 = opts.batchNorm ? this.child('bn2', new BatchNorm(2 * w)) : null;
+    const side = Math.floor(Math.floor(s / 2) / 2);
+    this.fc1 = this.child('fc1', new Linear(2 * w * side * side, 128));
+    this.fc2 = this.child('fc2', new Linear(128, classes));
+  }
+
+  override probePoints(): string[] {
+    return ['input', 'conv1', 'conv2', 'fc1'];
+  }
+
+  forward(x: Tensor, probes?: Probes): Tensor {
+    probes?.record('input', x);
+    const block = (h: Tensor, conv: Conv2d, bn: BatchNorm | null): Tensor => {
+      const z = conv.forward(h);
+      return F.maxPool2d((bn ? bn.forward(z) : z).relu(), 2);
+    };
+    const h1 = block(x, this.conv1, this.bn1);
+    probes?.record('conv1', h1);
+    const h2 = block(h1, this.conv2, this.bn2);
+    probes?.record('conv2', h2);
+    const z = this.fc1.forward(h2.flatten(1));
+    probes?.record('fc1', z);
+    const a = this.opts.dropout ? F.dropout(z.relu(), this.opts.dropout, this.training) : z.relu();
+    return this.fc2.forward(a);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Multi-layer perceptron `mlp:784-256-256-10`: Linear layers `layers.{i}` (PyTorch layout, so the
+ * weights load into an nn.ModuleList named `layers`), an activation between them, no activation
+ * after the last. The input is flattened first.
+ *
+ * Probe points: `input` (the flattened input) and `layers.{i}`, the pre-activation output of each
+ * hidden Linear — the quantity Jiang et al. measure for network-in-network models; the choice is
+ * documented in the README.
+ */
+import { Tensor } from '../../engine/tensor.js';
+import { Module, type Probes } from '../module.js';
+import { Linear } from '../linear.js';
+import { BatchNorm } from '../norm.js';
+import { activate, type Activation } from '../layers.js';
+import * as F from '../functional.js';
+import type { Init } from '../init.js';
+
+export interface MLPOptions {
+  activation?: Activation;
+  init?: Init;
+  batchNorm?: boolean;
+  dropout?: number;
+}
+
+export class MLP extends Module {
+  readonly layers: Linear[];
+  readonly norms: BatchNorm[];
+  constructor(readonly sizes: number[], readonly opts: MLPOptions = {}) {
+    super();
+    this.layers = sizes.slice(1).map((out, i) => this.child(`layers.${i}`, new Linear(sizes[i], out, { init: opts.init })));
+    this.norms = opts.batchNorm ? sizes.slice(1, -1).map((w, i) => this.child(`norms.${i}`, new BatchNorm(w))) : [];
+  }
+
+  override probePoints(): string[] {
+    return ['input', ...this.layers.slice(0, -1).map((_, i) => `layers.${i}`)];
+  }
+
+  forward(x: Tensor, probes?: Probes): Tensor {
+    let h = x.ndim === 2 ? x : x.flatten(1);
+    probes?.record('input', h);
+    const last = this.layers.length - 1;
+    for (let i = 0; i < last; i++) {
+      let z = this.layers[i].forward(h);
+      probes?.record(`layers.${i}`, z);
+      if (this.norms.length) z = this.norms[i].forward(z);
+      h = activate(z, this.opts.activation ?? 'relu');
+      if (this.opts.dropout) h = F.dropout(h, this.opts.dropout, this.training);
+    }
+    return this.layers[last].forward(h);
+  }
+}

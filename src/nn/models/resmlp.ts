@@ -1,0 +1,81 @@
+/**
+ * Du et al.'s (ICML 2019) fully-connected ResNet `resmlp:IN-M-H-OUT`, weights N(0, 1), no biases:
+ *   x⁽¹⁾ = √(c_σ/m) · σ(W⁽¹⁾ x)
+ *   x⁽ʰ⁾ = x⁽ʰ⁻¹⁾ + c_res/(H·√m) · σ(W⁽ʰ⁾ x⁽ʰ⁻¹⁾),  h = 2 … H
+ *   u = a·x⁽ᴴ⁾
+ * with c_σ = 1/E[σ(z)²] for z ~ N(0, 1) (ReLU: 2). Parameters `stem.weight`, `blocks.{h}.weight`,
+ * `output.weight`. Probe points: `input`, `stem`, `blocks.{h}` (each block's output x⁽ʰ⁾).
+ */
+import { Tensor } from '../../engine/tensor.js';
+import { Module, type Probes } from '../module.js';
+import { activate, type Activation } from '../layers.js';
+import { normal } from '../init.js';
+import { linear } from '../functional.js';
+
+/** c_σ = 1/E[σ(z)²], z ~ N(0,1), by Gauss–Hermite-free numeric integration on a fine grid. */
+export function cSigma(act: Activation): number {
+  if (act === 'relu') return 2;
+  const f = (z: number): number => {
+    switch (act) {
+      case 'softplus': return Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0);
+      case 'tanh': return Math.tanh(z);
+      case 'sigmoid': return 1 / (1 + Math.exp(-z));
+      default: return z > 0 ? z : 0.2 * z;
+    }
+  };
+  // Simpson's rule on [−12, 12]: the Gaussian tail beyond is below 1e-30.
+  const n = 4800, a = -12, h = 24 / n;
+  let s = 0;
+  for (let i = 0; i <= n; i++) {
+    const z = a + i * h;
+    const w = i === 0 || i === n ? 1 : i % 2 ? 4 : 2;
+    s += w * f(z) ** 2 * Math.exp(-z * z / 2);
+  }
+  return 1 / ((s * h) / 3 / Math.sqrt(2 * Math.PI));
+}
+
+class Weight extends Module {
+  readonly weight: Tensor;
+  constructor(out: number, inp: number) {
+    super();
+    this.weight = this.param('weight', normal([out, inp], 1));
+  }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight);
+  }
+}
+
+export class ResMLP extends Module {
+  readonly stem: Weight;
+  readonly blocks: Weight[];
+  readonly output: Weight;
+  readonly #cSigma: number;
+
+  constructor(readonly inputs: number, readonly width: number, readonly depth: number, readonly outputs: number,
+    readonly opts: { activation?: Activation; cRes?: number } = {}) {
+    super();
+    if (depth < 1) throw new Error('resmlp: depth must be at least 1');
+    this.stem = this.child('stem', new Weight(width, inputs));
+    this.blocks = Array.from({ length: depth - 1 }, (_, h) => this.child(`blocks.${h}`, new Weight(width, width)));
+    this.output = this.child('output', new Weight(outputs, width));
+    this.#cSigma = cSigma(opts.activation ?? 'relu');
+  }
+
+  override probePoints(): string[] {
+    return ['input', 'stem', ...this.blocks.map((_, h) => `blocks.${h}`)];
+  }
+
+  forward(x: Tensor, probes?: Probes): Tensor {
+    const act = this.opts.activation ?? 'relu';
+    const input = x.ndim === 2 ? x : x.flatten(1);
+    probes?.record('input', input);
+    let h = activate(this.stem.forward(input), act).mul(Math.sqrt(this.#cSigma / this.width));
+    probes?.record('stem', h);
+    const branch = (this.opts.cRes ?? 0.5) / (this.depth * Math.sqrt(this.width));
+    this.blocks.forEach((block, i) => {
+      h = h.add(activate(block.forward(h), act).mul(branch));
+      probes?.record(`blocks.${i}`, h);
+    });
+    return this.output.forward(h);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Adam as torch.optim.Adam (Kingma & Ba): g ← g + λ·p; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * p ← p − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
+ */
+import { Tensor } from '../../engine/tensor.js';
+import { zerosLike } from '../../engine/creation.js';
+import { keep } from '../../engine/memory.js';
+import { Optimizer } from './optimizer.js';
+
+export interface AdamOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export class Adam extends Optimizer {
+  readonly #m: Tensor[] = [];
+  readonly #v: Tensor[] = [];
+  readonly #t: number[] = [];
+  constructor(params: Tensor[], readonly opts: AdamOptions) {
+    super(params, opts.lr);
+  }
+
+  protected update(p: Tensor, grad: Tensor, i: number): void {
+    const [b1, b2] = this.opts.betas ?? [0.9, 0.999];
+    const eps = this.opts.eps ?? 1e-8;
+    const g = this.opts.weightDecay ? grad.add(p.mul(this.opts.weightDecay)) : grad;
+    if (!this.#m[i]) {
+      this.#m[i] = keep(zerosLike(p));
+      this.#v[i] = keep(zerosLike(p));
+      this.#t[i] = 0;
+    }
+    const t = ++this.#t[i];
+    const m = this.#m[i].mul_(b1).add_(g, 1 - b1);
+    const v = this.#v[i].mul_(b2).addcmul_(g, g, 1 - b2);
+    const denom = v.sqrt().div(Math.sqrt(1 - b2 ** t)).add(eps);
+    p.addcdiv_(m, denom, -this.lr / (1 - b1 ** t));
+  }
+
+  dispose(): void {
+    for (const t of [...this.#m, ...this.#v]) t?.dispose();
+    this.#m.length = 0;
+    this.#v.length = 0;
+  }
+}

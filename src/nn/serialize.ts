@@ -1,0 +1,48 @@
+/**
+ * Model files: safetensors with PyTorch `state_dict` names and layouts, and the model spec in the
+ * header metadata under `dltheory.model`, so one file rebuilds the model.
+ */
+import { tensor } from '../engine/creation.js';
+import { Tensor } from '../engine/tensor.js';
+import { InputError } from '../errors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import type { RawTensor } from '../io/raw.js';
+import { Module } from './module.js';
+import { buildModel } from './models/spec.js';
+
+export const SPEC_KEY = 'dltheory.model';
+
+/** The engine tensor for a raw one (copies). */
+export function fromRaw(raw: RawTensor): Tensor {
+  return tensor(raw.data, raw.shape, raw.dtype);
+}
+/** The raw copy of an engine tensor. */
+export function toRaw(t: Tensor): RawTensor {
+  return { dtype: t.dtype, shape: t.shape, data: t.toArray() };
+}
+
+/** Writes the model's state dict (and its spec, plus any extra metadata) to path. */
+export function saveModel(model: Module, path: string, metadata: Record<string, string> = {}): void {
+  if (!model.spec) throw new Error('saveModel: the model has no spec string; build it with buildModel');
+  const entries: Record<string, RawTensor> = {};
+  for (const [name, t] of model.stateDict()) entries[name] = toRaw(t);
+  writeSafetensors(path, entries, { ...metadata, [SPEC_KEY]: model.spec });
+}
+
+/** Rebuilds the model a file describes and loads its weights; the model is in eval mode. */
+export function loadModel(path: string): { model: Module; metadata: Record<string, string> } {
+  const file = readSafetensors(path);
+  const spec = file.metadata[SPEC_KEY];
+  if (!spec) throw new InputError(`${path}: no '${SPEC_KEY}' entry in the safetensors metadata, so the model cannot be rebuilt`);
+  const model = buildModel(spec);
+  const state = new Map(Object.entries(file.tensors).map(([k, raw]) => [k, fromRaw(raw)]));
+  try {
+    model.loadStateDict(state);
+  } catch (e) {
+    model.dispose();
+    throw new InputError(`${path}: ${(e as Error).message}`);
+  } finally {
+    for (const t of state.values()) t.dispose();
+  }
+  return { model: model.eval(), metadata: file.metadata };
+}

@@ -1,0 +1,66 @@
+/**
+ * A recorded training run: seed, build, train, evaluate exactly on both splits, save the weights
+ * and commit the run with all its epochs to the run store in one transaction. The CLI's `train`
+ * and every claim that trains go through here, so every figure can be traced to a stored run.
+ */
+import { join, relative } from 'node:path';
+import { manualSeed } from '../engine/creation.js';
+import { buildModel } from '../nn/models/spec.js';
+import { saveModel } from '../nn/serialize.js';
+import type { Module } from '../nn/module.js';
+import type { Splits } from '../data/sources.js';
+import { newRunId, type RunStore } from '../store/runs.js';
+import { evaluate, train, type EpochMetrics, type TrainOptions } from './train.js';
+
+export interface RecordedRun {
+  id: string;
+  model: Module;
+  epochs: EpochMetrics[];
+  final: {
+    trainLoss: number;
+    trainAccuracy: number;
+    testLoss: number;
+    testAccuracy: number;
+    epochs: number;
+    seconds: number;
+  };
+}
+
+export interface RunRequest {
+  spec: string;
+  /** Data description stored with the run, e.g. `mnist` or `mnist, 2000 points, random labels`. */
+  data: string;
+  splits: Splits;
+  options: TrainOptions;
+  kind: string;
+  tag?: string;
+  /** Extra hyper-parameters to store (data options and the like). */
+  hparams?: Record<string, unknown>;
+  /** Also write the weights here. */
+  savePath?: string;
+}
+
+/** Trains and records one run; the caller disposes `model`. */
+export function recordRun(store: RunStore, r: RunRequest): RecordedRun {
+  const id = newRunId();
+  manualSeed(r.options.seed);
+  const model = buildModel(r.spec);
+  const { epochs, seconds } = train(model, r.splits.train, r.splits.test, r.options);
+  const tr = evaluate(model, r.splits.train);
+  const te = evaluate(model, r.splits.test);
+  const final = { trainLoss: tr.loss, trainAccuracy: tr.accuracy, testLoss: te.loss, testAccuracy: te.accuracy, epochs: epochs.length, seconds };
+  const weights = join(store.weightsDir, `${id}.safetensors`);
+  const meta = { 'dltheory.run': id, 'dltheory.data': r.data };
+  saveModel(model, weights, meta);
+  if (r.savePath) saveModel(model, r.savePath, meta);
+  const { schedule: _schedule, onEpoch: _onEpoch, progress: _progress, ...hparams } = r.options;
+  store.saveRun(
+    {
+      id, kind: r.kind, created: new Date().toISOString(), spec: r.spec, data: r.data,
+      hparams: { ...hparams, ...r.hparams }, seed: r.options.seed, final, weights: relative(store.dir, weights),
+      seconds, tag: r.tag ?? null,
+    },
+    epochs.map((m) => ({ epoch: m.epoch, metrics: { ...m } })),
+  );
+  return { id, model, epochs, final };
+}

@@ -1,0 +1,250 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../src/errors.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
+import type { RawTensor } from '../src/io/raw.js';
+import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../src/data/npy.js';
+
+const SAMPLES: Record<string, RawTensor> = {
+  f32: { dtype: 'float32', shape: [2, 3], data: Float32Array.from([1.5, -2, 0, 3.25, Infinity, -0]) },
+  f64: { dtype: 'float64', shape: [3], data: Float64Array.from([Math.PI, -1e300, 5e-324]) },
+  i64: { dtype: 'int64', shape: [2, 1, 2], data: BigInt64Array.from([0n, -1n, 2n ** 62n, -(2n ** 63n)]) },
+  bool: { dtype: 'bool', shape: [4], data: Uint8Array.from([1, 0, 0, 1]) },
+  scalar: { dtype: 'float32', shape: [], data: Float32Array.from([7]) },
+  empty: { dtype: 'float64', shape: [0, 5], data: new Float64Array(0) },
+};
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'dltheory-io-'));
+}
+
+/** Asserts that `fn` throws an InputError on one line whose message names `source` and matches `problem`. */
+function rejects(fn: () => unknown, source: string, problem: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof InputError, `expected an InputError, got ${String(err)}`);
+    assert.ok(err.message.includes(source), `message does not name ${source}: ${err.message}`);
+    assert.match(err.message, problem);
+    assert.ok(!err.message.includes('\n'), `message is not one line: ${err.message}`);
+    return true;
+  });
+}
+
+/** A safetensors file with the given header object (JSON-encoded verbatim) and data bytes. */
+function rawSafetensors(header: unknown, data: Uint8Array = new Uint8Array(0)): Buffer {
+  const json = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, data]);
+}
+
+test('safetensors round-trips every dtype, shape and the metadata', () => {
+  const buf = encodeSafetensors(SAMPLES, { format: 'pt', '1': 'one' });
+  const { tensors, metadata } = decodeSafetensors(buf, 'mem.safetensors');
+  assert.deepEqual(tensors, SAMPLES);
+  assert.deepEqual(metadata, { format: 'pt', '1': 'one' });
+  assert.deepEqual(decodeSafetensors(encodeSafetensors({}), 'x').tensors, {});
+});
+
+test('safetensors layout: padded header, tensors contiguous in name order', () => {
+  const buf = encodeSafetensors({ b: SAMPLES.f64, '10': SAMPLES.bool, a: SAMPLES.f32 });
+  const n = Number(buf.readBigUInt64LE(0));
+  assert.equal(n % 8, 0);
+  const text = buf.subarray(8, 8 + n).toString('utf8');
+  assert.match(text, /^\{"10":.*"a":.*"b":.*\} *$/);
+  const header = JSON.parse(text);
+  assert.deepEqual(header['10'].data_offsets, [0, 4]);
+  assert.deepEqual(header.a, { dtype: 'F32', shape: [2, 3], data_offsets: [4, 28] });
+  assert.deepEqual(header.b.data_offsets, [28, 52]);
+  assert.equal(buf.length, 8 + n + 52);
+});
+
+test('safetensors decodes from an unaligned offset and copies the data out', () => {
+  const encoded = encodeSafetensors({ x: SAMPLES.f64 });
+  const shifted = Buffer.alloc(encoded.length + 3);
+  encoded.copy(shifted, 3);
+  const view = shifted.subarray(3);
+  const { tensors } = decodeSafetensors(view, 'shifted');
+  assert.deepEqual(tensors.x, SAMPLES.f64);
+  view.fill(0);
+  assert.equal(tensors.x.data[0], Math.PI);
+});
+
+test('safetensors reads F16, BF16, I32 and U8 widened to float32 and int64', () => {
+  const data = Buffer.alloc(4 + 4 + 8 + 2);
+  data.writeUInt16LE(0x3c00, 0); // 1.0 in half precision
+  data.writeUInt16LE(0xc000, 2); // -2.0
+  data.writeUInt16LE(0x3fc0, 4); // 1.5 in bfloat16
+  data.writeUInt16LE(0x7f80, 6); // +Infinity
+  data.writeInt32LE(-7, 8);
+  data.writeInt32LE(2 ** 31 - 1, 12);
+  data[16] = 255;
+  data[17] = 3;
+  const buf = rawSafetensors(
+    {
+      h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
+      b: { dtype: 'BF16', shape: [2], data_offsets: [4, 8] },
+      i: { dtype: 'I32', shape: [2], data_offsets: [8, 16] },
+      u: { dtype: 'U8', shape: [2], data_offsets: [16, 18] },
+    },
+    data,
+  );
+  const { tensors } = decodeSafetensors(buf, 'narrow');
+  assert.deepEqual(tensors.h, { dtype: 'float32', shape: [2], data: Float32Array.from([1, -2]) });
+  assert.deepEqual(tensors.b, { dtype: 'float32', shape: [2], data: Float32Array.from([1.5, Infinity]) });
+  assert.deepEqual(tensors.i, { dtype: 'int64', shape: [2], data: BigInt64Array.from([-7n, 2n ** 31n - 1n]) });
+  assert.deepEqual(tensors.u, { dtype: 'int64', shape: [2], data: BigInt64Array.from([255n, 3n]) });
+});
+
+test('safetensors files are written atomically and read back', () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'w.safetensors');
+    writeSafetensors(path, SAMPLES, { note: 'x' });
+    writeSafetensors(path, { only: SAMPLES.bool });
+    assert.deepEqual(readdirSync(dir), ['w.safetensors']);
+    assert.deepEqual(readSafetensors(path), { tensors: { only: SAMPLES.bool }, metadata: {} });
+    rejects(() => readSafetensors(join(dir, 'missing.safetensors')), 'missing.safetensors', /no such file/);
+    rejects(() => writeSafetensors(join(dir, 'no', 'such', 'dir.safetensors'), {}), 'dir.safetensors', /cannot write/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('safetensors rejects every malformed file with an InputError naming it', () => {
+  const f32 = (offsets: number[], shape = [2]) => ({ dtype: 'F32', shape, data_offsets: offsets });
+  const eight = new Uint8Array(8);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['short.st', Buffer.from([1, 2, 3]), /fewer than the 8-byte/],
+    ['beyond.st', Buffer.from([100, 0, 0, 0, 0, 0, 0, 0, 0x7b]), /header length 100 is more than the 1 bytes/],
+    ['huge.st', Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x80, 0x7b]), /header length \d+ is more than/],
+    ['png.st', Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR', 'latin1'), /not a safetensors file/],
+    ['notjson.st', rawSafetensors('{"a": '), /not valid JSON/],
+    ['array.st', rawSafetensors('[1, 2]'), /does not start with/],
+    ['nul.st', rawSafetensors('null'), /does not start with/],
+    ['notobject.st', rawSafetensors({ a: 5 }), /not described by an object/],
+    ['dtype.st', rawSafetensors({ a: { dtype: 'Q7', shape: [1], data_offsets: [0, 8] } }, eight), /unsupported dtype "Q7"/],
+    ['f8.st', rawSafetensors({ a: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }, eight), /unsupported dtype/],
+    ['shape.st', rawSafetensors({ a: f32([0, 8], [-2]) }, eight), /not a list of non-negative integers/],
+    ['offsets.st', rawSafetensors({ a: f32([8, 0]) }, eight), /not \[begin, end\]/],
+    ['range.st', rawSafetensors({ a: f32([0, 16], [4]) }, eight), /past the 8-byte data buffer/],
+    ['size.st', rawSafetensors({ a: f32([0, 8], [3]) }, eight), /spans 8 bytes but shape \[3\] of F32 needs 12/],
+    ['overlap.st', rawSafetensors({ a: f32([0, 8]), b: f32([4, 12]) }, new Uint8Array(12)), /"a" and "b" overlap/],
+    ['gap.st', rawSafetensors({ a: f32([0, 8]), b: f32([12, 20]) }, new Uint8Array(20)), /bytes 8\.\.12 .* belong to no tensor/],
+    ['trailing.st', rawSafetensors({ a: f32([0, 8]) }, new Uint8Array(12)), /4 bytes after the last tensor/],
+    ['bool.st', rawSafetensors({ a: { dtype: 'BOOL', shape: [2], data_offsets: [0, 2] } }, Uint8Array.from([1, 2])), /other than 0 or 1/],
+    ['meta.st', rawSafetensors({ __metadata__: { a: 1 } }), /__metadata__ is not an object of strings/],
+  ];
+  for (const [source, buf, problem] of cases) rejects(() => decodeSafetensors(buf, source), source, problem);
+  const truncated = encodeSafetensors({ a: SAMPLES.f64 });
+  rejects(() => decodeSafetensors(truncated.subarray(0, truncated.length - 1), 'cut.st'), 'cut.st', /past the 23-byte data buffer/);
+});
+
+test('safetensors refuses to encode inconsistent tensors', () => {
+  assert.throws(() => encodeSafetensors({ a: { dtype: 'float32', shape: [3], data: new Float32Array(2) } }), InputError);
+  assert.throws(() => encodeSafetensors({ a: { dtype: 'int64', shape: [2], data: new Float64Array(2) } }), InputError);
+  assert.throws(() => encodeSafetensors({ __metadata__: SAMPLES.f32 }), InputError);
+});
+
+test('NPY round-trips every dtype and shape', () => {
+  for (const [name, raw] of Object.entries(SAMPLES)) assert.deepEqual(decodeNpy(encodeNpy(raw), name), raw, name);
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'a.npy');
+    writeNpy(path, SAMPLES.i64);
+    assert.deepEqual(readNpy(path), SAMPLES.i64);
+    assert.deepEqual(readdirSync(dir), ['a.npy']);
+    rejects(() => readNpy(join(dir, 'missing.npy')), 'missing.npy', /no such file/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+function numpyUnavailable(): string | undefined {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'pipe' });
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? '/usr/bin/python3 is not installed' : 'numpy is not importable by /usr/bin/python3';
+  }
+}
+
+test('NPY files match numpy byte for byte and numpy-written files read back', (t) => {
+  const reason = numpyUnavailable();
+  if (reason !== undefined) {
+    t.skip(reason);
+    return;
+  }
+  const dir = tempDir();
+  try {
+    const script = `
+import numpy as np, sys
+from numpy.lib import format as fmt
+d = sys.argv[1]
+np.save(d + '/f32.npy', np.array([[1.5, -2, 0], [3.25, np.inf, -0.0]], dtype='<f4'))
+np.save(d + '/f64.npy', np.array([np.pi, -1e300, 5e-324], dtype='<f8'))
+np.save(d + '/i64.npy', np.array([0, -1, 2**62, -2**63], dtype='<i8').reshape(2, 1, 2))
+np.save(d + '/bool.npy', np.array([True, False, False, True]))
+np.save(d + '/scalar.npy', np.float32(7))
+np.save(d + '/empty.npy', np.zeros((0, 5)))
+np.save(d + '/big.npy', np.arange(123456789012, 123456789014, dtype='<i8'))
+np.save(d + '/i4.npy', np.array([[-5, 6]], dtype='<i4'))
+np.save(d + '/u1.npy', np.array([0, 255], dtype='u1'))
+np.save(d + '/f2.npy', np.array([1, -2.5, 65504], dtype='<f2'))
+np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
+np.save(d + '/be.npy', np.ones(2, dtype='>f4'))
+for version in [(2, 0), (3, 0)]:
+    with open(d + '/v%d.npy' % version[0], 'wb') as f:
+        fmt.write_array(f, np.array([1.0, 2.0], dtype='<f8'), version=version)
+`;
+    execFileSync('/usr/bin/python3', ['-c', script, dir], { stdio: 'pipe' });
+    const file = (name: string) => join(dir, `${name}.npy`);
+    for (const [name, raw] of Object.entries(SAMPLES)) {
+      assert.deepEqual(encodeNpy(raw), readFileSync(file(name)), `${name} differs from np.save`);
+      assert.deepEqual(readNpy(file(name)), raw);
+    }
+    const big: RawTensor = { dtype: 'int64', shape: [2], data: BigInt64Array.from([123456789012n, 123456789013n]) };
+    assert.deepEqual(encodeNpy(big), readFileSync(file('big')));
+    assert.deepEqual(readNpy(file('i4')), { dtype: 'int64', shape: [1, 2], data: BigInt64Array.from([-5n, 6n]) });
+    assert.deepEqual(readNpy(file('u1')), { dtype: 'int64', shape: [2], data: BigInt64Array.from([0n, 255n]) });
+    assert.deepEqual(readNpy(file('f2')), { dtype: 'float32', shape: [3], data: Float32Array.from([1, -2.5, 65504]) });
+    for (const v of ['v2', 'v3']) assert.deepEqual(readNpy(file(v)), { dtype: 'float64', shape: [2], data: Float64Array.from([1, 2]) });
+    rejects(() => readNpy(file('fortran')), 'fortran.npy', /Fortran order/);
+    rejects(() => readNpy(file('be')), 'be.npy', /unsupported NPY dtype ">f4"/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('NPY rejects every malformed file with an InputError naming it', () => {
+  const good = encodeNpy(SAMPLES.f32);
+  const withHeader = (header: string, data = new Uint8Array(0)) => {
+    const h = Buffer.from(header, 'latin1');
+    const prefix = Buffer.from('\x93NUMPY\x01\x00\0\0', 'latin1');
+    prefix.writeUInt16LE(h.length, 8);
+    return Buffer.concat([prefix, h, data]);
+  };
+  const header = (descr: string, shape: string, fortran = 'False') => `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': ${shape}, }\n`;
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['empty.npy', new Uint8Array(0), /not a NPY file/],
+    ['magic.npy', Buffer.from('PK\x03\x04 this is a zip file', 'latin1'), /not a NPY file/],
+    ['version.npy', Buffer.concat([Buffer.from('\x93NUMPY\x04\x00', 'latin1'), good.subarray(8)]), /unsupported NPY format version 4\.0/],
+    ['hlen.npy', good.subarray(0, 40), /header length 118 runs past the end of the 40-byte file/],
+    ['v2short.npy', Buffer.from('\x93NUMPY\x02\x00\x05\x00', 'latin1'), /ends inside its header length/],
+    ['truncated.npy', good.subarray(0, good.length - 1), /NPY data is 23 bytes but shape \(2, 3\) of <f4 needs 24/],
+    ['extra.npy', Buffer.concat([good, Buffer.from([0])]), /NPY data is 25 bytes/],
+    ['syntax.npy', withHeader("{'descr': '<f4', 'shape': (2,"), /malformed NPY header/],
+    ['garbage.npy', withHeader("{'descr': '<f4'; drop}"), /malformed NPY header: unexpected text/],
+    ['keys.npy', withHeader("{'descr': '<f4', 'shape': (1,)}"), /exactly descr, fortran_order and shape/],
+    ['shape.npy', withHeader(header('<f4', '(-1,)')), /shape is not a tuple of non-negative integers/],
+    ['descr.npy', withHeader(header('<c8', '(1,)'), new Uint8Array(8)), /unsupported NPY dtype "<c8"/],
+    ['struct.npy', withHeader("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }"), /structured dtypes/],
+    ['fortran.npy', withHeader(header('<f4', '(2, 2)', 'True'), new Uint8Array(16)), /Fortran order/],
+    ['bool.npy', withHeader(header('|b1', '(2,)'), Uint8Array.from([0, 7])), /other than 0 or 1/],
+  ];
+  for (const [source, buf, problem] of cases) rejects(() => decodeNpy(buf, source), source, problem);
+});
