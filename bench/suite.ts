@@ -37,6 +37,13 @@ export interface BenchOptions {
   quick?: boolean;
   /** Case names to run (mlp, cnn, matmul); all by default. */
   only?: string[];
+  /**
+   * Also run PyTorch a second time under the runtime settings dltheory applies to itself before
+   * libtorch loads (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT; see src/engine/native.ts), as a
+   * control: it separates what those settings give from the rest. Default true; skipped when
+   * dltheory applied none (the user set them, so both runs would be the same).
+   */
+  sameEnv?: boolean;
 }
 
 export interface BenchCase {
@@ -49,9 +56,14 @@ export interface BenchCase {
   ratio: number | null;
   dltheoryMinMs: number;
   torchMinMs: number | null;
+  /** PyTorch under dltheory's runtime settings (the control run; null when not run). */
+  torchSameEnvMs: number | null;
+  /** torchSameEnvMs / dltheoryMs. */
+  ratioSameEnv: number | null;
   /** Matmul only: 2n³ / median time. */
   dltheoryGflops?: number;
   torchGflops?: number | null;
+  torchSameEnvGflops?: number | null;
   warmup: number;
   reps: number;
   /** Native tensors alive after the timed loop minus before it (0: memory stays flat). */
@@ -67,8 +79,10 @@ export interface BenchReport {
     torchThreads: number | null;
     nodeVersion: string;
     pythonVersion: string | null;
-    /** Thread-related environment variables both sides ran under. */
+    /** Thread-related variables of the environment the process started with (PyTorch's run). */
     env: Record<string, string>;
+    /** What dltheory set for itself before libtorch loaded (also the control run's additions). */
+    dltheoryEnv: Record<string, string>;
   };
   cases: BenchCase[];
   /** Why the PyTorch columns are empty, when they are. */
@@ -183,7 +197,13 @@ function benchDir(): string {
   throw new Error('bench/torch_bench.py not found');
 }
 
-function runTorch(threads: number, warmup: number, reps: number, only: string[]): Promise<TorchReport | { error: string }> {
+function runTorch(
+  threads: number,
+  warmup: number,
+  reps: number,
+  only: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<TorchReport | { error: string }> {
   if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (PyTorch side needs Debian python3-torch)` });
   let script: string;
   try {
@@ -193,7 +213,7 @@ function runTorch(threads: number, warmup: number, reps: number, only: string[])
   }
   const args = [script, '--threads', String(threads), '--json', '--warmup', String(warmup), '--reps', String(reps), '--only', only.join(',')];
   return new Promise((resolve) => {
-    execFile(PYTHON, args, { env: launchEnvironment, maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
+    execFile(PYTHON, args, { env, maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
       if (err) {
         const noTorch = /No module named '?torch'?/.test(stderr);
         resolve({
@@ -212,7 +232,25 @@ function runTorch(threads: number, warmup: number, reps: number, only: string[])
   });
 }
 
-const THREAD_ENV = ['OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'DLTHEORY_THREADS'];
+const THREAD_ENV = [
+  'OMP_NUM_THREADS',
+  'OMP_WAIT_POLICY',
+  'GOMP_SPINCOUNT',
+  'OPENBLAS_NUM_THREADS',
+  'OPENBLAS_THREAD_TIMEOUT',
+  'MKL_NUM_THREADS',
+  'DLTHEORY_THREADS',
+];
+
+/** Variables dltheory set for itself at load (in process.env now, not in the launch environment). */
+function dltheoryEnvironment(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of THREAD_ENV) {
+    const v = process.env[k];
+    if (v !== undefined && launchEnvironment[k] !== v) out[k] = v;
+  }
+  return out;
+}
 
 /** Runs every case (or `only`) in dltheory, then PyTorch once, and pairs the results. */
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
@@ -236,14 +274,22 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     if (opts.threads !== undefined) setNumThreads(previousThreads);
   }
 
-  const torch = await runTorch(threads, warmup, reps, selected.map((c) => c.name));
+  const names = selected.map((c) => c.name);
+  const torch = await runTorch(threads, warmup, reps, names, { ...launchEnvironment });
   const ok = 'cases' in torch ? torch : null;
+  const dltEnv = dltheoryEnvironment();
+  const control =
+    ok && (opts.sameEnv ?? true) && Object.keys(dltEnv).length > 0
+      ? await runTorch(threads, warmup, reps, names, { ...launchEnvironment, ...dltEnv })
+      : null;
+  const same = control && 'cases' in control ? control : null;
   const env: Record<string, string> = {};
   for (const k of THREAD_ENV) if (launchEnvironment[k] !== undefined) env[k] = launchEnvironment[k]!;
 
   const cases: BenchCase[] = selected.map((c) => {
     const d = mine.get(c.name)!;
     const t = ok?.cases[c.name] ?? null;
+    const t2 = same?.cases[c.name] ?? null;
     const bc: BenchCase = {
       name: c.name,
       description: c.description,
@@ -252,6 +298,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       ratio: t ? t.medianMs / d.median : null,
       dltheoryMinMs: d.min,
       torchMinMs: t ? t.minMs : null,
+      torchSameEnvMs: t2 ? t2.medianMs : null,
+      ratioSameEnv: t2 ? t2.medianMs / d.median : null,
       warmup,
       reps,
       liveTensorDelta: d.liveDelta,
@@ -259,6 +307,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     if (c.flops) {
       bc.dltheoryGflops = c.flops / (d.median / 1000) / 1e9;
       bc.torchGflops = t ? c.flops / (t.medianMs / 1000) / 1e9 : null;
+      bc.torchSameEnvGflops = t2 ? c.flops / (t2.medianMs / 1000) / 1e9 : null;
     }
     return bc;
   });
@@ -273,61 +322,84 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       nodeVersion: process.version,
       pythonVersion: ok?.pythonVersion ?? null,
       env,
+      dltheoryEnv: dltEnv,
     },
     cases,
   };
   if (!ok) report.note = (torch as { error: string }).error;
+  else if (control && !same) report.note = `control run: ${(control as { error: string }).error}`;
   return report;
 }
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
 const ratioText = (r: number | null): string => (r === null ? '—' : `${r.toFixed(2)}×`);
+const hasControl = (r: BenchReport): boolean => r.cases.some((c) => c.torchSameEnvMs !== null);
+
+function header(report: BenchReport): string[] {
+  const h = ['case', 'dltheory ms', 'PyTorch ms', 'PyTorch/dltheory'];
+  if (hasControl(report)) h.push('PyTorch* ms', 'PyTorch*/dltheory');
+  h.push('GFLOP/s dltheory / PyTorch');
+  return h;
+}
 
 function rows(report: BenchReport): string[][] {
-  return report.cases.map((c) => [
-    c.description,
-    fmt(c.dltheoryMs),
-    fmt(c.torchMs),
-    ratioText(c.ratio),
-    c.dltheoryGflops !== undefined ? `${fmt(c.dltheoryGflops, 1)} / ${fmt(c.torchGflops, 1)}` : '',
-  ]);
+  const control = hasControl(report);
+  return report.cases.map((c) => {
+    const r = [c.description, fmt(c.dltheoryMs), fmt(c.torchMs), ratioText(c.ratio)];
+    if (control) r.push(fmt(c.torchSameEnvMs), ratioText(c.ratioSameEnv));
+    r.push(c.dltheoryGflops !== undefined ? `${fmt(c.dltheoryGflops, 1)} / ${fmt(c.torchGflops, 1)}` : '');
+    return r;
+  });
 }
-const HEAD = ['case', 'dltheory ms', 'PyTorch ms', 'PyTorch/dltheory', 'GFLOP/s (dlt / torch)'];
+
+const envText = (e: Record<string, string>): string => Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ');
 
 function machineLine(r: BenchReport): string {
   const m = r.machine;
-  const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  const torch = m.torchVersion ? `torch ${m.torchVersion} (python ${m.pythonVersion}, ${m.torchThreads} threads)` : 'no PyTorch';
   return (
-    `${m.cpuModel}, ${m.cpus} CPUs; ${m.threads} intra-op threads both sides; ` +
-    `node ${m.nodeVersion}; ${m.torchVersion ? `torch ${m.torchVersion} (python ${m.pythonVersion}, ${m.torchThreads} threads)` : 'no PyTorch'}` +
-    (env ? `; ${env}` : '')
+    `${m.cpuModel}, ${m.cpus} CPUs; ${m.threads} intra-op threads both sides; node ${m.nodeVersion}; ${torch}` +
+    (Object.keys(m.env).length ? `; launch environment ${envText(m.env)}` : '')
   );
+}
+
+function footer(r: BenchReport): string[] {
+  const c0 = r.cases[0];
+  const out: string[] = [];
+  if (c0) out.push(`Median of ${c0.reps} timed iterations after ${c0.warmup} warm-up; a ratio > 1 means dltheory is faster.`);
+  if (hasControl(r))
+    out.push(
+      `PyTorch ran in the launch environment (its defaults); PyTorch* ran again with the settings dltheory gives ` +
+        `itself before libtorch loads (${envText(r.machine.dltheoryEnv)}), as a control.`,
+    );
+  if (r.note) out.push(`Note: ${r.note}`);
+  return out;
 }
 
 /** A plain-text table with aligned columns (numbers right-aligned). */
 export function formatBenchTable(report: BenchReport): string {
+  const head = header(report);
   const body = rows(report);
-  const all = [HEAD, ...body];
-  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
-  const out = [machineLine(report), '', line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
-  const c0 = report.cases[0];
-  if (c0) out.push('', `median of ${c0.reps} timed iterations after ${c0.warmup} warm-up; ratio > 1: dltheory faster`);
-  if (report.note) out.push(`note: ${report.note}`);
-  return out.join('\n');
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  return [machineLine(report), '', line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), '', ...footer(report)].join(
+    '\n',
+  );
 }
 
 /** The same table in Markdown, for the README. */
 export function benchMarkdown(report: BenchReport): string {
-  const body = rows(report);
+  const head = header(report);
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  const out = [
-    `| ${HEAD.join(' | ')} |`,
-    `|${HEAD.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  return [
+    `| ${head.map(esc).join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows(report).map((r) => `| ${r.map(esc).join(' | ')} |`),
     '',
-    `${machineLine(report)}. Median of ${report.cases[0]?.reps ?? 0} timed iterations after ${report.cases[0]?.warmup ?? 0} warm-up; ratio > 1 means dltheory is faster.`,
-  ];
-  if (report.note) out.push('', `Note: ${report.note}`);
-  return out.join('\n');
+    `${machineLine(report)}.`,
+    '',
+    ...footer(report).join(' ').split('\n'),
+  ].join('\n');
 }

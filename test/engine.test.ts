@@ -389,11 +389,15 @@ test('liveTensors counts every native tensor, and dispose releases it', () => {
   const a = zeros([3]);
   const b = a.add(1);
   assert.equal(liveTensors(), before + 2);
-  const { values, indices } = b.reshape([1, 3]).max(1);
+  const row = b.reshape([1, 3]);
+  const { values, indices } = row.max(1);
   assert.equal(liveTensors(), before + 5, 'reshape and max(dim) made three tensors');
-  dispose({ a, list: [b, values], map: new Map([['i', indices]]) });
+  dispose({ a, list: [b, values], map: new Map([['i', indices]]), n: 1, s: 'x' });
   assert.equal(liveTensors(), before + 1, 'the reshape result is still alive');
-  assert.ok(a.isDisposed && b.isDisposed && values.isDisposed && indices.isDisposed);
+  assert.ok(a.isDisposed && b.isDisposed && values.isDisposed && indices.isDisposed && !row.isDisposed);
+  assert.deepEqual(nums(row), [1, 1, 1], 'a view outlives the tensor it came from');
+  row.dispose();
+  assert.equal(liveTensors(), before);
 });
 
 test('scope frees everything not returned; returned tensors survive', () => {

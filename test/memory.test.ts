@@ -46,7 +46,9 @@ function fullGc(): void {
 function workload(optimizer: string, steps: number): Report {
   manualSeed(0);
   const model = buildModel('mlp:20-32-2');
-  const opt: Optimizer = optimizer === 'adam'
+  // '-leak' variants keep one tensor per step on purpose, to show that the checks can fail.
+  const leak = optimizer.endsWith('-leak');
+  const opt: Optimizer = optimizer.startsWith('adam')
     ? new Adam(model.parameters(), { lr: 1e-3 })
     : new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
   // A fixed data set of 512 points with a learnable rule (the sign of the first feature).
@@ -59,6 +61,7 @@ function workload(optimizer: string, steps: number): Report {
       const loss = F.crossEntropy(model.forward(x.narrow(0, at, BATCH)), y.narrow(0, at, BATCH));
       loss.backward();
       opt.step();
+      if (leak) keep(loss.detach());
       return loss.item();
     });
   const epochLoss = (): number => scope(() => F.crossEntropy(model.forward(x), y).item());
@@ -119,6 +122,12 @@ if (childMode) {
 
   test('3,000 Adam steps: no leaked tensors, RSS flat', (t) => {
     check(runChild('adam', 3_000), (m) => t.diagnostic(m));
+  });
+
+  test('the leak check can fail: a run that keeps one tensor per step is caught', () => {
+    const r = runChild('sgd-leak', 2_000);
+    assert.equal(r.liveAtEnd - r.liveAfterWarmup, 2_000 - WARMUP);
+    assert.throws(() => check(r, () => {}), /native tensors leaked/);
   });
 
   test('in process: a training step inside scope leaves liveTensors unchanged', () => {

@@ -21,9 +21,10 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) throw new InputError(`give a command: ${COMMANDS.map((c) => c.name).join(', ')} (dltheory --help for usage)`);
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name ? 0 : 2;
+    return 0;
   }
   const cmd = COMMANDS.find((c) => c.name === name);
   if (!cmd) throw new InputError(`unknown command '${name}' (${COMMANDS.map((c) => c.name).join(', ')})`);

@@ -37,6 +37,12 @@ function load(): Native {
   // this once, when the addon loads it, so it must be set before the require below; a value the
   // user set wins.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // OpenBLAS (Debian's pthreads build) does the matrix products on threads of its own, which after
+  // each GEMM spin calling sched_yield for 2^28 cycles (~0.1 s) and so compete with the OpenMP
+  // threads running the next ops: measured on 2 cores, the small CNN's training step (batch 128)
+  // spent ~38 ms of system time per step in them, ~1 ms with this. 2^4 cycles: they sleep at once
+  // and the next GEMM wakes them. Read once, when the library loads; a value the user set wins.
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   const root = packageRoot();
   const addon = createRequire(join(root, 'package.json'))(join(root, 'build', 'dltheory.node')) as Native;
   const threads = Number(process.env.DLTHEORY_THREADS ?? availableParallelism());

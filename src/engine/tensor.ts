@@ -126,6 +126,12 @@ export class Tensor {
   detach(): Tensor {
     return wrap(N.detach(this.id));
   }
+  /** Makes this tensor hold src's data, dtype and device, keeping its identity (PyTorch's `t.data = src`). */
+  setData_(src: Tensor): this {
+    N.setData(this.id, src.id);
+    this.#shape = undefined;
+    return this;
+  }
 
   // ---- elementwise ----
   add(o: Tensor | number): Tensor {

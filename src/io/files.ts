@@ -26,7 +26,7 @@ export function readInputFile(path: string): Buffer {
  * partial write: it goes to a temporary file in the same folder, is flushed, then renamed over `path`.
  * Failing to write is an InputError naming the path.
  */
-export function writeFileAtomic(path: string, data: Uint8Array): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fd = openSync(tmp, 'wx');

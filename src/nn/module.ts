@@ -91,6 +91,19 @@ export abstract class Module {
       for (const [k, t] of own) t.copy_(state.get(k)!);
     });
   }
+  /** Converts every floating parameter and buffer in place (float64 for exact measures). */
+  to(dtype: 'float32' | 'float64'): this {
+    for (const t of this.stateDict().values()) {
+      if (t.dtype !== 'float32' && t.dtype !== 'float64') continue;
+      const converted = t.to(dtype);
+      t.setData_(converted);
+      converted.dispose();
+    }
+    return this;
+  }
+  double(): this {
+    return this.to('float64');
+  }
   numParameters(): number {
     return this.parameters().reduce((a, p) => a + p.numel, 0);
   }

@@ -4,6 +4,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { check } from '../errors.js';
 import { renderSvg, type Row } from './chart.js';
 import { type Cell, escapeHtml, htmlTable, markdownTable, markdownToHtml, toCsv } from './markup.js';
+import { writeFileAtomic } from '../io/files.js';
 
 /** A report folder being written; add sections in order, then `finish()`. */
 export interface Report {
@@ -33,13 +34,6 @@ const CSS = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem a
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.2rem .5rem}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1.5rem 0}figcaption{font-size:.9rem}code{background:#f3f3f3;padding:0 .2rem}`;
-
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-export function writeFileAtomic(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
-}
 
 interface Section {
   md: string;

@@ -1,0 +1,120 @@
+// The command line end to end: every kind of bad input gives exit code 2 and one line on stderr;
+// a train → predict → eval → runs round trip works.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { writeNpy, readNpy } from '../src/data/npy.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'dltheory.js');
+const dir = mkdtempSync(join(tmpdir(), 'dltheory-cli-'));
+const runs = join(dir, 'runs');
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DLTHEORY_RUNS: runs, DLTHEORY_THREADS: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit code 2 and exactly one line on stderr that matches `pattern`. */
+function rejects(args: string[], pattern: RegExp): void {
+  const r = cli(...args);
+  assert.equal(r.code, 2, `exit code of dltheory ${args.join(' ')}: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
+  assert.match(lines[0], /^dltheory: /);
+  assert.match(lines[0], pattern);
+}
+
+const f32 = (shape: number[], fill: (i: number) => number) => ({
+  dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('usage errors exit 2 with one line', () => {
+  rejects([], /usage|COMMAND/i);
+  rejects(['frobnicate'], /unknown command 'frobnicate'/);
+  rejects(['train', '--model', 'mlp:784-10', '--data', 'mnist', '--bogus'], /bogus/);
+  rejects(['train', '--model', 'mlp:784-10', '--data', 'mnist', '--epochs', 'x'], /--epochs must be an integer/);
+  rejects(['train', '--model', 'mlp:784-10', '--data', 'mnist', '--label-noise', '2'], /--label-noise/);
+  rejects(['train', '--model', 'mlp:784-10', '--data', 'mnist', '--optimizer', 'rmsprop'], /--optimizer must be one of/);
+  rejects(['train', '--data', 'mnist'], /--model is required/);
+  rejects(['train', '--model', 'mlp:784-x-10', '--data', 'mnist'], /model spec 'mlp:784-x-10'/);
+  rejects(['train', '--model', 'transformer:1', '--data', 'mnist'], /unknown kind 'transformer'/);
+  rejects(['train', '--model', 'mlp:784-10', '--data', join(dir, 'nowhere')], /nowhere/);
+  rejects(['reproduce', 'no-such-claim'], /unknown claim or group: no-such-claim/);
+  rejects(['reproduce', '--quick', '--full'], /not both/);
+  rejects(['runs', 'show', 'no-such-run'], /no run 'no-such-run'/);
+  rejects(['runs', 'frob'], /expected 'ls' or 'show'/);
+});
+
+test('malformed data files exit 2 naming the file', () => {
+  const idx = join(dir, 'idx');
+  mkdirSync(idx);
+  // An IDX image file whose header promises more bytes than it holds.
+  const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28]);
+  writeFileSync(join(idx, 'train-images-idx3-ubyte.gz'), gzipSync(Buffer.concat([header, Buffer.alloc(100)])));
+  writeFileSync(join(idx, 'train-labels-idx1-ubyte.gz'), gzipSync(Buffer.from([0, 0, 8, 1, 0, 0, 0, 10, ...Array(10).fill(1)])));
+  writeFileSync(join(idx, 't10k-images-idx3-ubyte.gz'), gzipSync(Buffer.concat([header, Buffer.alloc(100)])));
+  writeFileSync(join(idx, 't10k-labels-idx1-ubyte.gz'), gzipSync(Buffer.from([0, 0, 8, 1, 0, 0, 0, 10, ...Array(10).fill(1)])));
+  rejects(['train', '--model', 'mlp:784-10', '--data', idx], /train-images-idx3-ubyte/);
+
+  const cifar = join(dir, 'cifar');
+  mkdirSync(cifar);
+  for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'])
+    writeFileSync(join(cifar, f), Buffer.alloc(3073 * 2 + 5));
+  rejects(['train', '--model', 'cnn:3x32x32-10', '--data', cifar], /data_batch_1\.bin|test_batch\.bin/);
+
+  const npy = join(dir, 'trunc.npy');
+  writeNpy(npy, f32([4, 784], () => 0.5));
+  writeFileSync(npy, readFileSync(npy).subarray(0, 200));
+  rejects(['predict', '--model', join(dir, 'm.safetensors'), '--input', npy, '--out', join(dir, 'o.npy')], /trunc\.npy/);
+});
+
+test('train, predict, eval and runs work end to end; bad model files and shapes exit 2', () => {
+  const model = join(dir, 'm.safetensors');
+  const r = cli('train', '--model', 'mlp:784-32-10', '--data', 'mnist', '--train-size', '1000', '--epochs', '3', '--save', model, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const final = lines.at(-1);
+  for (const k of ['trainAccuracy', 'testAccuracy', 'trainLoss', 'testLoss', 'epochs', 'seconds']) assert.equal(typeof final[k], 'number', k);
+  assert.equal(final.epochs, 3);
+  assert.ok(final.testAccuracy > 0.5, `a 784-32-10 MLP on 1000 digits beats 50%: ${final.testAccuracy}`);
+
+  const x = join(dir, 'x.npy');
+  const out = join(dir, 'logits.npy');
+  writeNpy(x, f32([3, 1, 28, 28], (i) => (i % 7) / 7));
+  assert.equal(cli('predict', '--model', model, '--input', x, '--out', out).code, 0);
+  const logits = readNpy(out);
+  assert.deepEqual(logits.shape, [3, 10]);
+  assert.ok(Array.from(logits.data as Float32Array).every(Number.isFinite));
+
+  const ev = cli('eval', '--model', model, '--data', 'mnist', '--json');
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.equal(JSON.parse(ev.stdout).accuracy, final.testAccuracy);
+
+  const ls = cli('runs', 'ls', '--json');
+  assert.equal(ls.code, 0);
+  const listed = JSON.parse(ls.stdout) as { id: string }[];
+  assert.ok(listed.some((run) => run.id === final.runId));
+  assert.equal(cli('runs', 'show', final.runId).code, 0);
+
+  const wrong = join(dir, 'wrong.npy');
+  writeNpy(wrong, f32([2, 5], () => 1));
+  rejects(['predict', '--model', model, '--input', wrong, '--out', out], /wrong\.npy: inputs of shape \[2,5\] do not fit model mlp:784-32-10/);
+  const nan = join(dir, 'nan.npy');
+  writeNpy(nan, f32([2, 784], (i) => (i === 3 ? NaN : 0)));
+  rejects(['predict', '--model', model, '--input', nan, '--out', out], /nan\.npy: element 3 is NaN/);
+  const notModel = join(dir, 'not.safetensors');
+  writeFileSync(notModel, 'this is not a safetensors file at all');
+  rejects(['predict', '--model', notModel, '--input', x, '--out', out], /not\.safetensors/);
+  const cut = join(dir, 'cut.safetensors');
+  writeFileSync(cut, readFileSync(model).subarray(0, 300));
+  rejects(['predict', '--model', cut, '--input', x, '--out', out], /cut\.safetensors/);
+  rejects(['eval', '--model', model, '--data', 'mnist', '--split', 'valid'], /--split must be one of/);
+});
