@@ -19,12 +19,18 @@ const CHANCE = 0.1;
 interface Plan {
   trueSize: number;
   randomSize: number;
+  /** Independent random labelings; their mean test accuracy is judged. */
+  labelings: number;
   trueEpochs: number;
   randomEpochs: number;
 }
+// The test accuracy of one memorised random labeling scatters around 10% with a standard deviation
+// of about 1.3 points (measured: 8.7%, 11.4%, 11.4% for three labelings of 4,000 digits), because
+// similar test digits inherit the labels of the same few training digits; the mean of several
+// labelings estimates the expected accuracy the claim is about.
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { trueSize: 8000, randomSize: 2000, trueEpochs: 12, randomEpochs: 80 },
-  full: { trueSize: 8000, randomSize: 8000, trueEpochs: 30, randomEpochs: 300 },
+  quick: { trueSize: 8000, randomSize: 4000, labelings: 2, trueEpochs: 12, randomEpochs: 150 },
+  full: { trueSize: 8000, randomSize: 8000, labelings: 4, trueEpochs: 30, randomEpochs: 300 },
 };
 
 /**
@@ -50,21 +56,24 @@ export function balancedRandomLabels(ds: Dataset, seed: number): Dataset {
   return datasetFromRaw(ds.name, x, { dtype: 'int64', shape: [truth.length], data: labels }, ds.classes);
 }
 
-function run(ctx: ClaimContext, splits: Splits, labels: 'true' | 'random', size: number, epochs: number): RecordedRun {
-  const sub = subset(splits.train, size, ctx.seed);
-  const train = labels === 'random' ? balancedRandomLabels(sub, ctx.seed + 1) : sub;
+/** Trains on `size` digits with the true labels (labeling null) or random labeling number k. */
+function run(ctx: ClaimContext, splits: Splits, labeling: number | null, size: number, epochs: number): RecordedRun {
+  const seed = ctx.seed + (labeling ?? 0);
+  const sub = subset(splits.train, size, seed);
+  const train = labeling === null ? sub : balancedRandomLabels(sub, seed + 1);
   if (train !== sub) disposeDataset(sub);
+  const labels = labeling === null ? 'true labels' : `random labeling ${labeling + 1}`;
   try {
-    ctx.log(`random-labels: training ${SPEC} on ${size} digits with ${labels} labels`);
+    ctx.log(`random-labels: training ${SPEC} on ${size} digits with ${labels}`);
     return recordRun(ctx.store, {
       spec: SPEC,
-      data: `mnist (${size} train, ${labels} labels)`,
+      data: `mnist (${size} train, ${labels})`,
       splits: { train, test: splits.test },
       kind: 'claim',
-      tag: `random-labels/${labels}`,
-      hparams: { trainSize: size, labelNoise: labels === 'random' ? 1 : 0 },
+      tag: `random-labels/${labeling === null ? 'true' : `random-${labeling + 1}`}`,
+      hparams: { trainSize: size, labelNoise: labeling === null ? 0 : 1 },
       options: {
-        epochs, batchSize: 128, lr: 1e-3, optimizer: 'adam', seed: ctx.seed,
+        epochs, batchSize: 128, lr: 1e-3, optimizer: 'adam', seed,
         // Stop when memorised; the exact train accuracy is measured after training.
         targetTrainAccuracy: 0.998, progress: ctx.progress,
       },
@@ -80,9 +89,10 @@ export const randomLabels: Claim = {
   statement: 'A network that fits random labels perfectly generalises at chance: training accuracy alone says nothing about test accuracy.',
   paper: 'Zhang, Bengio, Hardt, Recht, Vinyals. Understanding deep learning requires rethinking generalization. ICLR 2017',
   rule:
-    'Holds when the MLP reaches ≥ 99% training accuracy with both true and random labels, ≥ 95% test accuracy with true labels, ' +
-    'and test accuracy within 2 points of 10% with random labels. Does not hold when both reach 99% training accuracy but a test ' +
-    'condition fails. Inconclusive when either run stays below 99% training accuracy within its epoch budget.',
+    'Holds when the MLP reaches ≥ 99% training accuracy with the true labels and with every random labeling, ≥ 95% test ' +
+    'accuracy with true labels, and a mean test accuracy over the random labelings within 2 points of 10%. Does not hold when ' +
+    'all runs reach 99% training accuracy but a test condition fails. Inconclusive when a run stays below 99% training accuracy ' +
+    'within its epoch budget.',
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const plan = PLANS[ctx.mode];
@@ -91,44 +101,46 @@ export const randomLabels: Claim = {
     disposeDataset(raw.train);
     disposeDataset(raw.test);
     const splits = { train, test };
-    let truth: RecordedRun | undefined;
-    let random: RecordedRun | undefined;
+    const runs: RecordedRun[] = [];
     try {
-      truth = run(ctx, splits, 'true', plan.trueSize, plan.trueEpochs);
-      random = run(ctx, splits, 'random', plan.randomSize, plan.randomEpochs);
+      runs.push(run(ctx, splits, null, plan.trueSize, plan.trueEpochs));
+      for (let k = 0; k < plan.labelings; k++) runs.push(run(ctx, splits, k, plan.randomSize, plan.randomEpochs));
     } finally {
-      truth?.model.dispose();
-      random?.model.dispose();
+      for (const r of runs) r.model.dispose();
       disposeDataset(train);
       disposeDataset(test);
     }
+    const [truth, ...random] = runs;
     const t = truth.final;
-    const r = random.final;
+    const mean = (f: (r: RecordedRun) => number): number => random.reduce((a, r) => a + f(r), 0) / random.length;
+    const randomTrain = Math.min(...random.map((r) => r.final.trainAccuracy));
+    const randomTest = mean((r) => r.final.testAccuracy);
     const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
-    const fitted = t.trainAccuracy >= 0.99 && r.trainAccuracy >= 0.99;
+    const fitted = t.trainAccuracy >= 0.99 && randomTrain >= 0.99;
     const generalises = t.testAccuracy >= 0.95;
-    const chance = Math.abs(r.testAccuracy - CHANCE) <= 0.02;
+    const chance = Math.abs(randomTest - CHANCE) <= 0.02;
     const verdict = !fitted ? 'inconclusive' : generalises && chance ? 'holds' : 'does not hold';
     const reason =
       `true labels: train ${pct(t.trainAccuracy)}, test ${pct(t.testAccuracy)}; ` +
-      `random labels: train ${pct(r.trainAccuracy)} after ${r.epochs} epochs, test ${pct(r.testAccuracy)} (chance 10%)`;
-    const curve = (run: RecordedRun, labels: string) =>
-      run.epochs.flatMap((e) => [
-        { epoch: e.epoch, labels, split: 'train (running)', accuracy: e.trainAccuracy },
-        { epoch: e.epoch, labels, split: 'test', accuracy: e.testAccuracy ?? NaN },
+      `random labels (${random.length} labelings of ${plan.randomSize} digits): train ≥ ${pct(randomTrain)}, ` +
+      `test ${random.map((r) => pct(r.final.testAccuracy)).join(', ')}, mean ${pct(randomTest)} (chance 10%)`;
+    const curve = (r: RecordedRun, labels: string) =>
+      r.epochs.flatMap((e) => [
+        { epoch: e.epoch, series: `${labels}, train (running)`, accuracy: e.trainAccuracy },
+        { epoch: e.epoch, series: `${labels}, test`, accuracy: e.testAccuracy ?? NaN },
       ]);
-    const rows = [...curve(truth, 'true'), ...curve(random, 'random')].map((d) => ({ ...d, series: `${d.labels} labels, ${d.split}` }));
+    const rows = [...curve(truth, 'true labels'), ...random.flatMap((r, k) => curve(r, `random labeling ${k + 1}`))];
     return {
       verdict,
       reason,
-      runs: [truth.id, random.id],
+      runs: runs.map((r) => r.id),
       figures: [
         { name: 'train accuracy, true labels', value: t.trainAccuracy, paper: 1.0 },
         { name: 'test accuracy, true labels', value: t.testAccuracy },
-        { name: 'train accuracy, random labels', value: r.trainAccuracy, paper: 1.0 },
-        { name: 'test accuracy, random labels', value: r.testAccuracy, paper: CHANCE },
-        { name: 'epochs to fit random labels', value: r.epochs },
-        { name: 'training seconds, true + random', value: t.seconds + r.seconds, unit: 's' },
+        { name: 'lowest train accuracy, random labels', value: randomTrain, paper: 1.0 },
+        { name: 'mean test accuracy, random labels', value: randomTest, paper: CHANCE },
+        { name: 'mean epochs to fit random labels', value: mean((r) => r.final.epochs) },
+        { name: 'training seconds, all runs', value: runs.reduce((a, r) => a + r.final.seconds, 0), unit: 's' },
       ],
       charts: [
         {

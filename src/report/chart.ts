@@ -72,6 +72,8 @@ function frame(o: ChartBase) {
     width: o.width ?? 480,
     height: o.height ?? 300,
     data: { values: o.data },
+    // Series names such as "random labeling 2, train (running)" are longer than Vega's default limit.
+    config: { legend: { labelLimit: 320 } },
   } as const;
 }
 
