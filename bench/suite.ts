@@ -8,9 +8,17 @@
  *
  * Each case runs warm-up iterations, then timed iterations each timed on its own; the figure is the
  * median per-iteration time. dltheory's cases run here, each step inside `scope` (memory stays flat;
- * the live-tensor count before and after is reported), then bench/torch_bench.py runs once under
- * /usr/bin/python3 (Debian `python3-torch`) with `torch.set_num_threads` set to dltheory's
- * `getNumThreads()`. ratio = PyTorch time / dltheory time, so > 1 means dltheory is faster.
+ * the live-tensor count before and after is reported), then bench/torch_bench.py runs all cases in
+ * one process under /usr/bin/python3 (Debian `python3-torch`) with `torch.set_num_threads` set to
+ * dltheory's `getNumThreads()`, in the environment this process was started with (PyTorch's
+ * defaults). ratio = PyTorch time / dltheory time, so > 1 means dltheory is faster.
+ *
+ * dltheory sets two threading variables for itself before libtorch loads (src/engine/native.ts:
+ * OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4, unless the user set them). So that the table
+ * says what they account for, PyTorch runs a second time with them as a control (PyTorch*, the
+ * `torchSameEnvMs` and `ratioSameEnv` fields; `sameEnv: false` skips it). Everything else is the
+ * same libtorch on both sides: same kernels, same OpenBLAS (whose own thread count, the core count
+ * by default, `set_num_threads` does not change on either side).
  *
  * node -e "import('./dist/bench/suite.js').then(async m => console.log(m.formatBenchTable(await m.runBench({}))))"
  */
@@ -358,7 +366,7 @@ function machineLine(r: BenchReport): string {
   const m = r.machine;
   const torch = m.torchVersion ? `torch ${m.torchVersion} (python ${m.pythonVersion}, ${m.torchThreads} threads)` : 'no PyTorch';
   return (
-    `${m.cpuModel}, ${m.cpus} CPUs; ${m.threads} intra-op threads both sides; node ${m.nodeVersion}; ${torch}` +
+    `${m.cpuModel}, ${m.cpus} CPUs; ${m.threads} intra-op thread${m.threads === 1 ? '' : 's'} on both sides; node ${m.nodeVersion}; ${torch}` +
     (Object.keys(m.env).length ? `; launch environment ${envText(m.env)}` : '')
   );
 }

@@ -4,6 +4,7 @@ import { disposeDataset } from '../data/dataset.js';
 import { openStore } from '../store/runs.js';
 import { recordRun } from '../train/record.js';
 import { formatTable } from '../report/progress.js';
+import { parseSchedule } from '../nn/optim/schedule.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { describeData, loadData } from './data.js';
 
@@ -25,6 +26,7 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
   --optimizer sgd|adam  default adam
   --momentum M          SGD momentum, default 0.9
   --weight-decay W      default 0
+  --schedule S          learning rate per epoch: constant (default), cosine, step:EVERY:GAMMA
   --target-accuracy A   stop once an epoch's train accuracy reaches A (0–1)
   --seed S              default 0
   --save FILE           also write the weights (safetensors) here
@@ -34,7 +36,7 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
   options: {
     model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'train-size': { type: 'string' },
     'label-noise': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-    optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
+    optimizer: { type: 'string' }, schedule: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
     'target-accuracy': { type: 'string' }, seed: { type: 'string' }, save: { type: 'string' }, runs: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -48,8 +50,10 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
     const data = { name: required(v.data, 'data'), seed, dir: v['data-dir'] as string | undefined,
       trainSize: v['train-size'] === undefined ? undefined : numberOpt(v['train-size'], 'train-size', 0, { integer: true, min: 1 }),
       labelNoise: numberOpt(v['label-noise'], 'label-noise', 0, { min: 0, max: 1 }) };
+    const epochs = numberOpt(v.epochs, 'epochs', 5, { integer: true, min: 1 });
     const options = {
-      epochs: numberOpt(v.epochs, 'epochs', 5, { integer: true, min: 1 }),
+      epochs,
+      schedule: parseSchedule((v.schedule as string | undefined) ?? 'constant', epochs),
       batchSize: numberOpt(v.batch, 'batch', 128, { integer: true, min: 1 }),
       lr: numberOpt(v.lr, 'lr', optimizer === 'adam' ? 1e-3 : 1e-2, { min: 0 }),
       optimizer,
@@ -65,7 +69,7 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
     try {
       const run = recordRun(store, {
         spec, data: describeData(data, splits.train.y.size(0)), splits, options, kind: 'train',
-        hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name }, savePath: v.save as string | undefined,
+        hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name, schedule: (v.schedule as string | undefined) ?? 'constant' }, savePath: v.save as string | undefined,
       });
       run.model.dispose();
       const result = { runId: run.id, ...run.final };
