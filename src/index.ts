@@ -1,0 +1,27 @@
+/** dltheory's library API: the engine, models, data, training, the run store and the claims. */
+export * from './engine/index.js';
+export * as F from './nn/functional.js';
+export { Module, Probes } from './nn/module.js';
+export { Linear } from './nn/linear.js';
+export { Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d } from './nn/conv.js';
+export { BatchNorm, InstanceNorm, GroupNorm } from './nn/norm.js';
+export { Act, Dropout, Flatten, MaxPool2d, Sequential, activate, type Activation } from './nn/layers.js';
+export { buildModel } from './nn/models/spec.js';
+export { MLP } from './nn/models/mlp.js';
+export { ResMLP, cSigma } from './nn/models/resmlp.js';
+export { SmallCNN } from './nn/models/cnn.js';
+export { SmallResNet } from './nn/models/resnet.js';
+export { SGD } from './nn/optim/sgd.js';
+export { Adam } from './nn/optim/adam.js';
+export { constant, cosineSchedule, stepSchedule, type Schedule } from './nn/optim/schedule.js';
+export { saveModel, loadModel, fromRaw, toRaw } from './nn/serialize.js';
+export * from './data/dataset.js';
+export * from './data/sources.js';
+export { gaussianMixture, sphereRegression } from './data/synthetic.js';
+export { readNpy, writeNpy } from './data/npy.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export { train, evaluate, type TrainOptions, type EpochMetrics } from './train/train.js';
+export { recordRun } from './train/record.js';
+export { openStore, type RunStore, type RunRecord } from './store/runs.js';
+export { CLAIMS, selectClaims } from './claims/registry.js';
+export { InputError } from './errors.js';
