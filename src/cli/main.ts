@@ -9,8 +9,10 @@ import { evalCommand, predictCommand } from './predict.js';
 import { runsCommand } from './runs.js';
 import { reproduceCommand } from './reproduce.js';
 import { benchCommand } from './bench.js';
+import { zooCommand } from './zoo.js';
+import { marginsCommand } from './margins.js';
 
-const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, reproduceCommand, benchCommand];
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, zooCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -161,20 +161,6 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
   const rows = (start: number, len: number): Tensor =>
     contiguous ? x.narrow(0, start, len) : x.indexSelect(0, tensor(BigInt64Array.from(index.subarray(start, start + len), BigInt), [len], 'int64'));
 
-  // One point through the model: the number of classes, and an input shape it cannot take is the user's error.
-  const classes = noGrad(() =>
-    scope(() => {
-      try {
-        return model.forward(rows(0, 1).to(dtype)).size(1);
-      } catch (e) {
-        throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
-      }
-    }),
-  );
-  check(classes >= 2, () => `margins: the model has ${classes} output(s); a margin needs at least 2 classes`);
-  const labels = Int32Array.from(scope(() => (index.length === total ? y : y.indexSelect(0, tensor(BigInt64Array.from(index, BigInt), [n], 'int64'))).toNumbers()));
-  for (let i = 0; i < n; i++) check(labels[i] >= 0 && labels[i] < classes, () => `label of point ${index[i]} is ${labels[i]}, outside the model's ${classes} classes`);
-
   const logitMargin = new Float64Array(n);
   const distances = names.map(() => new Float64Array(n));
   // Per probe: the shift c and the running sums of (h − c) and (h − c)² over units, in float64.
@@ -182,6 +168,20 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
   const wasTraining = model.training;
   model.eval();
   try {
+    // One point through the model: the number of classes, and an input shape it cannot take is the user's error.
+    const classes = noGrad(() =>
+      scope(() => {
+        try {
+          return model.forward(rows(0, 1).to(dtype)).size(1);
+        } catch (e) {
+          throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }),
+    );
+    check(classes >= 2, () => `margins: the model has ${classes} output(s); a margin needs at least 2 classes`);
+    const all = y.toNumbers();
+    for (const i of index) check(all[i] >= 0 && all[i] < classes, () => `label of point ${i} is ${all[i]}, outside the model's ${classes} classes`);
+    const labels = Int32Array.from(index, (i) => all[i]);
     for (let start = 0; start < n; start += batch) {
       const len = Math.min(batch, n - start);
       scope(() =>

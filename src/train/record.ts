@@ -9,7 +9,7 @@ import { buildModel } from '../nn/models/spec.js';
 import { saveModel } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
 import type { Splits } from '../data/sources.js';
-import { newRunId, type RunStore } from '../store/runs.js';
+import { newRunId, type Metrics, type RunStore } from '../store/runs.js';
 import { evaluate, train, type EpochMetrics, type TrainOptions } from './train.js';
 
 export interface RecordedRun {
@@ -21,6 +21,8 @@ export interface RecordedRun {
     trainAccuracy: number;
     testLoss: number;
     testAccuracy: number;
+    /** Train accuracy − test accuracy. */
+    gap: number;
     epochs: number;
     seconds: number;
   };
@@ -38,26 +40,34 @@ export interface RunRequest {
   hparams?: Record<string, unknown>;
   /** Also write the weights here. */
   savePath?: string;
+  /** A deterministic run id (the zoo's, so a resumed zoo finds finished models); new by default. */
+  id?: string;
+  /** Measures of the trained model, stored with the final metrics in the same transaction. */
+  measure?: (model: Module, splits: Splits) => Metrics;
 }
 
 /** Trains and records one run; the caller disposes `model`. */
 export function recordRun(store: RunStore, r: RunRequest): RecordedRun {
-  const id = newRunId();
+  const id = r.id ?? newRunId();
   manualSeed(r.options.seed);
   const model = buildModel(r.spec);
   const { epochs, seconds } = train(model, r.splits.train, r.splits.test, r.options);
   const tr = evaluate(model, r.splits.train);
   const te = evaluate(model, r.splits.test);
-  const final = { trainLoss: tr.loss, trainAccuracy: tr.accuracy, testLoss: te.loss, testAccuracy: te.accuracy, epochs: epochs.length, seconds };
+  const final = {
+    trainLoss: tr.loss, trainAccuracy: tr.accuracy, testLoss: te.loss, testAccuracy: te.accuracy,
+    gap: tr.accuracy - te.accuracy, epochs: epochs.length, seconds,
+  };
+  const measures = r.measure?.(model, r.splits) ?? {};
   const weights = join(store.weightsDir, `${id}.safetensors`);
   const meta = { 'dltheory.run': id, 'dltheory.data': r.data };
   saveModel(model, weights, meta);
   if (r.savePath) saveModel(model, r.savePath, meta);
-  const { schedule: _schedule, onEpoch: _onEpoch, progress: _progress, ...hparams } = r.options;
+  const { schedule: _schedule, onEpoch: _onEpoch, progress: _progress, augment: _augment, ...hparams } = r.options;
   store.saveRun(
     {
       id, kind: r.kind, created: new Date().toISOString(), spec: r.spec, data: r.data,
-      hparams: { ...hparams, ...r.hparams }, seed: r.options.seed, final, weights: relative(store.dir, weights),
+      hparams: { ...hparams, ...r.hparams }, seed: r.options.seed, final: { ...final, ...measures }, weights: relative(store.dir, weights),
       seconds, tag: r.tag ?? null,
     },
     epochs.map((m) => ({ epoch: m.epoch, metrics: { ...m } })),

@@ -30,6 +30,8 @@ export interface TrainOptions {
   targetTrainAccuracy?: number;
   /** Stop once an epoch's running train loss falls to this. */
   targetTrainLoss?: number;
+  /** Applied to each training batch's inputs (e.g. random shifts), inside the step's scope. */
+  augment?: (x: Tensor) => Tensor;
   /** Progress on stderr: a bar on a TTY, JSON lines otherwise; off by default. */
   progress?: boolean;
   onEpoch?: (m: EpochMetrics) => void;
@@ -104,7 +106,8 @@ export function train(model: Module, trainSet: Dataset, testSet: Dataset | undef
       for (let i = 0; i < n; i += o.batchSize) {
         scope(() => {
           const idx = perm.narrow(0, i, Math.min(o.batchSize, n - i));
-          const logits = model.forward(trainSet.x.indexSelect(0, idx));
+          const xb = trainSet.x.indexSelect(0, idx);
+          const logits = model.forward(o.augment ? o.augment(xb) : xb);
           const y = trainSet.y.indexSelect(0, idx);
           const loss = crossEntropy(logits, y);
           opt.zeroGrad();

@@ -1,0 +1,47 @@
+/** `dltheory zoo`: trains a population of models over a grid and measures each one. */
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { openStore } from '../store/runs.js';
+import { formatTable } from '../report/progress.js';
+import { GRIDS, readGrid, runZoo, type ZooGrid } from '../train/zoo.js';
+import { zooMeasures } from '../measures/population.js';
+import { parse, type Command } from './args.js';
+
+/** A built-in grid by name, or a JSON grid file. */
+export function resolveGrid(name: string): ZooGrid {
+  if (GRIDS[name]) return GRIDS[name];
+  if (existsSync(name)) return readGrid(name);
+  throw new InputError(`--grid: '${name}' is neither a built-in grid (${Object.keys(GRIDS).join(', ')}) nor a file`);
+}
+
+export const zooCommand: Command = {
+  name: 'zoo',
+  summary: 'train a population of models over a hyper-parameter grid, with every measure',
+  usage: `
+dltheory zoo [--grid quick|full|FILE.json] [--runs DIR] [--json]
+
+Trains each model of the grid that the run store does not hold yet (killed and run again, it trains
+only the missing ones), computes the margin signature and the baseline measures on its training set,
+and commits the model, its metrics and measures in one transaction. A grid file holds the fields of
+the built-in grids (src/train/zoo.ts): name, data, arch (mlp|cnn), optimizer, batchSize, epochs,
+targetTrainAccuracy, axes { width, depth, weightDecay, dropout, batchNorm, trainSize, labelNoise, lr,
+augment, seed }, and optionally sample (a seeded sample of that many cells).
+`,
+  options: { grid: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' } },
+  async run(argv) {
+    const { values: v, positionals } = parse(this, argv);
+    if (positionals.length) throw new InputError(`zoo: unexpected arguments: ${positionals.join(' ')}`);
+    const grid = resolveGrid((v.grid as string | undefined) ?? 'quick');
+    const store = openStore(v.runs as string | undefined);
+    try {
+      const runs = runZoo(grid, { store, measure: zooMeasures, progress: true, log: (m) => process.stderr.write(`${m}\n`) });
+      if (v.json) console.log(JSON.stringify(runs));
+      else
+        console.log(formatTable(['id', 'spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
+          runs.map((r) => [r.id, r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])));
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,115 @@
+/**
+ * Sharpness of the training loss, after Keskar, Mudigere, Nocedal, Smelyanskiy, Tang, "On Large-Batch
+ * Training for Deep Learning: Generalization Gap and Sharp Minima" (ICLR 2017), one of the baselines
+ * of ../shared/papers.md §1:
+ *
+ *   sharpness = max_{δ ∈ C_α} L(w + δ) − L(w),   C_α = { δ : |δ_i| ≤ α·(|w_i| + 1) for every parameter i }
+ *
+ * and Keskar's normalised form 100·sharpness / (1 + L(w)). L is the mean cross-entropy over a fixed
+ * sample of training points, in eval mode (BatchNorm on running statistics, no dropout); w is every
+ * trainable parameter.
+ *
+ * Keskar et al. solve the inner maximisation with a few L-BFGS-B iterations; we use projected
+ * gradient ascent (the ℓ∞-box version of PGD): from a uniform random start in C_α, `steps` updates
+ * δ ← clip(δ + η·α(|w| + 1)·sign ∇L(w + δ), C_α), η = `stepSize`, over `restarts` random starts. The
+ * result is the largest loss seen at any iterate (δ = 0 included, so it is ≥ 0 and exactly 0 for
+ * α = 0). Defaults: α = 5e-4 (the smaller of Keskar's two boxes, 1e-3 and 5e-4), 10 steps, η = 0.25
+ * (so a few steps cross the box), 3 restarts, 1000 training points. The sample and the starts come
+ * from the data layer's Rng seeded with `seed` (default 0), so the value is repeatable. The model's
+ * parameters are restored before returning.
+ */
+import { enableGrad, grad, noGrad } from '../engine/autograd.js';
+import { tensor } from '../engine/creation.js';
+import { dispose, keep, scope } from '../engine/memory.js';
+import type { Tensor } from '../engine/tensor.js';
+import { check } from '../errors.js';
+import { Rng } from '../data/rng.js';
+import { crossEntropy } from '../nn/functional.js';
+import type { Module } from '../nn/module.js';
+import { modelDtype } from './output-margin.js';
+
+export interface SharpnessOptions {
+  alpha?: number;
+  steps?: number;
+  stepSize?: number;
+  restarts?: number;
+  sampleSize?: number;
+  seed?: number;
+  batchSize?: number;
+}
+
+export interface SharpnessResult {
+  /** L(w) on the sample. */
+  baseLoss: number;
+  /** The largest L(w + δ) found. */
+  maxLoss: number;
+  /** maxLoss − baseLoss (≥ 0). */
+  value: number;
+  /** log value (−Infinity for 0). */
+  log: number;
+  /** Keskar's 100·value / (1 + baseLoss). */
+  keskar: number;
+}
+
+/** The largest training-loss increase within the box C_α, by projected gradient ascent. */
+export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOptions = {}): SharpnessResult {
+  const { alpha = 5e-4, steps = 10, stepSize = 0.25, restarts = 3, sampleSize = 1000, seed = 0, batchSize = 500 } = opts;
+  check(alpha >= 0 && Number.isFinite(alpha), () => `sharpness: alpha ${alpha} is not a finite number ≥ 0`);
+  check([steps, restarts, sampleSize, batchSize].every((v) => Number.isInteger(v) && v >= 0) && sampleSize > 0 && batchSize > 0,
+    'sharpness: steps and restarts must be integers ≥ 0, sampleSize and batchSize integers ≥ 1');
+  const rng = new Rng(seed);
+  const m = Math.min(sampleSize, x.size(0));
+  const index = tensor(BigInt64Array.from(rng.permutation(x.size(0)).subarray(0, m), BigInt), [m], 'int64');
+  const dtype = modelDtype(model);
+  const xs = keep(scope(() => x.indexSelect(0, index).to(dtype)));
+  const ys = keep(y.indexSelect(0, index));
+  index.dispose();
+  const params = model.parameters();
+  const original = params.map((p) => keep(p.detach().clone()));
+  const box = params.map((p) => keep(scope(() => p.detach().abs().add(1).mul(alpha))));
+  const wasTraining = model.training;
+  model.eval();
+
+  /** Mean loss over the sample at the current parameters, and its gradient when asked. */
+  const lossAt = (withGrad: boolean): { loss: number; grads: Tensor[] } => {
+    let loss = 0;
+    const grads = withGrad ? params.map((p) => keep(p.detach().mul(0))) : [];
+    for (let i = 0; i < m; i += batchSize) {
+      scope(() => enableGrad(() => {
+        const len = Math.min(batchSize, m - i);
+        const l = crossEntropy(model.forward(xs.narrow(0, i, len)), ys.narrow(0, i, len), 'sum').div(m);
+        loss += l.item();
+        if (withGrad) grad(l, params, { allowUnused: true }).forEach((g, k) => g && grads[k].add_(g));
+      }));
+    }
+    return { loss, grads };
+  };
+  const setDelta = (delta: Tensor[]): void =>
+    noGrad(() => scope(() => params.forEach((p, k) => p.copy_(original[k].add(delta[k])))));
+
+  try {
+    const baseLoss = noGrad(() => lossAt(false).loss);
+    let maxLoss = baseLoss;
+    for (let r = 0; r < restarts; r++) {
+      let delta = params.map((p, k) => keep(scope(() =>
+        tensor(Float64Array.from({ length: p.numel }, () => 2 * rng.uniform() - 1), p.shape, dtype).mul(box[k]))));
+      for (let t = 0; t <= steps; t++) {
+        setDelta(delta);
+        const { loss, grads } = t < steps ? lossAt(true) : noGrad(() => lossAt(false));
+        maxLoss = Math.max(maxLoss, loss);
+        if (t === steps) break;
+        const next = delta.map((d, k) => keep(scope(() =>
+          d.add(grads[k].sign().mul(box[k]).mul(stepSize)).maximum(box[k].neg()).minimum(box[k]))));
+        dispose([delta, grads]);
+        delta = next;
+      }
+      dispose(delta);
+    }
+    const value = maxLoss - baseLoss;
+    return { baseLoss, maxLoss, value, log: Math.log(value), keskar: (100 * value) / (1 + baseLoss) };
+  } finally {
+    noGrad(() => params.forEach((p, k) => p.copy_(original[k])));
+    dispose([original, box, xs, ys]);
+    model.train(wasTraining);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * A model zoo: a population of networks trained over a grid of hyper-parameters — width, depth,
+ * weight decay, dropout, batch norm, training-set size, label noise, learning rate, augmentation,
+ * seed — recorded in the run store with the measures of every model. The population is what the
+ * gap regression of Jiang et al. (2019) is fitted and judged on.
+ *
+ * Each grid cell has a deterministic run id (a hash of the grid name and the cell), and a model is
+ * committed with its measures in one transaction, so a killed zoo run again trains only the models
+ * that are missing: nothing lost, nothing twice.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { InputError, check } from '../errors.js';
+import { Rng } from '../data/rng.js';
+import { disposeDataset, labelNoise, standardise, subset, type Dataset } from '../data/dataset.js';
+import { loadNamed } from '../data/sources.js';
+import { randomShift } from '../data/augment.js';
+import type { Module } from '../nn/module.js';
+import type { Metrics, RunRecord, RunStore } from '../store/runs.js';
+import { progress } from '../report/progress.js';
+import { recordRun } from './record.js';
+
+export interface ZooCell {
+  width: number;
+  depth: number;
+  weightDecay: number;
+  dropout: number;
+  batchNorm: boolean;
+  trainSize: number;
+  labelNoise: number;
+  lr: number;
+  /** Largest random shift in pixels; 0 for none. */
+  augment: number;
+  seed: number;
+}
+
+export interface ZooGrid {
+  name: string;
+  /** mnist, fashion-mnist, cifar10 or a path (see loadNamed). */
+  data: string;
+  dataDir?: string;
+  /** mlp: hidden layers of `width` × `depth`; cnn: the small CNN with `w = width` (depth unused). */
+  arch: 'mlp' | 'cnn';
+  optimizer: 'sgd' | 'adam';
+  batchSize: number;
+  /** Epoch cap; training stops earlier at `targetTrainAccuracy`. */
+  epochs: number;
+  targetTrainAccuracy: number;
+  /** Each axis lists its values; the grid is their full product, or a seeded sample of `sample` cells. */
+  axes: { [K in keyof ZooCell]: ZooCell[K][] };
+  sample?: number;
+}
+
+const BASE = { data: 'mnist', arch: 'mlp', optimizer: 'adam', batchSize: 128 } as const;
+const FIXED = { weightDecay: [0], dropout: [0], batchNorm: [false], lr: [1e-3], augment: [0], seed: [0] };
+
+/** The built-in grids: `quick` (32 models, minutes on 2 cores) and `full` (192 models). */
+export const GRIDS: Record<string, ZooGrid> = {
+  quick: {
+    ...BASE, name: 'quick', epochs: 30, targetTrainAccuracy: 0.99,
+    axes: { ...FIXED, width: [128, 512], depth: [1, 2], trainSize: [1000, 4000], labelNoise: [0, 0.2], weightDecay: [0, 1e-4] },
+  },
+  full: {
+    ...BASE, name: 'full', epochs: 60, targetTrainAccuracy: 0.995, sample: 192,
+    axes: {
+      width: [128, 256, 512, 1024], depth: [1, 2, 3], weightDecay: [0, 1e-4, 5e-4], dropout: [0, 0.2], batchNorm: [false, true],
+      trainSize: [1000, 2000, 4000, 8000], labelNoise: [0, 0.1, 0.25], lr: [3e-4, 1e-3], augment: [0, 2], seed: [0, 1],
+    },
+  },
+};
+
+/** Reads a grid from a JSON file: the fields of ZooGrid; missing axes take one default value. */
+export function readGrid(path: string): ZooGrid {
+  let raw: Partial<ZooGrid>;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<ZooGrid>;
+  } catch (e) {
+    throw new InputError(`${path}: not a readable JSON grid: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const grid = { ...BASE, epochs: 30, targetTrainAccuracy: 0.99, name: '', ...raw, axes: { ...FIXED, width: [256], depth: [1], trainSize: [2000], labelNoise: [0], ...raw.axes } } as ZooGrid;
+  check(/^[A-Za-z0-9_-]+$/.test(grid.name), `${path}: "name" must be letters, digits, '_' or '-'`);
+  check(grid.arch === 'mlp' || grid.arch === 'cnn', `${path}: "arch" must be mlp or cnn`);
+  for (const [k, v] of Object.entries(grid.axes))
+    check(Array.isArray(v) && v.length > 0, `${path}: axis "${k}" must be a non-empty list`);
+  return grid;
+}
+
+/** The grid's cells in a fixed order (the product, or its seeded sample). */
+export function gridCells(grid: ZooGrid): ZooCell[] {
+  let cells: ZooCell[] = [{} as ZooCell];
+  for (const [key, values] of Object.entries(grid.axes) as [keyof ZooCell, unknown[]][])
+    cells = cells.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
+  if (grid.sample === undefined || grid.sample >= cells.length) return cells;
+  const order = new Rng(0).permutation(cells.length);
+  return Array.from(order.subarray(0, grid.sample)).sort((a, b) => a - b).map((i) => cells[i]);
+}
+
+/** The model spec of a cell for the grid's architecture and data shape. */
+export function cellSpec(grid: ZooGrid, cell: ZooCell, inputShape: number[], classes: number): string {
+  const opts = `${cell.batchNorm ? ':bn' : ''}${cell.dropout ? `:dropout=${cell.dropout}` : ''}`;
+  if (grid.arch === 'cnn') return `cnn:${inputShape.join('x')}-${classes}:w=${cell.width}${opts}`;
+  const features = inputShape.reduce((a, b) => a * b, 1);
+  return `mlp:${[features, ...Array(cell.depth).fill(cell.width), classes].join('-')}${opts}`;
+}
+
+/** The cell's run id: stable across runs, so a resumed zoo recognises finished models. */
+export function cellId(grid: ZooGrid, cell: ZooCell): string {
+  const key = JSON.stringify([grid.name, grid.data, grid.arch, grid.optimizer, grid.batchSize, grid.epochs, grid.targetTrainAccuracy, cell]);
+  return `zoo-${grid.name}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+export interface ZooOptions {
+  store: RunStore;
+  /** Measures of a trained model on its training set, stored with its run. */
+  measure?: (model: Module, train: Dataset, cell: ZooCell, spec: string) => Metrics;
+  progress?: boolean;
+  log?: (message: string) => void;
+}
+
+/** Trains every missing model of the grid; returns all the grid's runs (old and new), in cell order. */
+export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
+  const cells = gridCells(grid);
+  const todo = cells.filter((c) => !o.store.hasRun(cellId(grid, c)));
+  o.log?.(`zoo ${grid.name}: ${cells.length} models, ${cells.length - todo.length} already done`);
+  if (todo.length) {
+    const raw = loadNamed(grid.data, { seed: 0, dir: grid.dataDir });
+    const [train, test] = standardise(raw.train, raw.test);
+    disposeDataset(raw.train);
+    disposeDataset(raw.test);
+    const bar = o.progress ? progress({ total: todo.length, label: `zoo ${grid.name}` }) : undefined;
+    try {
+      for (const cell of todo) {
+        check(cell.trainSize <= train.y.size(0), `zoo ${grid.name}: trainSize ${cell.trainSize} exceeds the ${train.y.size(0)} training points of ${grid.data}`);
+        trainCell(grid, cell, train, test, o);
+        bar?.tick(1, { model: cellId(grid, cell) });
+      }
+    } finally {
+      bar?.done();
+      disposeDataset(train);
+      disposeDataset(test);
+    }
+  }
+  return cells.map((c) => o.store.getRun(cellId(grid, c))!.run);
+}
+
+function trainCell(grid: ZooGrid, cell: ZooCell, train: Dataset, test: Dataset, o: ZooOptions): void {
+  const sub = subset(train, cell.trainSize, cell.seed);
+  const noisy = cell.labelNoise ? labelNoise(sub, cell.labelNoise, cell.seed + 1) : sub;
+  if (noisy !== sub) disposeDataset(sub);
+  const spec = cellSpec(grid, cell, train.x.shape.slice(1), train.classes.length);
+  try {
+    const run = recordRun(o.store, {
+      id: cellId(grid, cell), spec, kind: 'zoo', tag: `zoo/${grid.name}`,
+      data: `${grid.data} (${cell.trainSize} train, label noise ${cell.labelNoise})`,
+      splits: { train: noisy, test },
+      hparams: { ...cell, grid: grid.name },
+      options: {
+        epochs: grid.epochs, batchSize: grid.batchSize, lr: cell.lr, optimizer: grid.optimizer, weightDecay: cell.weightDecay,
+        seed: cell.seed, targetTrainAccuracy: grid.targetTrainAccuracy,
+        augment: cell.augment ? (x) => randomShift(x, cell.augment) : undefined,
+      },
+      measure: o.measure && ((model) => o.measure!(model, noisy, cell, spec)),
+    });
+    run.model.dispose();
+  } finally {
+    disposeDataset(noisy);
+  }
+}
