@@ -89,7 +89,7 @@ dltheory margins --model FILE (--data NAME [--split train|test] | --input X.npy 
     let data: { x: Tensor; y: Tensor; source: string } | undefined;
     try {
       if (v.input !== undefined) {
-        data = { ...readPair(v.input as string, v.labels as string), source: v.input as string };
+        data = { ...readPair(v.input as string, v.labels as string), source: `${v.input}, ${v.labels}` };
       } else {
         const splits = loadData({ name: v.data as string, seed, dir: v['data-dir'] as string | undefined });
         disposeDataset(split === 'train' ? splits.test : splits.train);

@@ -42,16 +42,12 @@ import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import type { Module } from '../nn/module.js';
+import { boxSummary, logBoxSummary, type BoxSummary } from './quantiles.js';
 
 export const EPSILON = 1e-6;
 
-export interface Signature {
-  q1: number;
-  median: number;
-  q3: number;
-  lowerFence: number;
-  upperFence: number;
-}
+/** Q1, median, Q3, lower and upper fence. */
+export type Signature = BoxSummary;
 export interface Moments {
   mean: number;
   std: number;
@@ -103,29 +99,9 @@ function selectPoints(total: number, opts: MarginOptions): Int32Array {
   return new Rng(opts.sample.seed).permutation(total).subarray(0, n).sort();
 }
 
-/** The q-quantile of ascending `s` with linear interpolation (numpy's default). */
-export function quantile(s: Float64Array, q: number): number {
-  if (s.length === 0) return NaN;
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, s.length - 1);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
-/** Quartiles and Tukey fences of `values`, and their logs with the fences clamped into [min, max]. */
+/** Quartiles and Tukey fences of `values`, and their logs with the fences clamped into [min, max] (quantiles.ts). */
 export function signatureOf(values: Float64Array): { signature: Signature; logSignature: Signature } {
-  const s = Float64Array.from(values).sort();
-  const [q1, median, q3] = [0.25, 0.5, 0.75].map((q) => quantile(s, q));
-  const signature = { q1, median, q3, lowerFence: q1 - 1.5 * (q3 - q1), upperFence: q3 + 1.5 * (q3 - q1) };
-  const [min, max] = [s[0] ?? NaN, s[s.length - 1] ?? NaN];
-  const logSignature = {
-    q1: Math.log(q1),
-    median: Math.log(median),
-    q3: Math.log(q3),
-    lowerFence: Math.log(Math.min(Math.max(signature.lowerFence, min), max)),
-    upperFence: Math.log(Math.min(Math.max(signature.upperFence, min), max)),
-  };
-  return { signature, logSignature };
+  return { signature: boxSummary(values), logSignature: logBoxSummary(values) };
 }
 
 /** Mean, population standard deviation, skewness and Pearson's kurtosis of `values`. */

@@ -4,14 +4,19 @@
  *
  *   product of Frobenius norms   Π_i ‖W_i‖_F                    (and its log, Σ_i log ‖W_i‖_F)
  *   distance from initialisation ‖θ − θ₀‖₂                      over every trainable parameter
- *   path norm                    Σ_k f_{θ∘θ}(𝟏)_k               (Neyshabur et al. 2015; Fantastic eq. "path-norm")
+ *   path norm                    Σ_k f_{θ∘θ}(𝟏)_k               (Neyshabur, Tomioka, Srebro 2015; Fantastic's path-norm)
+ *
+ * The distance runs over `namedParameters()` (BatchNorm's γ and β included, running statistics,
+ * being buffers, not) against a state dict taken at initialisation, with no folding.
  *
  * Layers. W_i are the parameters named `….weight` with two or more dims (Linear [out, in], Conv
  * [out, in, k, k] read as the matrix [out, in·k·k]) in parameter order, with the bias `….bias` of the
  * same layer. Constant multipliers inside a forward pass (the NTK init's 1/√fan_in, the ResMLP's
- * scalings) are not parameters and are left out.
+ * scalings, average pooling's 1/k) are not parameters: the norms leave them out and the path norm's
+ * forward pass applies them unsquared.
  *
- * BatchNorm is folded into the layer it follows, as Fantastic's code does before measuring: in eval
+ * BatchNorm is folded into the layer it follows, as public reimplementations of Fantastic's measures
+ * do before measuring (so a BatchNorm's scaling counts in the layer it rescales): in eval
  * mode BN is the affine map z ↦ a·z + c per channel, a = γ/√(running_var + ε), c = β − a·running_mean,
  * so the layer z = W h + b followed by BN is the layer W' = diag(a)·W, b' = a·b + c. Which layer a
  * BatchNorm follows is read from the names this repository's models use: `…norms.i` ← `…layers.i`
@@ -134,7 +139,7 @@ export function distanceFromInit(model: Module, init: Map<string, Tensor>): Meas
 export function pathNorm(model: Module, inputShape: number[]): Measured {
   const state = model.stateDict();
   const sources = batchNormSources(model);
-  const saved = new Map([...state].map(([k, t]) => [k, keep(t.detach().clone())]));
+  const saved = new Map([...state].map(([k, t]) => [k, keep(scope(() => t.detach().clone()))]));
   const wasTraining = model.training;
   try {
     noGrad(() => scope(() => {

@@ -13,13 +13,14 @@
  * gradient ascent (the ℓ∞-box version of PGD): from a uniform random start in C_α, `steps` updates
  * δ ← clip(δ + η·α(|w| + 1)·sign ∇L(w + δ), C_α), η = `stepSize`, over `restarts` random starts. The
  * result is the largest loss seen at any iterate (δ = 0 included, so it is ≥ 0 and exactly 0 for
- * α = 0). Defaults: α = 5e-4 (the smaller of Keskar's two boxes, 1e-3 and 5e-4), 10 steps, η = 0.25
- * (so a few steps cross the box), 3 restarts, 1000 training points. The sample and the starts come
- * from the data layer's Rng seeded with `seed` (default 0), so the value is repeatable. The model's
- * parameters are restored before returning.
+ * α = 0). Defaults: α = 5e-4 (the smaller of Keskar's two boxes, 1e-3 and 5e-4), 5 steps, η = 2.5/steps
+ * (Madry et al.'s PGD rule: the steps together can cross the box), 2 restarts, 1000 training points,
+ * i.e. 13 forward and 10 backward passes over the sample (8 s for cnn:1x28x28-10 on two
+ * cores). The sample and the starts come from the data layer's Rng seeded with `seed` (default 0), so
+ * the value is repeatable. The model's parameters are restored before returning.
  */
 import { enableGrad, grad, noGrad } from '../engine/autograd.js';
-import { tensor } from '../engine/creation.js';
+import { tensor, zerosLike } from '../engine/creation.js';
 import { dispose, keep, scope } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
@@ -53,7 +54,8 @@ export interface SharpnessResult {
 
 /** The largest training-loss increase within the box C_α, by projected gradient ascent. */
 export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOptions = {}): SharpnessResult {
-  const { alpha = 5e-4, steps = 10, stepSize = 0.25, restarts = 3, sampleSize = 1000, seed = 0, batchSize = 500 } = opts;
+  const { alpha = 5e-4, steps = 5, restarts = 2, sampleSize = 1000, seed = 0, batchSize = 500 } = opts;
+  const stepSize = opts.stepSize ?? (steps > 0 ? 2.5 / steps : 0);
   check(alpha >= 0 && Number.isFinite(alpha), () => `sharpness: alpha ${alpha} is not a finite number ≥ 0`);
   check([steps, restarts, sampleSize, batchSize].every((v) => Number.isInteger(v) && v >= 0) && sampleSize > 0 && batchSize > 0,
     'sharpness: steps and restarts must be integers ≥ 0, sampleSize and batchSize integers ≥ 1');
@@ -65,7 +67,7 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   const ys = keep(y.indexSelect(0, index));
   index.dispose();
   const params = model.parameters();
-  const original = params.map((p) => keep(p.detach().clone()));
+  const original = params.map((p) => keep(scope(() => p.detach().clone())));
   const box = params.map((p) => keep(scope(() => p.detach().abs().add(1).mul(alpha))));
   const wasTraining = model.training;
   model.eval();
@@ -73,7 +75,7 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   /** Mean loss over the sample at the current parameters, and its gradient when asked. */
   const lossAt = (withGrad: boolean): { loss: number; grads: Tensor[] } => {
     let loss = 0;
-    const grads = withGrad ? params.map((p) => keep(p.detach().mul(0))) : [];
+    const grads = withGrad ? params.map((p) => keep(zerosLike(p))) : [];
     for (let i = 0; i < m; i += batchSize) {
       scope(() => enableGrad(() => {
         const len = Math.min(batchSize, m - i);

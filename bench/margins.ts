@@ -1,0 +1,153 @@
+/**
+ * Margins benchmark: margin distributions per second, dltheory against PyTorch in one run.
+ *
+ * The work: all 10,000 MNIST digits of the `mnist` package (its 8,000 training + 2,000 test points),
+ * the small CNN `cnn:1x28x28-10` (w = 32, untrained, seed 0), four probe points (input, conv1,
+ * conv2, fc1), float32, batch 256: per batch one forward pass and one backward pass to all four
+ * probes, plus the streaming total variations, then the signatures (src/measures/margins.ts).
+ * bench/margins_torch.py runs the same algorithm on the same weights and inputs under
+ * /usr/bin/python3 (Debian python3-torch) with `torch.set_num_threads` = dltheory's
+ * `getNumThreads()`, in this process's environment (so the same OpenMP/OpenBLAS settings on both
+ * sides). Each side makes one warm-up batch, then `reps` timed passes over all points; the figure is
+ * the median pass. The two sides' signatures are compared as a check that they did the same work.
+ *
+ * node -e "import('./dist/bench/margins.js').then(async m => console.log(m.formatMarginsBench(await m.runMarginsBench())))"
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { manualSeed } from '../src/engine/creation.js';
+import { cat } from '../src/engine/ops.js';
+import { getNumThreads } from '../src/engine/runtime.js';
+import { loadMnist } from '../src/data/sources.js';
+import { disposeDataset } from '../src/data/dataset.js';
+import { writeNpy } from '../src/data/npy.js';
+import { buildModel } from '../src/nn/models/spec.js';
+import { saveModel, toRaw } from '../src/nn/serialize.js';
+import { marginDistribution, type MarginResult } from '../src/measures/margins.js';
+
+const PYTHON = '/usr/bin/python3';
+const SPEC = 'cnn:1x28x28-10';
+const PROBES = ['input', 'conv1', 'conv2', 'fc1'];
+
+export interface MarginsBenchReport {
+  points: number;
+  spec: string;
+  probes: string[];
+  batch: number;
+  threads: number;
+  reps: number;
+  cpuModel: string;
+  dltheorySeconds: number;
+  dltheoryPointsPerSecond: number;
+  torchSeconds: number | null;
+  torchPointsPerSecond: number | null;
+  /** torch seconds / dltheory seconds: > 1 means dltheory is faster. */
+  ratio: number | null;
+  /** Largest relative difference between the two sides' signature numbers (float32 work). */
+  signatureRelDiff: number | null;
+  torchVersion: string | null;
+  /** Why the PyTorch side is missing, when it is. */
+  note?: string;
+}
+
+interface TorchOut {
+  torchVersion: string;
+  medianSeconds: number;
+  probes: { name: string; signature: Record<string, number> }[];
+}
+
+function script(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++, dir = dirname(dir)) {
+    for (const p of [join(dir, 'margins_torch.py'), join(dir, 'bench', 'margins_torch.py')]) if (existsSync(p)) return p;
+  }
+  throw new Error('bench/margins_torch.py not found');
+}
+
+function runTorch(args: string[]): Promise<TorchOut | { error: string }> {
+  if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (the PyTorch side needs Debian python3-torch)` });
+  return new Promise((resolve) =>
+    execFile(PYTHON, [script(), ...args], { maxBuffer: 1 << 22, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
+      if (err) resolve({ error: `margins_torch.py failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
+      else resolve(JSON.parse(stdout) as TorchOut);
+    }),
+  );
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Times both sides on the same 10,000 points and weights; see the module comment. */
+export async function runMarginsBench(opts: { batch?: number; reps?: number } = {}): Promise<MarginsBenchReport> {
+  const batch = opts.batch ?? 256;
+  const reps = opts.reps ?? 3;
+  const dir = mkdtempSync(join(tmpdir(), 'dltheory-margins-bench-'));
+  const { train, test } = loadMnist();
+  const x = cat([train.x, test.x]);
+  const y = cat([train.y, test.y]);
+  disposeDataset(train);
+  disposeDataset(test);
+  manualSeed(0);
+  const model = buildModel(SPEC).eval();
+  try {
+    saveModel(model, join(dir, 'model.safetensors'));
+    writeNpy(join(dir, 'x.npy'), toRaw(x));
+    writeNpy(join(dir, 'y.npy'), toRaw(y));
+    const n = x.size(0);
+    marginDistribution(model, x, y, { probes: PROBES, batchSize: batch, limit: batch });
+    const times: number[] = [];
+    let ours: MarginResult | undefined;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      ours = marginDistribution(model, x, y, { probes: PROBES, batchSize: batch });
+      times.push((performance.now() - t0) / 1000);
+    }
+    const threads = getNumThreads();
+    const torch = await runTorch([
+      '--model', join(dir, 'model.safetensors'), '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'),
+      '--threads', String(threads), '--batch', String(batch), '--reps', String(reps), '--probes', PROBES.join(','),
+    ]);
+    const t = 'medianSeconds' in torch ? torch : null;
+    let diff: number | null = null;
+    if (t && ours) {
+      diff = 0;
+      for (const [l, p] of ours.probes.entries())
+        for (const [k, v] of Object.entries(p.signature)) diff = Math.max(diff, Math.abs(v - t.probes[l].signature[k]) / Math.abs(t.probes[l].signature[k]));
+    }
+    const mine = median(times);
+    return {
+      points: n, spec: SPEC, probes: PROBES, batch, threads, reps, cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      dltheorySeconds: mine,
+      dltheoryPointsPerSecond: n / mine,
+      torchSeconds: t?.medianSeconds ?? null,
+      torchPointsPerSecond: t ? n / t.medianSeconds : null,
+      ratio: t ? t.medianSeconds / mine : null,
+      signatureRelDiff: diff,
+      torchVersion: t?.torchVersion ?? null,
+      ...(t ? {} : { note: (torch as { error: string }).error }),
+    };
+  } finally {
+    model.dispose();
+    x.dispose();
+    y.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A few lines of text for the report. */
+export function formatMarginsBench(r: MarginsBenchReport): string {
+  const pps = (v: number | null) => (v === null ? '—' : `${v.toFixed(0)} points/s`);
+  return [
+    `margins of ${r.points} MNIST points, ${r.spec}, probes ${r.probes.join(', ')}, batch ${r.batch}, ${r.threads} thread(s), ${r.cpuModel}; median of ${r.reps} passes`,
+    `dltheory  ${r.dltheorySeconds.toFixed(2)} s  ${pps(r.dltheoryPointsPerSecond)}`,
+    `PyTorch   ${r.torchSeconds === null ? '—' : `${r.torchSeconds.toFixed(2)} s`}  ${pps(r.torchPointsPerSecond)}${r.torchVersion ? ` (torch ${r.torchVersion})` : ''}`,
+    `PyTorch/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); signatures agree to ${r.signatureRelDiff === null ? '—' : r.signatureRelDiff.toExponential(1)} relative`,
+    ...(r.note ? [`Note: ${r.note}`] : []),
+  ].join('\n');
+}
