@@ -1,8 +1,9 @@
 /** Every claim `reproduce` knows, in the order the report lists them. */
 import type { Claim } from './claim.js';
 import { randomLabels } from './random-labels.js';
+import { MARGIN_CLAIMS } from './margins.js';
 
-export const CLAIMS: readonly Claim[] = [randomLabels];
+export const CLAIMS: readonly Claim[] = [randomLabels, ...MARGIN_CLAIMS];
 
 /** The claims named by id or group (all when none are named); unknown names are listed in the error. */
 export function selectClaims(names: string[]): Claim[] {

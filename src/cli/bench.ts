@@ -1,6 +1,10 @@
 /** `dltheory bench`: the benchmarks of bench/, side by side with PyTorch in one run. */
+import { InputError } from '../errors.js';
 import { runBench, formatBenchTable, benchMarkdown } from '../../bench/suite.js';
+import { runMarginsBench, formatMarginsBench } from '../../bench/margins.js';
 import { numberOpt, parse, type Command } from './args.js';
+
+const STEPS = ['mlp', 'cnn', 'matmul'];
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -9,18 +13,29 @@ export const benchCommand: Command = {
 dltheory bench [--threads N] [--quick] [--only CASE,...] [--json] [--markdown]
 
 Cases: mlp (MLP 784-1024-1024-10 SGD step, batch 128), cnn (small CNN step, batch 128),
-matmul (2048×2048 float32). PyTorch runs from /usr/bin/python3 (Debian python3-torch).
-Ratio = PyTorch time / dltheory time: above 1 means dltheory is faster.
+matmul (2048×2048 float32), margins (normalised margins of 10,000 MNIST points through
+cnn:1x28x28-10 at four probe points; run only when named). PyTorch runs from /usr/bin/python3
+(Debian python3-torch). Ratio = PyTorch time / dltheory time: above 1 means dltheory is faster.
 `,
   options: { threads: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } },
   async run(argv) {
     const { values: v } = parse(this, argv);
-    const report = await runBench({
-      threads: v.threads === undefined ? undefined : numberOpt(v.threads, 'threads', 1, { integer: true, min: 1 }),
-      quick: Boolean(v.quick),
-      only: typeof v.only === 'string' ? v.only.split(',') : undefined,
-    });
-    console.log(v.json ? JSON.stringify(report) : v.markdown ? benchMarkdown(report) : formatBenchTable(report));
+    const only = typeof v.only === 'string' ? v.only.split(',') : STEPS;
+    const unknown = only.filter((c) => c !== 'margins' && !STEPS.includes(c));
+    if (unknown.length) throw new InputError(`--only: unknown case ${unknown.join(', ')} (${[...STEPS, 'margins'].join(', ')})`);
+    const steps = only.filter((c) => STEPS.includes(c));
+    if (steps.length) {
+      const report = await runBench({
+        threads: v.threads === undefined ? undefined : numberOpt(v.threads, 'threads', 1, { integer: true, min: 1 }),
+        quick: Boolean(v.quick),
+        only: steps,
+      });
+      console.log(v.json ? JSON.stringify(report) : v.markdown ? benchMarkdown(report) : formatBenchTable(report));
+    }
+    if (only.includes('margins')) {
+      const report = await runMarginsBench({ reps: v.quick ? 1 : undefined });
+      console.log(v.json ? JSON.stringify(report) : formatMarginsBench(report));
+    }
     return 0;
   },
 };

@@ -10,9 +10,10 @@ import { runsCommand } from './runs.js';
 import { reproduceCommand } from './reproduce.js';
 import { benchCommand } from './bench.js';
 import { zooCommand } from './zoo.js';
+import { gapCommand } from './gap.js';
 import { marginsCommand } from './margins.js';
 
-const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, zooCommand, reproduceCommand, benchCommand];
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -11,7 +11,7 @@ import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
 
 /** Inputs and labels from two .npy files, checked: matching length, finite inputs, integer labels with ≥ 2 classes. */
-function readPair(inputPath: string, labelsPath: string): { x: Tensor; y: Tensor } {
+export function readPair(inputPath: string, labelsPath: string): { x: Tensor; y: Tensor } {
   const xr = readNpy(inputPath);
   const yr = readNpy(labelsPath);
   check(xr.shape.length >= 2, () => `${inputPath}: inputs have shape [${xr.shape}]; expected [n, features...]`);

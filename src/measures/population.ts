@@ -17,12 +17,15 @@ import type { Module } from '../nn/module.js';
 import { buildModel } from '../nn/models/spec.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
-import type { Metrics } from '../store/runs.js';
+import type { Metrics, RunRecord } from '../store/runs.js';
+import type { HParams } from './regression.js';
 import { EPSILON, marginDistribution, type Signature } from './margins.js';
 import { logBoxSummary } from './quantiles.js';
 import { spectralMargin } from './spectral-margin.js';
 import { distanceFromInit, frobeniusProduct, pathNorm } from './norms.js';
 import { sharpness } from './sharpness.js';
+import { outputMargins } from './output-margin.js';
+import type { Tensor } from '../engine/tensor.js';
 
 export const SLOTS = ['input', 'first', 'last', 'output'] as const;
 export const STATS: readonly (keyof Signature)[] = ['q1', 'median', 'q3', 'lowerFence', 'upperFence'];
@@ -35,53 +38,105 @@ function put(out: Metrics, prefix: string, s: Signature): void {
   for (const k of STATS) out[`${prefix}.log_${k}`] = s[k];
 }
 
-/** Every measure of a trained model on (a seeded sample of) its training set. */
-export function zooMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
+/** A seeded sample of at most SAMPLE training points (all when fewer), in input order. */
+function sample(train: Dataset, seed: number): [Tensor, Tensor] {
   const n = train.y.size(0);
-  const rows = n <= SAMPLE ? null : Array.from(new Rng(cell.seed).permutation(n).subarray(0, SAMPLE)).sort((a, b) => a - b);
-  const [x, y] = scope(() => {
-    if (!rows) return [train.x.clone(), train.y.clone()];
+  if (n <= SAMPLE) return scope(() => [train.x.clone(), train.y.clone()]);
+  const rows = Array.from(new Rng(seed).permutation(n).subarray(0, SAMPLE)).sort((a, b) => a - b);
+  return scope(() => {
     const idx = tensor(BigInt64Array.from(rows, BigInt), [rows.length], 'int64');
     return [train.x.indexSelect(0, idx), train.y.indexSelect(0, idx)];
   });
-  try {
-    const out: Metrics = {};
-    const points = model.probePoints();
-    const hidden = points.filter((p) => p !== 'input');
-    const chosen = { input: 'input', first: hidden[0], last: hidden[hidden.length - 1] };
-    const result = marginDistribution(model, x, y, { probes: [...new Set(Object.values(chosen))] });
-    for (const [slot, name] of Object.entries(chosen)) {
-      const p = result.probes.find((q) => q.name === name)!;
-      put(out, `margin.${slot}`, p.logSignature);
-      put(out, `rawmargin.${slot}`, logBoxSummary(p.distances.filter((d) => d > 0)));
-    }
-    const logits = result.logitMargin.filter((m) => m > 0);
-    const tv = noGrad(() => scope(() => model.forward(x).double().var(0, { correction: 0 }).sum().sqrt().item()));
-    const d = logits.map((m) => m / Math.sqrt(2 + EPSILON));
-    put(out, 'margin.output', logBoxSummary(d.map((v) => v / tv)));
-    put(out, 'rawmargin.output', logBoxSummary(d));
-    out['margin.dropped'] = result.probes[0].droppedFraction;
+}
 
-    out['baseline.spectral'] = spectralMargin(model, x, y).log;
-    out['baseline.frobenius'] = frobeniusProduct(model).log;
-    const init = initialModel(spec, cell.seed);
-    try {
-      out['baseline.distInit'] = distanceFromInit(model, init.stateDict()).log;
-    } finally {
-      init.dispose();
-    }
-    out['baseline.pathNorm'] = pathNorm(model, x.shape.slice(1)).log;
-    out['baseline.sharpness'] = sharpness(model, x, y, { seed: cell.seed }).log;
-    out['baseline.outputMargin'] = logBoxSummary(logits).median;
-    return out;
+/** Every measure of a trained model on (a seeded sample of) its training set. */
+export function zooMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
+  const [x, y] = sample(train, cell.seed);
+  try {
+    return { ...marginMeasures(model, x, y), ...baselineMeasures(model, x, y, spec, cell.seed) };
   } finally {
     x.dispose();
     y.dispose();
   }
 }
 
+/** The margin signatures of every slot, normalised and not, for points x with labels y. */
+export function marginMeasures(model: Module, x: Tensor, y: Tensor): Metrics {
+  const out: Metrics = {};
+  const points = model.probePoints();
+  const hidden = points.filter((p) => p !== 'input');
+  const chosen = { input: 'input', first: hidden[0], last: hidden[hidden.length - 1] };
+  const result = marginDistribution(model, x, y, { probes: [...new Set(Object.values(chosen))] });
+  for (const [slot, name] of Object.entries(chosen)) {
+    const p = result.probes.find((q) => q.name === name)!;
+    put(out, `margin.${slot}`, p.logSignature);
+    put(out, `rawmargin.${slot}`, logBoxSummary(p.distances.filter((d) => d > 0)));
+  }
+  const logits = result.logitMargin.filter((m) => m > 0);
+  const tv = noGrad(() => scope(() => model.forward(x).double().var(0, { correction: 0 }).sum().sqrt().item()));
+  const d = logits.map((m) => m / Math.sqrt(2 + EPSILON));
+  put(out, 'margin.output', logBoxSummary(d.map((v) => v / tv)));
+  put(out, 'rawmargin.output', logBoxSummary(d));
+  out['margin.dropped'] = result.probes[0].droppedFraction;
+  return out;
+}
+
+/** The log of every baseline measure (spectral margin, norms, sharpness, output margin). */
+export function baselineMeasures(model: Module, x: Tensor, y: Tensor, spec: string, seed: number): Metrics {
+  const out: Metrics = {};
+  out['baseline.spectral'] = spectralMargin(model, x, y).log;
+  out['baseline.frobenius'] = frobeniusProduct(model).log;
+  const init = initialModel(spec, seed);
+  try {
+    out['baseline.distInit'] = distanceFromInit(model, init.stateDict()).log;
+  } finally {
+    init.dispose();
+  }
+  out['baseline.pathNorm'] = pathNorm(model, x.shape.slice(1)).log;
+  out['baseline.sharpness'] = sharpness(model, x, y, { seed }).log;
+  out['baseline.outputMargin'] = logBoxSummary(outputMargins(model, x, y).filter((m) => m > 0)).median;
+  return out;
+}
+
 /** The model as it was initialised: recordRun seeds with the run's seed, then builds. */
 function initialModel(spec: string, seed: number): Module {
   manualSeed(seed);
   return buildModel(spec);
+}
+
+/** The feature sets compared on a population, each a function of a run's stored metrics. */
+export const FEATURE_SETS: Record<string, (m: Metrics) => number[]> = {
+  signature: (m) => SLOTS.flatMap((s) => STATS.map((k) => m[`margin.${s}.log_${k}`])),
+  'signature, output layer only': (m) => STATS.map((k) => m[`margin.output.log_${k}`]),
+  'signature, not normalised': (m) => SLOTS.flatMap((s) => STATS.map((k) => m[`rawmargin.${s}.log_${k}`])),
+  'signature, no log': (m) => SLOTS.flatMap((s) => STATS.map((k) => Math.exp(m[`margin.${s}.log_${k}`]))),
+  'signature, neither': (m) => SLOTS.flatMap((s) => STATS.map((k) => Math.exp(m[`rawmargin.${s}.log_${k}`]))),
+  ...Object.fromEntries(BASELINES.map((b) => [`baseline: ${b}`, (m: Metrics) => [m[`baseline.${b}`]]])),
+};
+
+export interface Population {
+  runs: RunRecord[];
+  gaps: Float64Array;
+  features: Record<string, Float64Array[]>;
+  /** The grid's varied hyper-parameters of each model (seed excluded), for the CMI score. */
+  hparams: HParams[];
+  /** Models left out because a feature was not finite (e.g. a log of a margin ≤ 0), by id. */
+  excluded: string[];
+}
+
+/** The features of every model whose features are all finite, aligned with their gaps. */
+export function populationFeatures(runs: RunRecord[], sets: string[] = Object.keys(FEATURE_SETS)): Population {
+  const rows = runs.map((r) => Object.fromEntries(sets.map((s) => [s, FEATURE_SETS[s](r.final)])));
+  const ok = runs.map((r, i) => Number.isFinite(r.final.gap) && sets.every((s) => rows[i][s].every(Number.isFinite)));
+  const kept = runs.filter((_, i) => ok[i]);
+  const varied = Object.keys(kept[0]?.hparams ?? {}).filter(
+    (k) => k !== 'seed' && k !== 'grid' && new Set(kept.map((r) => JSON.stringify(r.hparams[k]))).size > 1,
+  );
+  return {
+    runs: kept,
+    gaps: Float64Array.from(kept, (r) => r.final.gap),
+    features: Object.fromEntries(sets.map((s) => [s, rows.filter((_, i) => ok[i]).map((row) => Float64Array.from(row[s]))])),
+    hparams: kept.map((r) => Object.fromEntries(varied.map((k) => [k, r.hparams[k] as string | number | boolean]))),
+    excluded: runs.filter((_, i) => !ok[i]).map((r) => r.id),
+  };
 }

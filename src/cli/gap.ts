@@ -1,0 +1,144 @@
+/**
+ * `dltheory gap fit|predict|evaluate`: the generalisation-gap predictor of Jiang et al. (2019) on a
+ * zoo population in the run store (src/measures/population.ts, src/measures/regression.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, check } from '../errors.js';
+import { openStore, type RunStore } from '../store/runs.js';
+import { formatTable } from '../report/progress.js';
+import { writeFileAtomic } from '../io/files.js';
+import { disposeDataset } from '../data/dataset.js';
+import { loadModel } from '../nn/serialize.js';
+import { FEATURE_SETS, marginMeasures, populationFeatures, SLOTS, STATS, type Population } from '../measures/population.js';
+import { crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, predictLinear } from '../measures/regression.js';
+import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { loadData } from './data.js';
+import { readPair } from './margins.js';
+import { resolveGrid } from './zoo.js';
+
+interface GapFit {
+  grid: string;
+  features: string;
+  names: string[];
+  /** Intercept first. */
+  coefficients: number[];
+  cvR2: number;
+  /** Root mean squared error of the cross-validated predictions: the error bar of a prediction. */
+  cvRmse: number;
+  models: number;
+}
+
+function population(store: RunStore, gridName: string, sets?: string[]): Population {
+  const grid = resolveGrid(gridName);
+  const runs = store.findByTag(`zoo/${grid.name}`);
+  if (runs.length === 0) throw new InputError(`no zoo '${grid.name}' in ${store.dir}: run \`dltheory zoo --grid ${gridName}\` first`);
+  const p = populationFeatures(runs, sets);
+  check(p.runs.length >= 3, `zoo '${grid.name}': only ${p.runs.length} models with finite features`);
+  return p;
+}
+
+function featureNames(set: string, p: number): string[] {
+  if (set === 'signature' || set.startsWith('signature, n')) return SLOTS.flatMap((s) => STATS.map((k) => `${s}.${k}`));
+  if (set === 'signature, output layer only') return STATS.map((k) => `output.${k}`);
+  return Array.from({ length: p }, (_, i) => `${set}[${i}]`);
+}
+
+const usage = `
+dltheory gap evaluate [--grid quick|full|FILE] [--folds K] [--seed S] [--json] [--runs DIR]
+dltheory gap fit [--grid ...] [--features SET] [--out FIT.json] [--json] [--runs DIR]
+dltheory gap predict --fit FIT.json --model FILE (--data NAME [--train-size N] [--label-noise F] [--seed S]
+                     | --input X.npy --labels Y.npy) [--json]
+
+evaluate  ranks the signature regression and every baseline on the zoo's population: adjusted R²,
+          10-fold cross-validated R² (seeded folds), MSE, Kendall τ, PGDL conditional MI.
+fit       least squares of the gap on a feature set (default: signature, the 20 log-signature
+          features); writes the coefficients and the cross-validated error.
+predict   a model's predicted gap, from the margins on its own training data, ± the CV RMSE.
+Feature sets: ${Object.keys(FEATURE_SETS).map((s) => `'${s}'`).join(', ')}.
+`;
+
+export const gapCommand: Command = {
+  name: 'gap',
+  summary: 'fit, evaluate and apply the margin-signature predictor of the generalisation gap',
+  usage,
+  options: {
+    grid: { type: 'string' }, folds: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, runs: { type: 'string' },
+    features: { type: 'string' }, out: { type: 'string' }, fit: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' },
+    'data-dir': { type: 'string' }, 'train-size': { type: 'string' }, 'label-noise': { type: 'string' }, input: { type: 'string' }, labels: { type: 'string' },
+  },
+  async run(argv) {
+    const { values: v, positionals: [sub, ...extra] } = parse(this, argv);
+    if (extra.length) throw new InputError(`gap: unexpected arguments: ${extra.join(' ')}`);
+    const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
+    if (sub === 'predict') return predict(v, seed);
+    if (sub !== 'fit' && sub !== 'evaluate') throw new InputError(`gap: expected fit, predict or evaluate, got '${sub ?? ''}'`);
+    const gridName = (v.grid as string | undefined) ?? 'quick';
+    const store = openStore(v.runs as string | undefined);
+    try {
+      if (sub === 'evaluate') {
+        const p = population(store, gridName);
+        const folds = numberOpt(v.folds, 'folds', 10, { integer: true, min: 2, max: p.runs.length });
+        const rows = evaluateMeasures(p.features, p.gaps, p.hparams, { folds, seed }).sort((a, b) => b.cvR2 - a.cvR2);
+        if (v.json) console.log(JSON.stringify({ models: p.runs.length, excluded: p.excluded, rows }));
+        else
+          console.log(`${p.runs.length} models (${p.excluded.length} left out for a non-finite feature)\n` +
+            formatTable(['measure', 'features', 'adjusted R²', 'CV R²', 'MSE', 'Kendall τ', 'CMI'],
+              rows.map((r) => [r.measure, r.features, r.adjustedR2, r.cvR2, r.mse, r.kendallTau, r.cmi])));
+        return 0;
+      }
+      const set = choiceOpt(v.features, 'features', Object.keys(FEATURE_SETS), 'signature');
+      const p = population(store, gridName, [set]);
+      const rows = p.features[set];
+      const fit = fitLinear(rows, p.gaps);
+      const cv = crossValidatedR2(rows, p.gaps, foldAssignment(rows.length, 10, seed));
+      const cvRmse = Math.sqrt(cv.predictions.reduce((a, yhat, i) => a + (yhat - p.gaps[i]) ** 2, 0) / rows.length);
+      const out: GapFit = {
+        grid: gridName, features: set, names: featureNames(set, rows[0].length), coefficients: Array.from(fit.coefficients),
+        cvR2: cv.r2, cvRmse, models: rows.length,
+      };
+      if (v.out) writeFileAtomic(v.out as string, JSON.stringify(out, null, 2));
+      if (v.json) console.log(JSON.stringify({ ...out, adjustedR2: fit.adjustedR2 }));
+      else
+        console.log(`${set} on ${rows.length} models: adjusted R² ${fit.adjustedR2.toFixed(3)}, CV R² ${cv.r2.toFixed(3)}, CV RMSE ${cvRmse.toFixed(4)}\n` +
+          formatTable(['term', 'coefficient'], [['intercept', fit.coefficients[0]], ...out.names.map((n, i) => [n, fit.coefficients[i + 1]])]));
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+async function predict(v: Record<string, string | boolean | undefined>, seed: number): Promise<number> {
+  const fitPath = required(v.fit, 'fit');
+  let fit: GapFit;
+  try {
+    fit = JSON.parse(readFileSync(fitPath, 'utf8')) as GapFit;
+  } catch (e) {
+    throw new InputError(`${fitPath}: not a gap fit written by \`dltheory gap fit --out\`: ${(e as Error).message.split('\n')[0]}`);
+  }
+  check(FEATURE_SETS[fit.features] && Array.isArray(fit.coefficients), `${fitPath}: not a gap fit written by \`dltheory gap fit --out\``);
+  const { model } = loadModel(required(v.model, 'model'));
+  const pair = v.input
+    ? readPair(v.input as string, required(v.labels, 'labels'))
+    : (() => {
+        const splits = loadData({
+          name: required(v.data, 'data (or --input and --labels)'), seed, dir: v['data-dir'] as string | undefined,
+          trainSize: v['train-size'] === undefined ? undefined : numberOpt(v['train-size'], 'train-size', 0, { integer: true, min: 1 }),
+          labelNoise: numberOpt(v['label-noise'], 'label-noise', 0, { min: 0, max: 1 }),
+        });
+        disposeDataset(splits.test);
+        return { x: splits.train.x, y: splits.train.y };
+      })();
+  try {
+    const features = FEATURE_SETS[fit.features](marginMeasures(model, pair.x, pair.y));
+    check(features.every(Number.isFinite), 'the model classifies too few training points correctly for a margin signature');
+    const gap = predictLinear(Float64Array.from(fit.coefficients), [Float64Array.from(features)])[0];
+    const result = { predictedGap: gap, cvRmse: fit.cvRmse, features: fit.features, grid: fit.grid };
+    console.log(v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`);
+    return 0;
+  } finally {
+    pair.x.dispose();
+    pair.y.dispose();
+    model.dispose();
+  }
+}
