@@ -59,24 +59,24 @@ function predictedVsTrue(e: Evaluated, seed: number): ChartOut {
   const rows = e.population.features.signature;
   const cv = crossValidatedR2(rows, e.population.gaps, foldAssignment(rows.length, FOLDS, seed));
   const data = e.population.runs.map((r, i) => ({
-    gap: e.population.gaps[i], predicted: cv.predictions[i], labelNoise: String(r.hparams.labelNoise), model: r.id,
+    gap: e.population.gaps[i], predicted: cv.predictions[i], trainSize: String(r.hparams.trainSize), model: r.id,
   }));
   return {
     name: 'margins-predicted-gap',
     title: 'Cross-validated predicted gap against the true gap',
-    spec: scatterChart({ title: `Predicted vs true gap (10-fold CV R² ${fmt(cv.r2)})`, x: 'gap', y: 'predicted', color: 'labelNoise', data, diagonal: true }),
+    spec: scatterChart({ title: `Predicted vs true gap (10-fold CV R² ${fmt(cv.r2)})`, x: 'gap', y: 'predicted', color: 'trainSize', data, diagonal: true }),
   };
 }
 
 function distributions(e: Evaluated): ChartOut {
   const runs = e.population.runs;
   const order = [...runs.keys()].sort((a, b) => e.population.gaps[a] - e.population.gaps[b]);
-  const pick = [['low gap', order[0]], ['high gap', order[order.length - 1]]] as const;
+  const pick = [['gap', order[0]], ['gap', order[order.length - 1]]] as const;
   const data = pick.flatMap(([label, i]) =>
     SLOTS.map((slot) => {
       const m = runs[i].final;
       const v = (k: string): number => Math.exp(m[`margin.${slot}.log_${k}`]);
-      return { group: `${slot} · ${label} (${fmt(e.population.gaps[i])})`, lower: v('lowerFence'), q1: v('q1'), median: v('median'), q3: v('q3'), upper: v('upperFence') };
+      return { group: `${label} ${fmt(e.population.gaps[i])}: ${slot}`, lower: v('lowerFence'), q1: v('q1'), median: v('median'), q3: v('q3'), upper: v('upperFence') };
     }),
   );
   return {
