@@ -7,6 +7,7 @@ import { disposeDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
 import { fromRaw, loadModel } from '../nn/serialize.js';
 import { marginDistribution, type MarginResult } from '../measures/margins.js';
+import { formatTable } from '../report/progress.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
 
@@ -29,17 +30,12 @@ export function readPair(inputPath: string, labelsPath: string): { x: Tensor; y:
   return { x: fromRaw(xr), y: tensor(BigInt64Array.from(y, BigInt), [y.length], 'int64') };
 }
 
-const num = (v: number): string => (Number.isFinite(v) ? v.toPrecision(5) : String(v));
-
 function table(r: MarginResult, title: string): string {
-  const head = ['probe', 'total variation', 'dropped', 'Q1', 'median', 'Q3', 'lower fence', 'upper fence'];
-  const body = r.probes.map((p) => {
+  const rows = r.probes.map((p) => {
     const s = p.signature;
-    return [p.name, num(p.totalVariation), `${(100 * p.droppedFraction).toFixed(1)}%`, ...[s.q1, s.median, s.q3, s.lowerFence, s.upperFence].map(num)];
+    return [p.name, p.totalVariation, `${(100 * p.droppedFraction).toFixed(1)}%`, s.q1, s.median, s.q3, s.lowerFence, s.upperFence];
   });
-  const widths = head.map((_, i) => Math.max(...[head, ...body].map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [title, '', line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return `${title}\n\n${formatTable(['probe', 'total variation', 'dropped', 'Q1', 'median', 'Q3', 'lower fence', 'upper fence'], rows)}`;
 }
 
 /** One row per point and probe point: index,label,probe,margin,normalized_margin (margins signed, before dropping). */
