@@ -34,3 +34,4 @@ export { outputMargins, outputMarginSummary } from './measures/output-margin.js'
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { zooMeasures, marginMeasures, baselineMeasures, populationFeatures, FEATURE_SETS } from './measures/population.js';
 export { runZoo, GRIDS, gridCells, readGrid, type ZooGrid, type ZooCell } from './train/zoo.js';
+export { gdv, gdvPerLayer } from './measures/gdv.js';

@@ -2,8 +2,9 @@
 import type { Claim } from './claim.js';
 import { randomLabels } from './random-labels.js';
 import { MARGIN_CLAIMS } from './margins.js';
+import { gdvClosedForms } from './gdv.js';
 
-export const CLAIMS: readonly Claim[] = [randomLabels, ...MARGIN_CLAIMS];
+export const CLAIMS: readonly Claim[] = [randomLabels, ...MARGIN_CLAIMS, gdvClosedForms];
 
 /** The claims named by id or group (all when none are named); unknown names are listed in the error. */
 export function selectClaims(names: string[]): Claim[] {

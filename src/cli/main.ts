@@ -12,8 +12,9 @@ import { benchCommand } from './bench.js';
 import { zooCommand } from './zoo.js';
 import { gapCommand } from './gap.js';
 import { marginsCommand } from './margins.js';
+import { gdvCommand } from './gdv.js';
 
-const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
