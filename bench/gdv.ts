@@ -14,12 +14,11 @@
  *
  * node -e "import('./dist/bench/gdv.js').then(async m => console.log(m.formatGdvBench(await m.runGdvBench())))"
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { median, runPython } from './python.js';
 import { manualSeed, randn } from '../src/engine/creation.js';
 import { scope } from '../src/engine/memory.js';
 import { getNumThreads } from '../src/engine/runtime.js';
@@ -28,7 +27,6 @@ import { disposeDataset } from '../src/data/dataset.js';
 import { writeNpy } from '../src/data/npy.js';
 import { gdv } from '../src/measures/gdv.js';
 
-const PYTHON = '/usr/bin/python3';
 
 export interface GdvBenchReport {
   n: number;
@@ -62,28 +60,7 @@ interface NumpyOut {
   gdv: number;
 }
 
-function script(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 3; i++, dir = dirname(dir)) {
-    for (const p of [join(dir, 'gdv_numpy.py'), join(dir, 'bench', 'gdv_numpy.py')]) if (existsSync(p)) return p;
-  }
-  throw new Error('bench/gdv_numpy.py not found');
-}
-
-function runNumpy(args: string[]): Promise<NumpyOut | { error: string }> {
-  if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (the numpy side needs Debian python3-numpy)` });
-  return new Promise((resolve) =>
-    execFile(PYTHON, [script(), ...args], { maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
-      if (err) resolve({ error: `gdv_numpy.py failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
-      else resolve(JSON.parse(stdout) as NumpyOut);
-    }),
-  );
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const runNumpy = (args: string[]) => runPython<NumpyOut>('gdv_numpy.py', args, 'python3-numpy');
 
 function timed(f: () => void): number {
   const t0 = performance.now();

@@ -13,12 +13,11 @@
  *
  * node -e "import('./dist/bench/margins.js').then(async m => console.log(m.formatMarginsBench(await m.runMarginsBench())))"
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { median, runPython } from './python.js';
 import { manualSeed } from '../src/engine/creation.js';
 import { cat } from '../src/engine/ops.js';
 import { getNumThreads } from '../src/engine/runtime.js';
@@ -29,7 +28,6 @@ import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel, toRaw } from '../src/nn/serialize.js';
 import { marginDistribution, type MarginResult } from '../src/measures/margins.js';
 
-const PYTHON = '/usr/bin/python3';
 const SPEC = 'cnn:1x28x28-10';
 const PROBES = ['input', 'conv1', 'conv2', 'fc1'];
 
@@ -60,28 +58,7 @@ interface TorchOut {
   probes: { name: string; signature: Record<string, number> }[];
 }
 
-function script(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 3; i++, dir = dirname(dir)) {
-    for (const p of [join(dir, 'margins_torch.py'), join(dir, 'bench', 'margins_torch.py')]) if (existsSync(p)) return p;
-  }
-  throw new Error('bench/margins_torch.py not found');
-}
-
-function runTorch(args: string[]): Promise<TorchOut | { error: string }> {
-  if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (the PyTorch side needs Debian python3-torch)` });
-  return new Promise((resolve) =>
-    execFile(PYTHON, [script(), ...args], { maxBuffer: 1 << 22, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
-      if (err) resolve({ error: `margins_torch.py failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
-      else resolve(JSON.parse(stdout) as TorchOut);
-    }),
-  );
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const runTorch = (args: string[]) => runPython<TorchOut>('margins_torch.py', args, 'python3-torch');
 
 /** Times both sides on the same 10,000 points and weights; see the module comment. */
 export async function runMarginsBench(opts: { batch?: number; reps?: number } = {}): Promise<MarginsBenchReport> {

@@ -2,33 +2,17 @@
 // a train → predict → eval → runs round trip works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeNpy, readNpy } from '../src/data/npy.js';
+import { cliRunner } from './cli-run.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'dltheory.js');
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-cli-'));
 const runs = join(dir, 'runs');
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DLTHEORY_RUNS: runs, DLTHEORY_THREADS: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit code 2 and exactly one line on stderr that matches `pattern`. */
-function rejects(args: string[], pattern: RegExp): void {
-  const r = cli(...args);
-  assert.equal(r.code, 2, `exit code of dltheory ${args.join(' ')}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0], /^dltheory: /);
-  assert.match(lines[0], pattern);
-}
+const { cli, rejects } = cliRunner([], { DLTHEORY_RUNS: runs });
 
 const f32 = (shape: number[], fill: (i: number) => number) => ({
   dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),

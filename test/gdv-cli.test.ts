@@ -2,34 +2,19 @@
 // chart, and every kind of bad input exiting with code 2 and one line on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { manualSeed } from '../src/engine/index.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel } from '../src/nn/serialize.js';
 import { writeNpy } from '../src/data/npy.js';
+import { cliRunner } from './cli-run.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'dltheory.js');
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-gdv-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, 'gdv', ...args], { encoding: 'utf8', env: { ...process.env, DLTHEORY_THREADS: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function rejects(args: string[], pattern: RegExp): void {
-  const r = cli(...args);
-  assert.equal(r.code, 2, `exit code of dltheory gdv ${args.join(' ')}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
-  assert.match(lines[0], /^dltheory: /);
-  assert.match(lines[0], pattern);
-}
+const { cli, rejects } = cliRunner(['gdv']);
 
 const path = (name: string) => join(dir, name);
 const N = 40;

@@ -1,0 +1,32 @@
+/** Runs a reference script of bench/ under Debian's /usr/bin/python3 and parses its JSON output. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PYTHON = '/usr/bin/python3';
+
+/** bench/NAME from the source tree or from dist/bench. */
+function script(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++, dir = dirname(dir)) {
+    for (const p of [join(dir, name), join(dir, 'bench', name)]) if (existsSync(p)) return p;
+  }
+  throw new Error(`bench/${name} not found`);
+}
+
+/** The script's JSON, or why it could not run (`needs` names the Debian package it wants). */
+export function runPython<T>(name: string, args: string[], needs: string): Promise<T | { error: string }> {
+  if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (the reference side needs Debian ${needs})` });
+  return new Promise((resolve) =>
+    execFile(PYTHON, [script(name), ...args], { maxBuffer: 1 << 22, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
+      if (err) resolve({ error: `${name} failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
+      else resolve(JSON.parse(stdout) as T);
+    }),
+  );
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
