@@ -66,5 +66,7 @@ Napi::Value guard(const Napi::CallbackInfo& info) {
 void registerCore(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
 void registerNN(Napi::Env env, Napi::Object exports);
+// Replaces libtorch's CPU allocator by the caching one (allocator.cc) unless DLTHEORY_CPU_CACHE_MB=0.
+void installCpuAllocator();
 
 }  // namespace dl
