@@ -96,7 +96,7 @@ Exit code 1 when a claim does not hold or its experiment failed.
       rows.push(row);
     }
     await writeReport(out, rows);
-    const table = formatTable(['claim', 'verdict', 'numbers', 's'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds]));
+    const table = formatTable(['claim', 'verdict', 'numbers', 's'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds.toFixed(1)]));
     if (v.json) console.log(JSON.stringify(rows.map(({ charts: _c, ...r }) => r)));
     else console.log(`${table}\nreport: ${join(out, 'report.md')} and report.html`);
     return rows.some((r) => r.verdict === 'does not hold' || r.verdict === 'error') ? 1 : 0;
