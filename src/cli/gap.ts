@@ -9,7 +9,7 @@ import { formatTable } from '../report/progress.js';
 import { writeFileAtomic } from '../io/files.js';
 import { disposeDataset } from '../data/dataset.js';
 import { loadModel } from '../nn/serialize.js';
-import { FEATURE_SETS, marginMeasures, populationFeatures, SLOTS, STATS, type Population } from '../measures/population.js';
+import { FEATURE_SETS, marginMeasures, measurementSample, populationFeatures, SLOTS, STATS, type Population } from '../measures/population.js';
 import { crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, predictLinear } from '../measures/regression.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
@@ -53,7 +53,8 @@ evaluate  ranks the signature regression and every baseline on the zoo's populat
           10-fold cross-validated R² (seeded folds), MSE, Kendall τ, PGDL conditional MI.
 fit       least squares of the gap on a feature set (default: signature, the 20 log-signature
           features); writes the coefficients and the cross-validated error.
-predict   a model's predicted gap, from the margins on its own training data, ± the CV RMSE.
+predict   a model's predicted gap, from the margins on (a seeded sample of up to 2,000 of) its own
+          training points, as the zoo measures its models, ± the CV RMSE of a signature fit.
 Feature sets: ${Object.keys(FEATURE_SETS).map((s) => `'${s}'`).join(', ')}.
 `;
 
@@ -117,6 +118,7 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
     throw new InputError(`${fitPath}: not a gap fit written by \`dltheory gap fit --out\`: ${(e as Error).message.split('\n')[0]}`);
   }
   check(FEATURE_SETS[fit.features] && Array.isArray(fit.coefficients), `${fitPath}: not a gap fit written by \`dltheory gap fit --out\``);
+  check(fit.features.startsWith('signature'), `${fitPath}: predict takes a fit of margin-signature features, not '${fit.features}'`);
   const { model } = loadModel(required(v.model, 'model'));
   const pair = v.input
     ? readPair(v.input as string, required(v.labels, 'labels'))
@@ -129,16 +131,20 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
         disposeDataset(splits.test);
         return { x: splits.train.x, y: splits.train.y };
       })();
+  // The same seeded sample of at most 2,000 training points the zoo's models were measured on.
+  const [x, y] = measurementSample(pair.x, pair.y, seed);
+  pair.x.dispose();
+  pair.y.dispose();
   try {
-    const features = FEATURE_SETS[fit.features](marginMeasures(model, pair.x, pair.y));
+    const features = FEATURE_SETS[fit.features](marginMeasures(model, x, y));
     check(features.every(Number.isFinite), 'the model classifies too few training points correctly for a margin signature');
     const gap = predictLinear(Float64Array.from(fit.coefficients), [Float64Array.from(features)])[0];
     const result = { predictedGap: gap, cvRmse: fit.cvRmse, features: fit.features, grid: fit.grid };
     console.log(v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`);
     return 0;
   } finally {
-    pair.x.dispose();
-    pair.y.dispose();
+    x.dispose();
+    y.dispose();
     model.dispose();
   }
 }

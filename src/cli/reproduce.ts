@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { openStore } from '../store/runs.js';
+import { openStore, type RunStore } from '../store/runs.js';
 import { createReport } from '../report/report.js';
 import { writeFileAtomic } from '../io/files.js';
 import { formatTable } from '../report/progress.js';
@@ -14,12 +14,12 @@ import { selectClaims } from '../claims/registry.js';
 import type { Claim, ClaimResult, Mode } from '../claims/claim.js';
 import { numberOpt, parse, type Command } from './args.js';
 
-type Row = ClaimResult | (Omit<ClaimResult, 'verdict'> & { verdict: 'error' });
+/** A claim's result, with the run store its trainings are in (a saved result is reused only with it). */
+type Row = (ClaimResult | (Omit<ClaimResult, 'verdict'> & { verdict: 'error' })) & { store: string };
 
-async function runClaim(claim: Claim, mode: Mode, seed: number, progress: boolean, runsDir?: string): Promise<Row> {
-  const store = openStore(runsDir);
+async function runClaim(claim: Claim, mode: Mode, seed: number, progress: boolean, store: RunStore): Promise<Row> {
   const start = performance.now();
-  const base = { id: claim.id, group: claim.group, statement: claim.statement, paper: claim.paper, rule: claim.rule, mode, seed };
+  const base = { id: claim.id, group: claim.group, statement: claim.statement, paper: claim.paper, rule: claim.rule, mode, seed, store: store.dir };
   try {
     const outcome = await claim.run({ mode, seed, store, progress, log: (m) => process.stderr.write(`${m}\n`) });
     return { ...base, ...outcome, seconds: (performance.now() - start) / 1000 };
@@ -27,8 +27,6 @@ async function runClaim(claim: Claim, mode: Mode, seed: number, progress: boolea
     if (e instanceof InputError) throw e;
     const reason = `the experiment failed: ${(e as Error).message.split('\n')[0]}`;
     return { ...base, verdict: 'error', reason, figures: [], charts: [], runs: [], seconds: (performance.now() - start) / 1000 };
-  } finally {
-    store.close();
   }
 }
 
@@ -80,20 +78,25 @@ Exit code 1 when a claim does not hold or its experiment failed.
     const out = (v.out as string | undefined) ?? join('reports', `reproduce-${mode}`);
     mkdirSync(join(out, 'claims'), { recursive: true });
     const rows: Row[] = [];
-    for (const claim of claims) {
-      const saved = join(out, 'claims', `${claim.id}.json`);
-      if (!v.fresh && existsSync(saved)) {
-        const prev = JSON.parse(readFileSync(saved, 'utf8')) as Row;
-        if (prev.mode === mode && prev.seed === seed && prev.verdict !== 'error') {
-          process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
-          rows.push(prev);
-          continue;
+    const store = openStore(v.runs as string | undefined);
+    try {
+      for (const claim of claims) {
+        const saved = join(out, 'claims', `${claim.id}.json`);
+        if (!v.fresh && existsSync(saved)) {
+          const prev = JSON.parse(readFileSync(saved, 'utf8')) as Row;
+          if (prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
+            process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
+            rows.push(prev);
+            continue;
+          }
         }
+        process.stderr.write(`${claim.id}: running (${mode})\n`);
+        const row = await runClaim(claim, mode, seed, !v.json, store);
+        writeFileAtomic(saved, JSON.stringify(row, null, 2));
+        rows.push(row);
       }
-      process.stderr.write(`${claim.id}: running (${mode})\n`);
-      const row = await runClaim(claim, mode, seed, !v.json, v.runs as string | undefined);
-      writeFileAtomic(saved, JSON.stringify(row, null, 2));
-      rows.push(row);
+    } finally {
+      store.close();
     }
     await writeReport(out, rows);
     const table = formatTable(['claim', 'verdict', 'numbers', 's'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds.toFixed(1)]));

@@ -58,7 +58,10 @@ export function scope<T>(fn: () => T): T {
     throw err;
   }
   stack.pop();
-  if (result instanceof Promise) throw new Error('scope(fn): fn must be synchronous (libtorch calls are)');
+  if (result instanceof Promise) {
+    for (const t of mine) t.dispose();
+    throw new Error('scope(fn): fn must be synchronous (libtorch calls are)');
+  }
   const returned = new Set<Disposable>();
   collect(result, returned, new Set());
   const parent = stack[stack.length - 1];

@@ -38,29 +38,35 @@ function put(out: Metrics, prefix: string, s: Signature): void {
   for (const k of STATS) out[`${prefix}.log_${k}`] = s[k];
 }
 
-/** A seeded sample of at most SAMPLE training points (all when fewer), in input order. */
-function sample(train: Dataset, seed: number): [Tensor, Tensor] {
-  const n = train.y.size(0);
-  if (n <= SAMPLE) return scope(() => [train.x.clone(), train.y.clone()]);
+/** The points a model is measured on: a seeded sample of at most SAMPLE of x, y (all when fewer), in input order. */
+export function measurementSample(x: Tensor, y: Tensor, seed: number): [Tensor, Tensor] {
+  const n = y.size(0);
+  if (n <= SAMPLE) return scope(() => [x.clone(), y.clone()]);
   const rows = Array.from(new Rng(seed).permutation(n).subarray(0, SAMPLE)).sort((a, b) => a - b);
   return scope(() => {
     const idx = tensor(BigInt64Array.from(rows, BigInt), [rows.length], 'int64');
-    return [train.x.indexSelect(0, idx), train.y.indexSelect(0, idx)];
+    return [x.indexSelect(0, idx), y.indexSelect(0, idx)];
   });
 }
 
-/** Every measure of a trained model on (a seeded sample of) its training set. */
+/**
+ * Every measure of a trained model on (a seeded sample of) its training set, in eval mode (BatchNorm
+ * on its running statistics, which must not change; no dropout), restoring the model's mode after.
+ */
 export function zooMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
-  const [x, y] = sample(train, cell.seed);
+  const [x, y] = measurementSample(train.x, train.y, cell.seed);
+  const wasTraining = model.training;
+  model.eval();
   try {
     return { ...marginMeasures(model, x, y), ...baselineMeasures(model, x, y, spec, cell.seed) };
   } finally {
+    model.train(wasTraining);
     x.dispose();
     y.dispose();
   }
 }
 
-/** The margin signatures of every slot, normalised and not, for points x with labels y. */
+/** The margin signatures of every slot, normalised and not, for points x with labels y (model in eval mode). */
 export function marginMeasures(model: Module, x: Tensor, y: Tensor): Metrics {
   const out: Metrics = {};
   const points = model.probePoints();

@@ -51,6 +51,15 @@ export function recordRun(store: RunStore, r: RunRequest): RecordedRun {
   const id = r.id ?? newRunId();
   manualSeed(r.options.seed);
   const model = buildModel(r.spec);
+  try {
+    return trainAndSave(store, r, id, model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+function trainAndSave(store: RunStore, r: RunRequest, id: string, model: Module): RecordedRun {
   const { epochs, seconds } = train(model, r.splits.train, r.splits.test, r.options);
   const tr = evaluate(model, r.splits.train);
   const te = evaluate(model, r.splits.test);

@@ -70,18 +70,21 @@ export function evaluate(model: Module, ds: Dataset, batchSize = 1000): Evaluati
   const n = ds.y.size(0);
   let loss = 0;
   let correct = 0;
-  noGrad(() => {
-    for (let i = 0; i < n; i += batchSize) {
-      scope(() => {
-        const len = Math.min(batchSize, n - i);
-        const logits = model.forward(ds.x.narrow(0, i, len));
-        const y = ds.y.narrow(0, i, len);
-        loss += crossEntropy(logits, y, 'sum').item();
-        correct += logits.argmax(1).eq(y).sum().item();
-      });
-    }
-  });
-  model.train(wasTraining);
+  try {
+    noGrad(() => {
+      for (let i = 0; i < n; i += batchSize) {
+        scope(() => {
+          const len = Math.min(batchSize, n - i);
+          const logits = model.forward(ds.x.narrow(0, i, len));
+          const y = ds.y.narrow(0, i, len);
+          loss += crossEntropy(logits, y, 'sum').item();
+          correct += logits.argmax(1).eq(y).sum().item();
+        });
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
   return { loss: loss / n, accuracy: correct / n };
 }
 
@@ -103,22 +106,25 @@ export function train(model: Module, trainSet: Dataset, testSet: Dataset | undef
       let lossSum = 0;
       let correct = 0;
       const perm = randperm(n);
-      for (let i = 0; i < n; i += o.batchSize) {
-        scope(() => {
-          const idx = perm.narrow(0, i, Math.min(o.batchSize, n - i));
-          const xb = trainSet.x.indexSelect(0, idx);
-          const logits = model.forward(o.augment ? o.augment(xb) : xb);
-          const y = trainSet.y.indexSelect(0, idx);
-          const loss = crossEntropy(logits, y);
-          opt.zeroGrad();
-          loss.backward();
-          opt.step();
-          lossSum += loss.item() * idx.size(0);
-          correct += noGrad(() => logits.argmax(1).eq(y).sum().item());
-        });
-        bar?.tick(1, { epoch });
+      try {
+        for (let i = 0; i < n; i += o.batchSize) {
+          scope(() => {
+            const idx = perm.narrow(0, i, Math.min(o.batchSize, n - i));
+            const xb = trainSet.x.indexSelect(0, idx);
+            const logits = model.forward(o.augment ? o.augment(xb) : xb);
+            const y = trainSet.y.indexSelect(0, idx);
+            const loss = crossEntropy(logits, y);
+            opt.zeroGrad();
+            loss.backward();
+            opt.step();
+            lossSum += loss.item() * idx.size(0);
+            correct += noGrad(() => logits.argmax(1).eq(y).sum().item());
+          });
+          bar?.tick(1, { epoch });
+        }
+      } finally {
+        perm.dispose();
       }
-      perm.dispose();
       seconds += (performance.now() - start) / 1000;
       const m: EpochMetrics = { epoch: epoch + 1, lr: opt.lr, trainLoss: lossSum / n, trainAccuracy: correct / n };
       if (testSet) {
