@@ -49,6 +49,14 @@ void release(Napi::Env env, int32_t id) {
 
 int64_t live() { return liveCount; }
 
+// Re-reads a slot's byte count after its data changed size (setData), keeping V8's figure right.
+static void resize(Napi::Env env, int32_t id) {
+  const auto& t = slots[id];
+  int64_t bytes = t.device().is_cpu() ? static_cast<int64_t>(t.nbytes()) : 0;
+  if (bytes != slotBytes[id]) Napi::MemoryManagement::AdjustExternalMemory(env, bytes - slotBytes[id]);
+  slotBytes[id] = bytes;
+}
+
 std::vector<int64_t> ints(const Napi::CallbackInfo& info, size_t i) {
   auto a = info[i].As<Napi::Array>();
   std::vector<int64_t> out(a.Length());
@@ -222,7 +230,9 @@ static Napi::Value detach(const Napi::CallbackInfo& info) { return ret(info, T(i
 // setData(t, src): t takes src's storage, dtype and device but keeps its identity (and its
 // autograd leaf status), as `param.data = …` in PyTorch; how Module.to(dtype) converts in place.
 static Napi::Value setData(const Napi::CallbackInfo& info) {
-  T(info, 0).set_data(T(info, 1));
+  int32_t id = info[0].As<Napi::Number>().Int32Value();
+  get(id).set_data(T(info, 1));
+  resize(info.Env(), id);
   return info.Env().Undefined();
 }
 

@@ -1,7 +1,7 @@
 // Configures and builds the libtorch addon with CMake into build/native/, then copies it to
 // build/dltheory.node. Nothing is downloaded: Node's headers come with Node, node-addon-api from npm.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,4 +29,7 @@ try {
     '`apt-get install libtorch-dev libopenblas0-pthread`, or set LIBTORCH to an official libtorch folder.');
   process.exit(1);
 }
-copyFileSync(join(out, 'dltheory.node'), join(root, 'build', 'dltheory.node'));
+// Copy, then rename over the old file: a process that has the old addon loaded keeps its inode.
+const tmp = join(root, 'build', `dltheory.node.${process.pid}.tmp`);
+copyFileSync(join(out, 'dltheory.node'), tmp);
+renameSync(tmp, join(root, 'build', 'dltheory.node'));
