@@ -15,13 +15,23 @@ function script(name: string): string {
   throw new Error(`bench/${name} not found`);
 }
 
-/** The script's JSON, or why it could not run (`needs` names the Debian package it wants). */
-export function runPython<T>(name: string, args: string[], needs: string): Promise<T | { error: string }> {
+/**
+ * The script's JSON, or why it could not run (`needs` names the Debian package it wants). `env`
+ * replaces the environment, for runs that must not inherit dltheory's thread settings.
+ */
+export function runPython<T>(name: string, args: string[], needs: string, env?: NodeJS.ProcessEnv): Promise<T | { error: string }> {
   if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (the reference side needs Debian ${needs})` });
   return new Promise((resolve) =>
-    execFile(PYTHON, [script(name), ...args], { maxBuffer: 1 << 22, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
-      if (err) resolve({ error: `${name} failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
-      else resolve(JSON.parse(stdout) as T);
+    execFile(PYTHON, [script(name), ...args], { env, maxBuffer: 1 << 22, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
+      const module = /No module named '?(\w+)'?/.exec(stderr);
+      if (err) resolve({ error: module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
+      else {
+        try {
+          resolve(JSON.parse(stdout) as T);
+        } catch {
+          resolve({ error: `${name} printed no JSON: ${stdout.slice(0, 200)}` });
+        }
+      }
     }),
   );
 }

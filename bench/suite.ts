@@ -22,12 +22,8 @@
  *
  * node -e "import('./dist/bench/suite.js').then(async m => console.log(m.formatBenchTable(await m.runBench({}))))"
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { randn, randint, manualSeed } from '../src/engine/creation.js';
 import { scope, dispose, liveTensors } from '../src/engine/memory.js';
 import { getNumThreads, setNumThreads } from '../src/engine/runtime.js';
@@ -36,7 +32,7 @@ import { buildModel } from '../src/nn/models/spec.js';
 import { SGD } from '../src/nn/optim/sgd.js';
 import * as F from '../src/nn/functional.js';
 
-export const PYTHON = '/usr/bin/python3';
+import { median, runPython } from './python.js';
 
 export interface BenchOptions {
   /** Intra-op threads for both sides (default: dltheory's current `getNumThreads()`). */
@@ -159,11 +155,6 @@ const CASES: CaseDef[] = [
   },
 ];
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function timeCase(c: CaseDef, warmup: number, reps: number): { median: number; min: number; liveDelta: number } {
   const { step, cleanup } = c.setup();
@@ -194,50 +185,9 @@ interface TorchReport {
   cases: Record<string, TorchCase>;
 }
 
-function benchDir(): string {
-  // dist/bench/suite.js → ../../bench; bench/suite.ts run directly → this folder.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 3; i++) {
-    if (existsSync(join(dir, 'bench', 'torch_bench.py'))) return join(dir, 'bench');
-    if (existsSync(join(dir, 'torch_bench.py'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('bench/torch_bench.py not found');
-}
-
-function runTorch(
-  threads: number,
-  warmup: number,
-  reps: number,
-  only: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<TorchReport | { error: string }> {
-  if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (PyTorch side needs Debian python3-torch)` });
-  let script: string;
-  try {
-    script = join(benchDir(), 'torch_bench.py');
-  } catch (e) {
-    return Promise.resolve({ error: (e as Error).message });
-  }
-  const args = [script, '--threads', String(threads), '--json', '--warmup', String(warmup), '--reps', String(reps), '--only', only.join(',')];
-  return new Promise((resolve) => {
-    execFile(PYTHON, args, { env, maxBuffer: 1 << 20, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
-      if (err) {
-        const noTorch = /No module named '?torch'?/.test(stderr);
-        resolve({
-          error: noTorch
-            ? `${PYTHON} has no torch module (install Debian python3-torch)`
-            : `torch_bench.py failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}`,
-        });
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout) as TorchReport);
-      } catch {
-        resolve({ error: `torch_bench.py printed no JSON: ${stdout.slice(0, 200)}` });
-      }
-    });
-  });
+function runTorch(threads: number, warmup: number, reps: number, only: string[], env: NodeJS.ProcessEnv): Promise<TorchReport | { error: string }> {
+  const args = ['--threads', String(threads), '--json', '--warmup', String(warmup), '--reps', String(reps), '--only', only.join(',')];
+  return runPython<TorchReport>('torch_bench.py', args, 'python3-torch', env);
 }
 
 const THREAD_ENV = [
