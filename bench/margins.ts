@@ -8,8 +8,10 @@
  * bench/margins_torch.py runs the same algorithm on the same weights and inputs under
  * /usr/bin/python3 (Debian python3-torch) with `torch.set_num_threads` = dltheory's
  * `getNumThreads()`, in this process's environment (so the same OpenMP/OpenBLAS settings on both
- * sides). Each side makes one warm-up batch, then `reps` timed passes over all points; the figure is
- * the median pass. The two sides' signatures are compared as a check that they did the same work.
+ * sides). Each side makes one warm-up batch, then the two sides take turns: `reps` pairs of timed
+ * passes over all points, dltheory's then PyTorch's, so each pair runs under the same machine load
+ * (startPython in bench/python.ts). The times are each side's median pass; the ratio is the median
+ * of the pairs' ratios. The two sides' signatures are compared as a check that they did the same work.
  *
  * node -e "import('./dist/bench/margins.js').then(async m => console.log(m.formatMarginsBench(await m.runMarginsBench())))"
  */
@@ -17,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { median, runPython } from './python.js';
+import { median, startPython } from './python.js';
 import { manualSeed } from '../src/engine/creation.js';
 import { cat } from '../src/engine/ops.js';
 import { getNumThreads } from '../src/engine/runtime.js';
@@ -43,7 +45,7 @@ export interface MarginsBenchReport {
   dltheoryPointsPerSecond: number;
   torchSeconds: number | null;
   torchPointsPerSecond: number | null;
-  /** torch seconds / dltheory seconds: > 1 means dltheory is faster. */
+  /** Median over the pairs of torch seconds / dltheory seconds: > 1 means dltheory is faster. */
   ratio: number | null;
   /** Largest relative difference between the two sides' signature numbers (float32 work). */
   signatureRelDiff: number | null;
@@ -52,18 +54,16 @@ export interface MarginsBenchReport {
   note?: string;
 }
 
-interface TorchOut {
+interface TorchPass {
   torchVersion: string;
-  medianSeconds: number;
+  seconds: number;
   probes: { name: string; signature: Record<string, number> }[];
 }
-
-const runTorch = (args: string[]) => runPython<TorchOut>('margins_torch.py', args, 'python3-torch');
 
 /** Times both sides on the same 10,000 points and weights; see the module comment. */
 export async function runMarginsBench(opts: { batch?: number; reps?: number } = {}): Promise<MarginsBenchReport> {
   const batch = opts.batch ?? 256;
-  const reps = opts.reps ?? 3;
+  const reps = opts.reps ?? 5;
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-margins-bench-'));
   const { train, test } = loadMnist();
   const x = cat([train.x, test.x]);
@@ -77,37 +77,49 @@ export async function runMarginsBench(opts: { batch?: number; reps?: number } = 
     writeNpy(join(dir, 'x.npy'), toRaw(x));
     writeNpy(join(dir, 'y.npy'), toRaw(y));
     const n = x.size(0);
-    marginDistribution(model, x, y, { probes: PROBES, batchSize: batch, limit: batch });
-    const times: number[] = [];
-    let ours: MarginResult | undefined;
-    for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
-      ours = marginDistribution(model, x, y, { probes: PROBES, batchSize: batch });
-      times.push((performance.now() - t0) / 1000);
-    }
     const threads = getNumThreads();
-    const torch = await runTorch([
+    const torch = startPython<TorchPass>('margins_torch.py', [
       '--model', join(dir, 'model.safetensors'), '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'),
-      '--threads', String(threads), '--batch', String(batch), '--reps', String(reps), '--probes', PROBES.join(','),
-    ]);
-    const t = 'medianSeconds' in torch ? torch : null;
+      '--threads', String(threads), '--batch', String(batch), '--probes', PROBES.join(','),
+    ], 'python3-torch');
+    marginDistribution(model, x, y, { probes: PROBES, batchSize: batch, limit: batch });
+    const [mine, theirs]: number[][] = [[], []];
+    let ours: MarginResult | undefined;
+    let last: TorchPass | undefined;
+    let note: string | undefined = 'error' in torch ? torch.error : undefined;
+    try {
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        ours = marginDistribution(model, x, y, { probes: PROBES, batchSize: batch });
+        mine.push((performance.now() - t0) / 1000);
+        if ('error' in torch || note) continue;
+        try {
+          last = await torch.pass();
+          theirs.push(last.seconds);
+        } catch (e) {
+          note = (e as Error).message;
+        }
+      }
+    } finally {
+      if (!('error' in torch)) torch.close();
+    }
+    const t = last && !note ? last : null;
     let diff: number | null = null;
     if (t && ours) {
       diff = 0;
       for (const [l, p] of ours.probes.entries())
         for (const [k, v] of Object.entries(p.signature)) diff = Math.max(diff, Math.abs(v - t.probes[l].signature[k]) / Math.abs(t.probes[l].signature[k]));
     }
-    const mine = median(times);
     return {
       points: n, spec: SPEC, probes: PROBES, batch, threads, reps, cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      dltheorySeconds: mine,
-      dltheoryPointsPerSecond: n / mine,
-      torchSeconds: t?.medianSeconds ?? null,
-      torchPointsPerSecond: t ? n / t.medianSeconds : null,
-      ratio: t ? t.medianSeconds / mine : null,
+      dltheorySeconds: median(mine),
+      dltheoryPointsPerSecond: n / median(mine),
+      torchSeconds: t ? median(theirs) : null,
+      torchPointsPerSecond: t ? n / median(theirs) : null,
+      ratio: t ? median(theirs.map((s, i) => s / mine[i])) : null,
       signatureRelDiff: diff,
       torchVersion: t?.torchVersion ?? null,
-      ...(t ? {} : { note: (torch as { error: string }).error }),
+      ...(note ? { note } : {}),
     };
   } finally {
     model.dispose();
@@ -121,10 +133,10 @@ export async function runMarginsBench(opts: { batch?: number; reps?: number } = 
 export function formatMarginsBench(r: MarginsBenchReport): string {
   const pps = (v: number | null) => (v === null ? '—' : `${v.toFixed(0)} points/s`);
   return [
-    `margins of ${r.points} MNIST points, ${r.spec}, probes ${r.probes.join(', ')}, batch ${r.batch}, ${r.threads} thread(s), ${r.cpuModel}; median of ${r.reps} passes`,
+    `margins of ${r.points} MNIST points, ${r.spec}, probes ${r.probes.join(', ')}, batch ${r.batch}, ${r.threads} thread(s), ${r.cpuModel}; median of ${r.reps} alternating pairs of passes`,
     `dltheory  ${r.dltheorySeconds.toFixed(2)} s  ${pps(r.dltheoryPointsPerSecond)}`,
     `PyTorch   ${r.torchSeconds === null ? '—' : `${r.torchSeconds.toFixed(2)} s`}  ${pps(r.torchPointsPerSecond)}${r.torchVersion ? ` (torch ${r.torchVersion})` : ''}`,
-    `PyTorch/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); signatures agree to ${r.signatureRelDiff === null ? '—' : r.signatureRelDiff.toExponential(1)} relative`,
+    `PyTorch/dltheory time (median of the pairs) ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); signatures agree to ${r.signatureRelDiff === null ? '—' : r.signatureRelDiff.toExponential(1)} relative`,
     ...(r.note ? [`Note: ${r.note}`] : []),
   ].join('\n');
 }

@@ -5,18 +5,20 @@ The same algorithm as src/measures/margins.ts, written in PyTorch: per batch one
 keeps the probe activations (input, conv1, conv2, fc1 of the small CNN), j = the highest wrong
 logit, ONE torch.autograd.grad of the logits with grad_outputs onehot(y) - onehot(j) to every probe
 at once, d = (f_y - f_j) / sqrt(1e-6 + |grad|^2) per point, and per-unit float64 sums of (h - c) and
-(h - c)^2 for the total variation. Each of `--reps` timed passes covers every point; the figure is
-the median pass time. The last pass's signatures are printed too, so the caller can check that both
-sides computed the same thing.
+(h - c)^2 for the total variation.
 
-Usage: /usr/bin/python3 bench/margins_torch.py --model M.safetensors --input X.npy --labels Y.npy
-       --threads N [--batch B] [--reps R] [--warmup W]
+It serves timed passes: after loading and one warm-up batch, each line "pass" on standard input runs
+one timed pass over every point and prints one JSON line (seconds, and the signatures so the caller
+can check that both sides computed the same thing). bench/margins.ts alternates these passes with
+its own, so each pair sees the same load.
+
+Usage: printf 'pass\npass\n' | /usr/bin/python3 bench/margins_torch.py --model M.safetensors
+       --input X.npy --labels Y.npy --threads N [--batch B] [--probes input,conv1,...]
 """
 import argparse
 import json
-import platform
-import statistics
 import struct
+import sys
 import time
 
 import numpy as np
@@ -107,8 +109,6 @@ def main():
     ap.add_argument("--labels", required=True)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--probes", default="input,conv1,conv2,fc1")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -119,15 +119,14 @@ def main():
     x = torch.from_numpy(np.load(args.input))
     y = torch.from_numpy(np.load(args.labels))
     names = args.probes.split(",")
-    for _ in range(args.warmup):
-        margins(model, x[:args.batch], y[:args.batch], args.batch, names)
-    times = []
-    for _ in range(args.reps):
+    margins(model, x[:args.batch], y[:args.batch], args.batch, names)
+    for line in sys.stdin:
+        if line.strip() != "pass":
+            continue
         t0 = time.perf_counter()
         result = margins(model, x, y, args.batch, names)
-        times.append(time.perf_counter() - t0)
-    print(json.dumps({"torchVersion": torch.__version__, "pythonVersion": platform.python_version(), "threads": torch.get_num_threads(),
-                      "seconds": times, "medianSeconds": statistics.median(times), "probes": result}))
+        seconds = time.perf_counter() - t0
+        print(json.dumps({"torchVersion": torch.__version__, "threads": torch.get_num_threads(), "seconds": seconds, "probes": result}), flush=True)
 
 
 if __name__ == "__main__":

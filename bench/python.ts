@@ -1,5 +1,6 @@
 /** Runs a reference script of bench/ under Debian's /usr/bin/python3 and parses its JSON output. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,3 +41,38 @@ export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/**
+ * A reference script kept running, so that its timed passes can alternate with
+ * dltheory's: on a shared machine the load drifts over seconds, and pairs of passes run back to
+ * back see the same load, where two blocks of passes a minute apart do not. Each `pass()` writes
+ * "pass" and reads back one JSON line (the script's seconds and whatever it reports); `close()`
+ * ends the script.
+ */
+export interface PythonSession<T> {
+  pass(): Promise<T>;
+  close(): void;
+}
+
+export function startPython<T>(name: string, args: string[], needs: string): PythonSession<T> | { error: string } {
+  if (!existsSync(PYTHON)) return { error: `${PYTHON} not found (the reference side needs Debian ${needs})` };
+  const child = spawn(PYTHON, [script(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const failure = (): Error => {
+    const module = /No module named '?(\w+)'?/.exec(stderr);
+    return new Error(module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() ?? 'no output').slice(0, 300)}`);
+  };
+  return {
+    async pass() {
+      child.stdin.write('pass\n');
+      const line = await lines.next();
+      if (line.done) throw failure();
+      return JSON.parse(line.value) as T;
+    },
+    close() {
+      child.stdin.end();
+    },
+  };
+}
