@@ -4,12 +4,14 @@
  *   with a = √5 for the weight, as nn.Linear and nn.Conv*d do.
  * - He/Kaiming normal: W ~ N(0, 2/fan_in) (Allen-Zhu et al.'s N(0, 2/m) hidden layers).
  * - NTK parameterisation: W ~ N(0, 1) and the layer multiplies by 1/√fan_in in forward.
+ * - Allen-Zhu, Li and Song (ICML 2019): W ~ N(0, 2/m) for a layer of m outputs (the input layer
+ *   too), and N(0, 1/d) for the output layer of d outputs (`allenzhu-output`); no biases.
  */
 import { randn, rand } from '../engine/creation.js';
 import { scope } from '../engine/memory.js';
 import { Tensor } from '../engine/tensor.js';
 
-export type Init = 'default' | 'he' | 'ntk';
+export type Init = 'default' | 'he' | 'ntk' | 'allenzhu' | 'allenzhu-output';
 
 /** U(−bound, bound). */
 export function uniform(shape: number[], bound: number): Tensor {
@@ -28,5 +30,9 @@ export function initWeight(shape: number[], fanIn: number, init: Init): Tensor {
       return normal(shape, Math.sqrt(2 / fanIn));
     case 'ntk':
       return normal(shape, 1);
+    case 'allenzhu':
+      return normal(shape, Math.sqrt(2 / shape[0]));
+    case 'allenzhu-output':
+      return normal(shape, Math.sqrt(1 / shape[0]));
   }
 }

@@ -1,7 +1,7 @@
 /**
- * A small CNN for C×S×S images (1×28×28, 3×32×32), `cnn:1x28x28-10[:w=32][:bn][:dropout=P]`:
- *   conv1 (3×3, w) → [BN] → ReLU → max-pool 2 → conv2 (3×3, 2w) → [BN] → ReLU → max-pool 2
- *   → flatten → fc1 (128) → ReLU → [dropout] → fc2 (classes).
+ * A small CNN for C×S×S images (1×28×28, 3×32×32), `cnn:1x28x28-10[:w=32][:bn][:dropout=P][:softplus]`:
+ *   conv1 (3×3, w) → [BN] → σ → max-pool 2 → conv2 (3×3, 2w) → [BN] → σ → max-pool 2
+ *   → flatten → fc1 (128) → σ → [dropout] → fc2 (classes),   σ = ReLU unless another is named.
  * Probe points: `input`, `conv1` and `conv2` (each block's pooled output), `fc1` (pre-activation).
  */
 import { Tensor } from '../../engine/tensor.js';
@@ -10,11 +10,13 @@ import { Conv2d } from '../conv.js';
 import { Linear } from '../linear.js';
 import { BatchNorm } from '../norm.js';
 import * as F from '../functional.js';
+import { activate, type Activation } from '../layers.js';
 
 export interface CNNOptions {
   width?: number;
   batchNorm?: boolean;
   dropout?: number;
+  activation?: Activation;
 }
 
 export class SmallCNN extends Module {
@@ -44,9 +46,10 @@ export class SmallCNN extends Module {
 
   forward(x: Tensor, probes?: Probes): Tensor {
     probes?.record('input', x);
+    const act = this.opts.activation ?? 'relu';
     const block = (h: Tensor, conv: Conv2d, bn: BatchNorm | null): Tensor => {
       const z = conv.forward(h);
-      return F.maxPool2d((bn ? bn.forward(z) : z).relu(), 2);
+      return F.maxPool2d(activate(bn ? bn.forward(z) : z, act), 2);
     };
     const h1 = block(x, this.conv1, this.bn1);
     probes?.record('conv1', h1);
@@ -54,7 +57,7 @@ export class SmallCNN extends Module {
     probes?.record('conv2', h2);
     const z = this.fc1.forward(h2.flatten(1));
     probes?.record('fc1', z);
-    const a = this.opts.dropout ? F.dropout(z.relu(), this.opts.dropout, this.training) : z.relu();
+    const a = this.opts.dropout ? F.dropout(activate(z, act), this.opts.dropout, this.training) : activate(z, act);
     return this.fc2.forward(a);
   }
 }

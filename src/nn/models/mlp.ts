@@ -27,7 +27,11 @@ export class MLP extends Module {
   readonly norms: BatchNorm[];
   constructor(readonly sizes: number[], readonly opts: MLPOptions = {}) {
     super();
-    this.layers = sizes.slice(1).map((out, i) => this.child(`layers.${i}`, new Linear(sizes[i], out, { init: opts.init })));
+    // Allen-Zhu et al.'s network has no biases and its own output-layer variance.
+    const az = opts.init === 'allenzhu';
+    const last = sizes.length - 2;
+    this.layers = sizes.slice(1).map((out, i) =>
+      this.child(`layers.${i}`, new Linear(sizes[i], out, { init: az && i === last ? 'allenzhu-output' : opts.init, bias: !az })));
     this.norms = opts.batchNorm ? sizes.slice(1, -1).map((w, i) => this.child(`norms.${i}`, new BatchNorm(w))) : [];
   }
 

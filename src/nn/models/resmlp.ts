@@ -1,8 +1,11 @@
 /**
- * Du et al.'s (ICML 2019) fully-connected ResNet `resmlp:IN-M-H-OUT`, weights N(0, 1), no biases:
+ * Du et al.'s (ICML 2019) networks of width m and depth H, weights N(0, 1), no biases, all trained:
+ * the ResNet `resmlp:IN-M-H-OUT`
  *   x⁽¹⁾ = √(c_σ/m) · σ(W⁽¹⁾ x)
  *   x⁽ʰ⁾ = x⁽ʰ⁻¹⁾ + c_res/(H·√m) · σ(W⁽ʰ⁾ x⁽ʰ⁻¹⁾),  h = 2 … H
  *   u = a·x⁽ᴴ⁾
+ * and the fully-connected net `fcnet:IN-M-H-OUT`, the same without the skips:
+ *   x⁽ʰ⁾ = √(c_σ/m) · σ(W⁽ʰ⁾ x⁽ʰ⁻¹⁾),  h = 1 … H;   u = a·x⁽ᴴ⁾
  * with c_σ = 1/E[σ(z)²] for z ~ N(0, 1) (ReLU: 2). Parameters `stem.weight`, `blocks.{h}.weight`,
  * `output.weight`. Probe points: `input`, `stem`, `blocks.{h}` (each block's output x⁽ʰ⁾).
  */
@@ -52,9 +55,9 @@ export class ResMLP extends Module {
   readonly #cSigma: number;
 
   constructor(readonly inputs: number, readonly width: number, readonly depth: number, readonly outputs: number,
-    readonly opts: { activation?: Activation; cRes?: number } = {}) {
+    readonly opts: { activation?: Activation; cRes?: number; residual?: boolean } = {}) {
     super();
-    if (depth < 1) throw new Error('resmlp: depth must be at least 1');
+    if (depth < 1) throw new Error(`${opts.residual === false ? 'fcnet' : 'resmlp'}: depth must be at least 1`);
     this.stem = this.child('stem', new Weight(width, inputs));
     this.blocks = Array.from({ length: depth - 1 }, (_, h) => this.child(`blocks.${h}`, new Weight(width, width)));
     this.output = this.child('output', new Weight(outputs, width));
@@ -71,9 +74,11 @@ export class ResMLP extends Module {
     probes?.record('input', input);
     let h = activate(this.stem.forward(input), act).mul(Math.sqrt(this.#cSigma / this.width));
     probes?.record('stem', h);
-    const branch = (this.opts.cRes ?? 0.5) / (this.depth * Math.sqrt(this.width));
+    const plain = this.opts.residual === false;
+    const branch = plain ? Math.sqrt(this.#cSigma / this.width) : (this.opts.cRes ?? 0.5) / (this.depth * Math.sqrt(this.width));
     this.blocks.forEach((block, i) => {
-      h = h.add(activate(block.forward(h), act).mul(branch));
+      const z = activate(block.forward(h), act).mul(branch);
+      h = plain ? z : h.add(z);
       probes?.record(`blocks.${i}`, h);
     });
     return this.output.forward(h);

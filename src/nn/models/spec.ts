@@ -1,9 +1,13 @@
 /**
  * Model spec strings: `KIND:SIZES[:OPTION…]`, one string enough to rebuild a model (it is stored in
  * safetensors metadata under `dltheory.model`).
- *   mlp:784-256-256-10[:softplus][:bn][:dropout=0.2][:init=he|ntk|default]
+ *   mlp:784-256-256-10[:softplus][:bn][:dropout=0.2][:init=he|ntk|allenzhu|default]
  *   resmlp:IN-M-H-OUT[:softplus][:cres=0.5]          (Du et al.'s scaled ResNet)
- *   cnn:1x28x28-10[:w=32][:bn][:dropout=0.5]
+ *   fcnet:IN-M-H-OUT[:softplus]                      (Du et al.'s scaled fully-connected net)
+ *   relu2:IN-M                                       (Du et al.'s two-layer ReLU net, fixed ±1 output)
+ *   skip:IN-…-OUT:m=M                                (Nguyen et al.'s skip-to-output net, MLP trunk)
+ *   skipcnn:1x28x28-10:m=M[:w=32]                    (the same with the small CNN as trunk)
+ *   cnn:1x28x28-10[:w=32][:bn][:dropout=0.5][:softplus]
  *   resnet:3x32x32-10[:w=16]
  * Options: an activation name, a flag, or key=value.
  */
@@ -15,6 +19,8 @@ import { MLP } from './mlp.js';
 import { ResMLP } from './resmlp.js';
 import { SmallCNN } from './cnn.js';
 import { SmallResNet } from './resnet.js';
+import { TwoLayerReLU } from './twolayer.js';
+import { SkipToOutput } from './skip.js';
 
 interface Parsed {
   kind: string;
@@ -77,19 +83,43 @@ function construct(spec: string): Module {
       const sizes = positiveInts(spec, p.sizes, '-');
       if (sizes.length < 2) throw new InputError(`model spec '${spec}': an MLP needs at least input and output sizes`);
       const init = p.values.get('init');
-      if (init !== undefined && !['default', 'he', 'ntk'].includes(init)) throw new InputError(`model spec '${spec}': init must be default, he or ntk`);
+      if (init !== undefined && !['default', 'he', 'ntk', 'allenzhu'].includes(init)) throw new InputError(`model spec '${spec}': init must be default, he, ntk or allenzhu`);
       return new MLP(sizes, { activation: p.activation, batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99), init: init as Init | undefined });
     }
-    case 'resmlp': {
-      known([], ['cres']);
+    case 'resmlp':
+    case 'fcnet': {
+      const residual = p.kind === 'resmlp';
+      known([], residual ? ['cres'] : []);
       const s = positiveInts(spec, p.sizes, '-');
-      if (s.length !== 4) throw new InputError(`model spec '${spec}': resmlp needs IN-WIDTH-DEPTH-OUT`);
-      return new ResMLP(s[0], s[1], s[2], s[3], { activation: p.activation, cRes: number(spec, p, 'cres', 1e-6, 1) });
+      if (s.length !== 4) throw new InputError(`model spec '${spec}': ${p.kind} needs IN-WIDTH-DEPTH-OUT`);
+      return new ResMLP(s[0], s[1], s[2], s[3], { activation: p.activation, cRes: number(spec, p, 'cres', 1e-6, 1), residual });
+    }
+    case 'relu2': {
+      known([], []);
+      const s = positiveInts(spec, p.sizes, '-');
+      if (s.length !== 2 || p.activation) throw new InputError(`model spec '${spec}': relu2 needs IN-WIDTH and no activation (it is ReLU)`);
+      return new TwoLayerReLU(s[0], s[1]);
+    }
+    case 'skip':
+    case 'skipcnn': {
+      known([], p.kind === 'skip' ? ['m'] : ['m', 'w']);
+      const m = number(spec, p, 'm', 1, 1e6);
+      if (m === undefined || !Number.isInteger(m)) throw new InputError(`model spec '${spec}': give the number of skip units as an integer m=M`);
+      const activation = p.activation ?? 'softplus';
+      if (p.kind === 'skip') {
+        const sizes = positiveInts(spec, p.sizes, '-');
+        if (sizes.length < 2) throw new InputError(`model spec '${spec}': the trunk needs at least input and output sizes`);
+        return new SkipToOutput(new MLP(sizes, { activation }), sizes[0], m, sizes[sizes.length - 1]);
+      }
+      const { shape, classes } = imageSizes(spec, p.sizes);
+      return new SkipToOutput(new SmallCNN(shape, classes, { width: number(spec, p, 'w', 1, 4096), activation }), shape[0] * shape[1] * shape[2], m, classes);
     }
     case 'cnn': {
       known(['bn'], ['w', 'dropout']);
       const { shape, classes } = imageSizes(spec, p.sizes);
-      return new SmallCNN(shape, classes, { width: number(spec, p, 'w', 1, 4096), batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99) });
+      return new SmallCNN(shape, classes, {
+        width: number(spec, p, 'w', 1, 4096), batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99), activation: p.activation,
+      });
     }
     case 'resnet': {
       known([], ['w']);
@@ -97,6 +127,6 @@ function construct(spec: string): Module {
       return new SmallResNet(shape, classes, { width: number(spec, p, 'w', 1, 4096) });
     }
     default:
-      throw new InputError(`model spec '${spec}': unknown kind '${p.kind}' (mlp, resmlp, cnn, resnet)`);
+      throw new InputError(`model spec '${spec}': unknown kind '${p.kind}' (mlp, resmlp, fcnet, relu2, skip, skipcnn, cnn, resnet)`);
   }
 }
