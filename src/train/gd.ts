@@ -1,0 +1,83 @@
+/**
+ * Plain gradient descent, as the convergence theorems state it (../shared/papers.md §3–§4):
+ *   θ(k+1) = θ(k) − η ∇L(θ(k)),
+ * full-batch by default, on the squared loss of Du et al.,
+ *   L(θ) = ½ Σ_i ‖u(x_i; θ) − y_i‖²      (a sum, not a mean: their rates are stated for it),
+ * or on the mean cross-entropy. With `batchSize`, each step takes a minibatch of a seeded
+ * permutation per epoch (SGD as Allen-Zhu et al. analyse it), and the loss is the full-data loss
+ * after each epoch. `onStep` sees every step's (full-batch) loss before the update; returning true
+ * stops. Every step runs in its own scope, so memory stays flat over long runs.
+ */
+import { enableGrad, grad, noGrad } from '../engine/autograd.js';
+import { manualSeed, randperm } from '../engine/creation.js';
+import { scope } from '../engine/memory.js';
+import type { Tensor } from '../engine/tensor.js';
+import { check } from '../errors.js';
+import { crossEntropy } from '../nn/functional.js';
+import type { Module } from '../nn/module.js';
+
+export type DescentLoss = 'squared' | 'cross-entropy';
+
+export interface DescentOptions {
+  lr: number;
+  /** Full-batch steps, or epochs with `batchSize`. */
+  steps: number;
+  loss: DescentLoss;
+  batchSize?: number;
+  seed?: number;
+  /** Called with the step (or epoch) and the full-data loss (and accuracy for cross-entropy); true stops. */
+  onStep?: (step: number, loss: number, accuracy?: number) => boolean | void;
+}
+
+/** L(θ) on (x, y) as a tensor: ½ Σ ‖u − y‖² or the mean cross-entropy. */
+export function objective(model: Module, x: Tensor, y: Tensor, loss: DescentLoss): Tensor {
+  const u = model.forward(x);
+  if (loss === 'cross-entropy') return crossEntropy(u, y);
+  return u.sub(y.ndim === 1 && u.ndim === 2 ? y.unsqueeze(1) : y).square().sum().mul(0.5);
+}
+
+function accuracy(model: Module, x: Tensor, y: Tensor): number {
+  return noGrad(() => scope(() => model.forward(x).argmax(1).eq(y).double().mean().item()));
+}
+
+function step(model: Module, x: Tensor, y: Tensor, o: DescentOptions): number {
+  return scope(() => {
+    const params = model.parameters();
+    const L = enableGrad(() => objective(model, x, y, o.loss));
+    const grads = grad([L], params);
+    noGrad(() => params.forEach((p, i) => p.add_(grads[i]!, -o.lr)));
+    return L.item();
+  });
+}
+
+/** Runs descent; returns the losses seen (one per step, or per epoch with minibatches). */
+export function descend(model: Module, x: Tensor, y: Tensor, o: DescentOptions): Float64Array {
+  check(o.lr > 0 && Number.isFinite(o.lr), () => `gradient descent: learning rate ${o.lr} must be a positive number`);
+  check(Number.isInteger(o.steps) && o.steps >= 1, () => `gradient descent: ${o.steps} steps; need an integer ≥ 1`);
+  const n = x.size(0);
+  const losses: number[] = [];
+  const acc = () => (o.loss === 'cross-entropy' ? accuracy(model, x, y) : undefined);
+  if (o.batchSize === undefined) {
+    for (let k = 0; k < o.steps; k++) {
+      const L = step(model, x, y, o);
+      losses.push(L);
+      if (!Number.isFinite(L) || o.onStep?.(k, L, acc())) break;
+    }
+    return Float64Array.from(losses);
+  }
+  const batch = o.batchSize;
+  manualSeed(o.seed ?? 0);
+  for (let epoch = 0; epoch < o.steps; epoch++) {
+    const order = randperm(n);
+    for (let i = 0; i < n; i += batch)
+      scope(() => {
+        const idx = order.narrow(0, i, Math.min(batch, n - i));
+        step(model, x.indexSelect(0, idx), y.indexSelect(0, idx), o);
+      });
+    order.dispose();
+    const L = noGrad(() => scope(() => objective(model, x, y, o.loss).item()));
+    losses.push(L);
+    if (!Number.isFinite(L) || o.onStep?.(epoch, L, acc())) break;
+  }
+  return Float64Array.from(losses);
+}
