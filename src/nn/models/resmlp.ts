@@ -12,8 +12,10 @@
 import { Tensor } from '../../engine/tensor.js';
 import { Module, type Probes } from '../module.js';
 import { activate, type Activation } from '../layers.js';
-import { normal } from '../init.js';
-import { linear } from '../functional.js';
+import { Linear } from '../linear.js';
+
+/** N(0, 1) weights, no bias. */
+const W = { bias: false, init: 'normal' } as const;
 
 /** c_σ = 1/E[σ(z)²], z ~ N(0,1), by Gauss–Hermite-free numeric integration on a fine grid. */
 export function cSigma(act: Activation): number {
@@ -37,30 +39,19 @@ export function cSigma(act: Activation): number {
   return 1 / ((s * h) / 3 / Math.sqrt(2 * Math.PI));
 }
 
-class Weight extends Module {
-  readonly weight: Tensor;
-  constructor(out: number, inp: number) {
-    super();
-    this.weight = this.param('weight', normal([out, inp], 1));
-  }
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight);
-  }
-}
-
 export class ResMLP extends Module {
-  readonly stem: Weight;
-  readonly blocks: Weight[];
-  readonly output: Weight;
+  readonly stem: Linear;
+  readonly blocks: Linear[];
+  readonly output: Linear;
   readonly #cSigma: number;
 
   constructor(readonly inputs: number, readonly width: number, readonly depth: number, readonly outputs: number,
     readonly opts: { activation?: Activation; cRes?: number; residual?: boolean } = {}) {
     super();
     if (depth < 1) throw new Error(`${opts.residual === false ? 'fcnet' : 'resmlp'}: depth must be at least 1`);
-    this.stem = this.child('stem', new Weight(width, inputs));
-    this.blocks = Array.from({ length: depth - 1 }, (_, h) => this.child(`blocks.${h}`, new Weight(width, width)));
-    this.output = this.child('output', new Weight(outputs, width));
+    this.stem = this.child('stem', new Linear(inputs, width, W));
+    this.blocks = Array.from({ length: depth - 1 }, (_, h) => this.child(`blocks.${h}`, new Linear(width, width, W)));
+    this.output = this.child('output', new Linear(width, outputs, W));
     this.#cSigma = cSigma(opts.activation ?? 'relu');
   }
 

@@ -10,19 +10,7 @@ import { randint } from '../../engine/creation.js';
 import { scope } from '../../engine/memory.js';
 import { Tensor } from '../../engine/tensor.js';
 import { Module, type Probes } from '../module.js';
-import { normal } from '../init.js';
-import { linear } from '../functional.js';
-
-class Hidden extends Module {
-  readonly weight: Tensor;
-  constructor(width: number, inputs: number) {
-    super();
-    this.weight = this.param('weight', normal([width, inputs], 1));
-  }
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight);
-  }
-}
+import { Linear } from '../linear.js';
 
 class Signs extends Module {
   readonly sign: Tensor;
@@ -36,11 +24,11 @@ class Signs extends Module {
 }
 
 export class TwoLayerReLU extends Module {
-  readonly hidden: Hidden;
+  readonly hidden: Linear;
   readonly output: Signs;
   constructor(readonly inputs: number, readonly width: number) {
     super();
-    this.hidden = this.child('hidden', new Hidden(width, inputs));
+    this.hidden = this.child('hidden', new Linear(inputs, width, { bias: false, init: 'normal' }));
     this.output = this.child('output', new Signs(width));
   }
 
