@@ -1,0 +1,115 @@
+/** `dltheory gram`: empirical Gram/NTK matrices of a model (src/measures/gram.ts) and their infinite-width limits (src/measures/ntk-limit.ts). */
+import { existsSync } from 'node:fs';
+import { manualSeed } from '../engine/creation.js';
+import { dispose, scope } from '../engine/memory.js';
+import { stack } from '../engine/ops.js';
+import type { Tensor } from '../engine/tensor.js';
+import { check, InputError } from '../errors.js';
+import { readNpy, writeNpy } from '../data/npy.js';
+import { fromRaw, loadModel, toRaw } from '../nn/serialize.js';
+import { buildModel } from '../nn/models/spec.js';
+import type { Module } from '../nn/module.js';
+import { empiricalGram, gramSpectrum, linearLayers } from '../measures/gram.js';
+import { hInfinity, limitingGram, LIMIT_ACTIVATIONS } from '../measures/ntk-limit.js';
+import { formatTable } from '../report/progress.js';
+import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+
+/** Points [n, dims] from a .npy file, as float64. */
+function readInput(path: string): Tensor {
+  const raw = readNpy(path);
+  check(raw.shape.length === 2, () => `${path}: shape [${raw.shape}]; expected [n, dims]`);
+  check(raw.dtype !== 'bool', `${path}: bool inputs are not supported`);
+  return fromRaw(raw).double();
+}
+
+/** A saved model (an existing file, or a name ending .safetensors), else an untrained one from a spec seeded with `seed`. */
+function openModel(value: string, seed: number): Module {
+  if (existsSync(value) || value.endsWith('.safetensors')) return loadModel(value).model;
+  manualSeed(seed);
+  return buildModel(value);
+}
+
+export const gramCommand: Command = {
+  name: 'gram',
+  summary: 'empirical Gram/NTK matrices of a model and their infinite-width limits (Du et al. 2019)',
+  usage: `
+dltheory gram --model SPEC|FILE --input X.npy [--layer NAME|all|sum] [--seed S] [--out G.npy] [--json]
+dltheory gram --limit relu2|fc|resnet --input X.npy [--depth H] [--activation relu|softplus|tanh|sigmoid]
+              [--cres C] [--out K.npy] [--json]
+
+  --model SPEC|FILE  a .safetensors file written by dltheory, or a model spec (mlp:…, resmlp:…) initialised
+                     with --seed S (default 0); measured in float64, in eval mode
+  --input X.npy      points [n, dims]
+  --layer            sum (default): the NTK, Σ over layers of G^(l)_ij = Σ_outputs ⟨∂u(x_i)/∂θ_l, ∂u(x_j)/∂θ_l⟩
+                     (θ_l a Linear layer's weight and bias); NAME: that layer's G^(l); all: every layer
+  --limit            relu2: H^∞ of the two-layer ReLU net; fc, resnet: K^(H) of Du et al.'s deep nets
+  --depth H          H ≥ 1 for fc and resnet (default 2)
+  --activation       default relu (closed form); the others by Gauss–Hermite quadrature (for inputs of norm ~1)
+  --cres C           resnet branch factor c_res in (0, 1] (default 0.5)
+  --out FILE.npy     the matrix as float64 [n, n] ([layers, n, n] with --layer all)
+  --json             {layer, n, lambdaMin, lambdaMax, condition} (a list with --layer all); condition is
+                     λ_max/λ_min, null when λ_min ≤ 0
+`,
+  options: {
+    model: { type: 'string' }, limit: { type: 'string' }, input: { type: 'string' }, layer: { type: 'string' }, seed: { type: 'string' },
+    depth: { type: 'string' }, activation: { type: 'string' }, cres: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+  },
+  async run(argv) {
+    const { values: v } = parse(this, argv);
+    check((v.model === undefined) !== (v.limit === undefined), 'give either --model or --limit');
+    const inputPath = required(v.input, 'input');
+    const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
+    let matrices: { layer: string; gram: Tensor }[];
+    let title: string;
+    const x = readInput(inputPath);
+    try {
+      const within = <T>(f: () => T): T => {
+        try {
+          return f();
+        } catch (e) {
+          throw e instanceof InputError ? new InputError(`${inputPath}: ${e.message}`) : e;
+        }
+      };
+      if (v.model !== undefined) {
+        for (const k of ['depth', 'activation', 'cres'] as const) check(v[k] === undefined, `--${k} goes with --limit`);
+        const model = openModel(v.model as string, seed).double();
+        try {
+          const names = linearLayers(model).map((l) => l.name);
+          const layer = typeof v.layer === 'string' ? v.layer : 'sum';
+          check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.spec} (have: ${names.join(', ')}; or sum, all)`);
+          const r = within(() => empiricalGram(model, x));
+          matrices = layer === 'sum' ? [{ layer, gram: r.ntk }] : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
+          const chosen = new Set(matrices.map((m) => m.gram));
+          dispose([r.ntk, ...r.layers.map((l) => l.gram)].filter((g) => !chosen.has(g)));
+          title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${r.outputs === 1 ? '' : 's'})`;
+        } finally {
+          model.dispose();
+        }
+      } else {
+        check(v.layer === undefined && v.seed === undefined, '--layer and --seed go with --model');
+        const kind = choiceOpt(v.limit, 'limit', ['relu2', 'fc', 'resnet'] as const, 'fc');
+        const activation = choiceOpt(v.activation, 'activation', LIMIT_ACTIVATIONS, 'relu');
+        check(kind !== 'relu2' || (v.depth === undefined && activation === 'relu'), '--limit relu2 is the two-layer ReLU net: no --depth or --activation');
+        check(kind === 'resnet' || v.cres === undefined, '--cres goes with --limit resnet');
+        const depth = numberOpt(v.depth, 'depth', 2, { integer: true, min: 1 });
+        const cRes = numberOpt(v.cres, 'cres', 0.5, { min: Number.MIN_VALUE, max: 1 });
+        const gram = within(() => (kind === 'relu2' ? hInfinity(x) : limitingGram(x, { architecture: kind, depth, activation, cRes })));
+        const layer = kind === 'relu2' ? 'H^∞' : `K^(${depth})`;
+        matrices = [{ layer, gram }];
+        title = `${layer} of the infinitely wide ${kind === 'relu2' ? 'two-layer ReLU' : `${kind} ${activation}`} network on the ${x.size(0)} points of ${inputPath}`;
+      }
+    } finally {
+      x.dispose();
+    }
+    try {
+      const out = v.out;
+      if (typeof out === 'string') scope(() => writeNpy(out, toRaw(v.layer === 'all' ? stack(matrices.map((m) => m.gram)) : matrices[0].gram)));
+      const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram) }));
+      if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));
+      else console.log(`${title}\n\n${formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))}`);
+      return 0;
+    } finally {
+      dispose(matrices);
+    }
+  },
+};
