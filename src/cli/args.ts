@@ -57,3 +57,14 @@ export function required(v: Value, name: string): string {
 export function helpText(cmd: Pick<Command, 'name' | 'summary' | 'usage'>): string {
   return `dltheory ${cmd.name}: ${cmd.summary}\n\n${cmd.usage.trim()}\n`;
 }
+
+/** A comma-separated list of integers within [min, max], or its default. */
+export function intListOpt(v: Value, name: string, dflt: number[], o: { min?: number; max?: number } = {}): number[] {
+  if (v === undefined) return dflt;
+  const parts = typeof v === 'string' ? v.split(',') : [];
+  const { min = -Infinity, max = Infinity } = o;
+  const out = parts.map(Number);
+  if (!parts.length || parts.some((p) => p.trim() === '') || out.some((n) => !Number.isInteger(n) || n < min || n > max))
+    throw new InputError(`--${name} must be integers${Number.isFinite(min) ? ` ≥ ${min}` : ''}${Number.isFinite(max) ? ` and ≤ ${max}` : ''} separated by commas, got '${v}'`);
+  return out;
+}

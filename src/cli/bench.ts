@@ -3,9 +3,19 @@ import { InputError } from '../errors.js';
 import { runBench, formatBenchTable, benchMarkdown } from '../../bench/suite.js';
 import { runMarginsBench, formatMarginsBench } from '../../bench/margins.js';
 import { runGdvBench, formatGdvBench } from '../../bench/gdv.js';
+import { runGramBench, formatGramBench } from '../../bench/gram.js';
+import { runShapeAeBench, formatShapeAeBench } from '../../bench/shape-ae.js';
 import { numberOpt, parse, type Command } from './args.js';
 
 const STEPS = ['mlp', 'cnn', 'matmul'];
+
+/** The benchmarks that run only when named: each times one measure or model against its reference. */
+const NAMED: Record<string, { run: (o: { reps?: number }) => Promise<unknown>; format: (r: never) => string }> = {
+  margins: { run: runMarginsBench, format: formatMarginsBench },
+  gdv: { run: runGdvBench, format: formatGdvBench },
+  gram: { run: runGramBench, format: formatGramBench },
+  'shape-ae': { run: () => runShapeAeBench(), format: formatShapeAeBench },
+};
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -16,7 +26,9 @@ dltheory bench [--threads N] [--quick] [--only CASE,...] [--json] [--markdown]
 Cases: mlp (MLP 784-1024-1024-10 SGD step, batch 128), cnn (small CNN step, batch 128),
 matmul (2048×2048 float32), margins (normalised margins of 10,000 MNIST points through
 cnn:1x28x28-10 at four probe points), gdv (GDV of 10,000 × 512 points in 10 classes against numpy
-and against the N²·D floor at the measured matmul rate); margins and gdv run only when named.
+and against the N²·D floor at the measured matmul rate), gram (the empirical NTK of a two-layer
+width-4096 net on 1,000 points against PyTorch per-sample Jacobians), shape-ae (3-D autoencoder
+training steps); margins, gdv, gram and shape-ae run only when named.
 PyTorch runs from /usr/bin/python3 (Debian python3-torch). Ratio = reference time / dltheory time:
 above 1 means dltheory is faster.
 `,
@@ -24,8 +36,8 @@ above 1 means dltheory is faster.
   async run(argv) {
     const { values: v } = parse(this, argv);
     const only = typeof v.only === 'string' ? v.only.split(',') : STEPS;
-    const unknown = only.filter((c) => c !== 'margins' && c !== 'gdv' && !STEPS.includes(c));
-    if (unknown.length) throw new InputError(`--only: unknown case ${unknown.join(', ')} (${[...STEPS, 'margins', 'gdv'].join(', ')})`);
+    const unknown = only.filter((c) => !(c in NAMED) && !STEPS.includes(c));
+    if (unknown.length) throw new InputError(`--only: unknown case ${unknown.join(', ')} (${[...STEPS, ...Object.keys(NAMED)].join(', ')})`);
     const steps = only.filter((c) => STEPS.includes(c));
     if (steps.length) {
       const report = await runBench({
@@ -35,13 +47,9 @@ above 1 means dltheory is faster.
       });
       console.log(v.json ? JSON.stringify(report) : v.markdown ? benchMarkdown(report) : formatBenchTable(report));
     }
-    if (only.includes('margins')) {
-      const report = await runMarginsBench({ reps: v.quick ? 1 : undefined });
-      console.log(v.json ? JSON.stringify(report) : formatMarginsBench(report));
-    }
-    if (only.includes('gdv')) {
-      const report = await runGdvBench({ reps: v.quick ? 1 : undefined });
-      console.log(v.json ? JSON.stringify(report) : formatGdvBench(report));
+    for (const name of only.filter((c) => c in NAMED)) {
+      const report = await NAMED[name].run({ reps: v.quick ? 1 : undefined });
+      console.log(v.json ? JSON.stringify(report) : NAMED[name].format(report as never));
     }
     return 0;
   },

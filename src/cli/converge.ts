@@ -1,0 +1,76 @@
+/**
+ * `dltheory converge`: the optimisation lab's experiments with the user's sizes (the claims in
+ * src/claims/du.ts and allen-zhu.ts run them with fixed ones):
+ *   width  — two-layer ReLU nets of several widths under gradient descent (Du et al. ICLR 2019)
+ *   depth  — Du et al.'s ResNet against their fully-connected net over depths (ICML 2019)
+ *   sgd    — SGD iterations to fit MNIST subsets by n and depth (Allen-Zhu et al. 2019)
+ */
+import { InputError } from '../errors.js';
+import { twoLayerWidthSweep, depthSweep } from '../claims/du.js';
+import { powerLawFit, sgdIterations } from '../claims/allen-zhu.js';
+import { formatTable } from '../report/progress.js';
+import { intListOpt, numberOpt, parse, type Command } from './args.js';
+
+const e = (v: number) => v.toExponential(3);
+
+export const convergeCommand: Command = {
+  name: 'converge',
+  summary: 'gradient-descent convergence experiments: width, depth, SGD iterations (Du et al.; Allen-Zhu et al.)',
+  usage: `
+dltheory converge width [--n 100] [--d 100] [--widths 100,400,1600,6400] [--steps 400] [--seed 0] [--json]
+dltheory converge depth [--n 50] [--d 10] [--width 128] [--depths 2,5,10,20] [--steps 300] [--seed 0] [--json]
+dltheory converge sgd [--ns 100,200,400] [--depths 1,2,4] [--width 256] [--lr 0.2] [--epsilon 0.01]
+                      [--max-epochs 1500] [--seed 0] [--json]
+
+  width  relu2 nets (fixed ±1 output) on n points uniform on the unit sphere in d dims with N(0, 1)
+         targets, full-batch GD with η = 1/λ_max(H∞): Gram drift, activation patterns changed, largest
+         weight movement, fitted linear rate against ηλ₀/2
+  depth  resmlp against fcnet (softplus) of one width: λ_min of the NTK at initialisation relative to
+         its mean eigenvalue, and the average linear loss rate with η = 1/λ_max of each net
+  sgd    mlp:784-m-…-10:init=allenzhu on unit-norm MNIST subsets, SGD (batch 32): iterations until the
+         loss is ≤ ε at 100% training accuracy, and the power law T ∝ n^b L^c
+`,
+  options: {
+    n: { type: 'string' }, d: { type: 'string' }, widths: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
+    width: { type: 'string' }, depths: { type: 'string' }, ns: { type: 'string' }, lr: { type: 'string' }, epsilon: { type: 'string' },
+    'max-epochs': { type: 'string' }, json: { type: 'boolean' },
+  },
+  async run(argv) {
+    const { values: v, positionals } = parse(this, argv);
+    const [what, ...extra] = positionals;
+    if (!['width', 'depth', 'sgd'].includes(what ?? '') || extra.length)
+      throw new InputError(`converge: give one experiment, width, depth or sgd${what ? ` (got '${[what, ...extra].join(' ')}')` : ''}`);
+    const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
+    const log = (m: string) => process.stderr.write(`${m}\n`);
+    const out = (json: unknown, header: string[], rows: (string | number)[][], footer: string) =>
+      process.stdout.write(v.json ? `${JSON.stringify(json)}\n` : `${formatTable(header, rows)}\n${footer}\n`);
+    if (what === 'width') {
+      const r = twoLayerWidthSweep({
+        n: numberOpt(v.n, 'n', 100, { integer: true, min: 2 }), d: numberOpt(v.d, 'd', 100, { integer: true, min: 1 }),
+        widths: intListOpt(v.widths, 'widths', [100, 400, 1600, 6400], { min: 1 }), steps: numberOpt(v.steps, 'steps', 400, { integer: true, min: 1 }), seed, log,
+      });
+      const points = r.points.map(({ losses, ...p }) => ({ ...p, steps: losses.length, finalLoss: losses[losses.length - 1] }));
+      out({ ...r, points }, ['width', 'drift', 'patterns changed', 'max ‖Δw_r‖', 'λ_min H(0)', 'fitted rate', 'bound held', 'final loss'],
+        points.map((p) => [p.width, e(p.drift), e(p.patternChange), e(p.maxMovement), e(p.lambdaMinH0), e(p.fittedRate), String(p.boundHeld), e(p.finalLoss)]),
+        `λ₀ = λ_min(H∞) = ${e(r.lambda0)}, η = ${e(r.lr)}, ηλ₀/2 = ${e((r.lr * r.lambda0) / 2)}`);
+    } else if (what === 'depth') {
+      const points = depthSweep({
+        n: numberOpt(v.n, 'n', 50, { integer: true, min: 2 }), d: numberOpt(v.d, 'd', 10, { integer: true, min: 1 }), width: numberOpt(v.width, 'width', 128, { integer: true, min: 1 }),
+        depths: intListOpt(v.depths, 'depths', [2, 5, 10, 20], { min: 1 }), steps: numberOpt(v.steps, 'steps', 300, { integer: true, min: 1 }), seed, log,
+      }).map(({ losses, ...p }) => ({ ...p, steps: losses.length, finalRelativeLoss: losses[losses.length - 1] / losses[0] }));
+      out(points, ['net', 'depth', 'λ_min', 'λ_min / mean', 'condition', 'η', 'rate', 'L(T)/L(0)'],
+        points.map((p) => [p.arch, p.depth, e(p.lambdaMin), e(p.relativeLambdaMin), e(p.condition), e(p.lr), e(p.rate), e(p.finalRelativeLoss)]), '');
+    } else {
+      const runs = sgdIterations({
+        ns: intListOpt(v.ns, 'ns', [100, 200, 400], { min: 1, max: 8000 }), depths: intListOpt(v.depths, 'depths', [1, 2, 4], { min: 1 }),
+        width: numberOpt(v.width, 'width', 256, { integer: true, min: 1 }), lr: numberOpt(v.lr, 'lr', 0.2, { min: 1e-12 }),
+        epsilon: numberOpt(v.epsilon, 'epsilon', 0.01, { min: 0 }), maxEpochs: numberOpt(v['max-epochs'], 'max-epochs', 1500, { integer: true, min: 1 }),
+      }, seed, log);
+      const fit = powerLawFit(runs);
+      out({ runs, fit }, ['n', 'depth', 'iterations', 'final loss', 'train accuracy'],
+        runs.map((r) => [r.n, r.depth, r.iterations ?? '—', e(r.finalLoss), r.finalAccuracy.toFixed(4)]),
+        `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)}`);
+    }
+    return 0;
+  },
+};
