@@ -19,7 +19,7 @@
  * linear rate 1 − (L(T)/L(0))^{1/T}.
  */
 import { manualSeed } from '../engine/creation.js';
-import { dispose } from '../engine/memory.js';
+import { dispose, scope } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { sphereRegression } from '../data/synthetic.js';
 import { buildModel } from '../nn/models/spec.js';
@@ -55,9 +55,16 @@ const averageRate = (losses: Float64Array): number => 1 - (losses[losses.length 
 /** The sphere data of both experiments, in float64 (x [n, d], y [n, 1]). */
 function sphereData(n: number, d: number, seed: number): { x: Tensor; y: Tensor } {
   const ds = sphereRegression({ n, d, seed });
-  const out = { x: ds.x.double(), y: ds.y.double().unsqueeze(1) };
+  const out = scope(() => ({ x: ds.x.double(), y: ds.y.double().unsqueeze(1) }));
   dispose([ds.x, ds.y]);
   return out;
+}
+
+/** The NTK Σ_l G^(l) of the model on x, the per-layer Grams released. */
+function ntk(model: Module, x: Tensor): Tensor {
+  const g = empiricalGram(model, x);
+  dispose(g.layers.filter((l) => l.gram !== g.ntk));
+  return g.ntk;
 }
 
 export interface WidthPoint {
@@ -99,10 +106,10 @@ export function twoLayerWidthSweep(o: { n: number; d: number; widths: number[]; 
       const initial = buildModel(spec).double() as TwoLayerReLU;
       manualSeed(o.seed);
       const model = buildModel(spec).double() as TwoLayerReLU;
-      const h0 = empiricalGram(model, x).ntk;
+      const h0 = ntk(model, x);
       try {
         const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
-        const h = empiricalGram(model, x).ntk;
+        const h = ntk(model, x);
         const logs = Float64Array.from(losses, Math.log);
         const line = fitLinear(Array.from(logs, (_, k) => Float64Array.of(k)), logs);
         const point: WidthPoint = {
@@ -217,10 +224,10 @@ export function depthSweep(o: { n: number; d: number; width: number; depths: num
         manualSeed(o.seed);
         const model: Module = buildModel(`${arch}:${o.d}-${o.width}-${depth}-1:softplus`).double();
         try {
-          const g = empiricalGram(model, x);
-          const s = gramSpectrum(g.ntk);
-          const mean = g.ntk.diagonal().sum().item() / o.n;
-          dispose(g);
+          const g = ntk(model, x);
+          const s = gramSpectrum(g);
+          const mean = scope(() => g.diagonal().sum().item()) / o.n;
+          g.dispose();
           const lr = 1 / s.lambdaMax;
           const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
           return { arch, depth, lambdaMin: s.lambdaMin, relativeLambdaMin: s.lambdaMin / mean, condition: s.condition, lr, rate: averageRate(losses), losses };

@@ -1,0 +1,62 @@
+/**
+ * The optimisation lab's experiments (src/claims/du.ts, allen-zhu.ts) on tiny sizes: their numbers
+ * against independent computations and identities, and `dltheory converge`'s argument errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dispose, liveTensors, scope } from '../src/engine/index.js';
+import { sphereRegression } from '../src/data/synthetic.js';
+import { gramSpectrum } from '../src/measures/gram.js';
+import { hInfinity } from '../src/measures/ntk-limit.js';
+import { depthSweep, twoLayerWidthSweep } from '../src/claims/du.js';
+import { powerLawFit, type SgdRun } from '../src/claims/allen-zhu.js';
+import { cliRunner } from './cli-run.js';
+
+const { cli, rejects } = cliRunner(['converge']);
+
+test('the width sweep uses η = 1/λ_max(H∞) and λ₀ = λ_min(H∞) of its data, and its movement measures are sane', () => {
+  const before = liveTensors();
+  const r = twoLayerWidthSweep({ n: 12, d: 6, widths: [20, 2000], steps: 30, seed: 3 });
+  const ds = sphereRegression({ n: 12, d: 6, seed: 3 });
+  const s = scope(() => gramSpectrum(hInfinity(ds.x.double())));
+  dispose([ds.x, ds.y]);
+  assert.ok(Math.abs(r.lambda0 - s.lambdaMin) < 1e-12 && Math.abs(r.lr - 1 / s.lambdaMax) < 1e-12);
+  for (const p of r.points) {
+    assert.ok(p.patternChange >= 0 && p.patternChange <= 1 && p.drift >= 0 && p.maxMovement > 0, `m = ${p.width}`);
+    assert.ok(p.losses[p.losses.length - 1] < p.losses[0], `m = ${p.width}: the loss falls`);
+  }
+  // The widest net's Gram at initialisation is close to H∞ (it is H∞'s Monte-Carlo estimate over 2000 units).
+  assert.ok(Math.abs(r.points[1].lambdaMinH0 - r.lambda0) < 0.35 * r.lambda0, `${r.points[1].lambdaMinH0} vs ${r.lambda0}`);
+  assert.ok(r.points[1].drift < r.points[0].drift && r.points[1].maxMovement < r.points[0].maxMovement, 'a 100× wider net moves less');
+  assert.equal(liveTensors(), before);
+});
+
+test('at depth 1 the ResNet and the fully-connected net are the same network, so the depth sweep gives them equal numbers', () => {
+  const [res, fc] = depthSweep({ n: 8, d: 4, width: 16, depths: [1], steps: 5, seed: 2 });
+  assert.equal(res.arch, 'resmlp');
+  assert.equal(fc.arch, 'fcnet');
+  assert.equal(res.lambdaMin, fc.lambdaMin);
+  assert.deepEqual(Array.from(res.losses), Array.from(fc.losses));
+  assert.ok(Math.abs(res.rate - (1 - (res.losses[4] / res.losses[0]) ** (1 / 4))) < 1e-15, 'the average linear rate');
+});
+
+test('the power-law fit recovers T = 3·n^1.5·L^0.5 exactly and ignores runs that did not converge', () => {
+  const runs: SgdRun[] = [100, 200, 400].flatMap((n) => [1, 2, 4].map((depth) => ({ n, depth, iterations: 3 * n ** 1.5 * depth ** 0.5, finalLoss: 0, finalAccuracy: 1 })));
+  runs.push({ n: 800, depth: 8, iterations: null, finalLoss: 1, finalAccuracy: 0.5 });
+  const fit = powerLawFit(runs);
+  assert.ok(Math.abs(fit.nExponent - 1.5) < 1e-9 && Math.abs(fit.depthExponent - 0.5) < 1e-9 && fit.r2 > 1 - 1e-12, JSON.stringify(fit));
+  assert.ok(Number.isNaN(powerLawFit(runs.slice(0, 3)).r2), 'too few runs: no fit');
+});
+
+test('dltheory converge: a tiny width run prints JSON; bad arguments exit 2 with one line', () => {
+  const ok = cli('width', '--n', '8', '--d', '4', '--widths', '10,40', '--steps', '5', '--json');
+  assert.equal(ok.code, 0, ok.stderr);
+  const out = JSON.parse(ok.stdout) as { points: { width: number }[] };
+  assert.deepEqual(out.points.map((p) => p.width), [10, 40]);
+  rejects([], /give one experiment/);
+  rejects(['speed'], /width, depth or sgd/);
+  rejects(['width', '--widths', '10,x'], /--widths must be integers/);
+  rejects(['depth', '--depths', '0'], /--depths must be integers ≥ 1/);
+  rejects(['sgd', '--lr', '-1'], /--lr must be a number/);
+  rejects(['width', '--bogus'], /Unknown option/);
+});
