@@ -2,9 +2,12 @@
 import type { Claim } from './claim.js';
 import { randomLabels } from './random-labels.js';
 import { MARGIN_CLAIMS } from './margins.js';
-import { gdvClosedForms } from './gdv.js';
+import { gdvBackprop, gdvClosedForms, gdvDbnDepth } from './gdv.js';
+import { DU_CLAIMS } from './du.js';
+import { allenZhuSgd } from './allen-zhu.js';
+import { NGUYEN_CLAIMS } from './nguyen.js';
 
-export const CLAIMS: readonly Claim[] = [randomLabels, ...MARGIN_CLAIMS, gdvClosedForms];
+export const CLAIMS: readonly Claim[] = [randomLabels, ...MARGIN_CLAIMS, gdvClosedForms, gdvDbnDepth, gdvBackprop, ...DU_CLAIMS, allenZhuSgd, ...NGUYEN_CLAIMS];
 
 /** The claims named by id or group (all when none are named); unknown names are listed in the error. */
 export function selectClaims(names: string[]): Claim[] {

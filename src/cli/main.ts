@@ -13,8 +13,11 @@ import { zooCommand } from './zoo.js';
 import { gapCommand } from './gap.js';
 import { marginsCommand } from './margins.js';
 import { gdvCommand } from './gdv.js';
+import { depthCommand } from './depth.js';
+import { gramCommand } from './gram.js';
+import { convergeCommand } from './converge.js';
 
-const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, depthCommand, gramCommand, convergeCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

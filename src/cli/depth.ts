@@ -1,0 +1,122 @@
+/**
+ * `dltheory depth`: how deep is deep enough (Schilling et al. 2018)? The GDV after every layer of a
+ * deep belief network trained without labels, or of MLPs of several depths trained by backprop
+ * (src/train/depth.ts), and the depth where it is lowest.
+ */
+import { check } from '../errors.js';
+import { disposeDataset, standardise } from '../data/dataset.js';
+import { openStore } from '../store/runs.js';
+import { writeFileAtomic } from '../io/files.js';
+import { lineChart, renderSvg } from '../report/chart.js';
+import { formatTable } from '../report/progress.js';
+import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
+import { choiceOpt, numberOpt, parse, type Command } from './args.js';
+import { loadData } from './data.js';
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+/** A comma-separated list of positive integers. */
+function depthsOpt(v: string | boolean | undefined, dflt: number[]): number[] {
+  if (v === undefined) return dflt;
+  const list = String(v).split(',').map((s) => Number(s.trim()));
+  check(list.length > 0 && list.every((d) => Number.isInteger(d) && d >= 1 && d <= 200), `--depths must be integers in [1, 200] separated by commas, got '${v}'`);
+  return list;
+}
+
+export const depthCommand: Command = {
+  name: 'depth',
+  summary: 'GDV after every layer of a deep belief network or of MLPs of several depths; recommends the depth (Schilling et al. 2018)',
+  usage: `
+dltheory depth --dbn [--layers 40] [--width 100] [--epochs 3] [--k 1] [--lr 0.05] [--momentum 0.9] [--weight-decay 2e-4]
+                     [--batch 100] [--visible binary|gaussian]   [common options]
+dltheory depth --mlp [--depths 2,4,8] [--width 256] [--epochs 5] [--lr 1e-3] [--batch 128] [--runs DIR]   [common options]
+
+common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--seed 0] [--json] [--chart FILE.svg]
+
+  --dbn          L RBMs of width W stacked greedily, trained with CD-k without labels; the first RBM is
+                 binary on inputs in [0, 1] (pixel intensities as probabilities) or Gaussian on z-scored inputs
+  --mlp          one MLP per depth (hidden layers of --width), Adam on standardised inputs, runs recorded in the store
+  --gdv-points N GDV on the first N points of the test split (default 1000)
+  --train-size N a seeded subset of the training split
+  --json         {model, layers | curves, best}
+  --chart        GDV per layer (DBN) or over relative depth, one line per depth (MLPs), as SVG
+`,
+  options: {
+    dbn: { type: 'boolean' }, mlp: { type: 'boolean' }, layers: { type: 'string' }, width: { type: 'string' }, depths: { type: 'string' },
+    epochs: { type: 'string' }, k: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
+    batch: { type: 'string' }, visible: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'train-size': { type: 'string' },
+    'gdv-points': { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, chart: { type: 'string' },
+  },
+  async run(argv) {
+    const { values: v, positionals } = parse(this, argv);
+    check(positionals.length === 0, `depth: unexpected argument '${positionals[0]}'`);
+    check(Boolean(v.dbn) !== Boolean(v.mlp), 'depth: give --dbn or --mlp');
+    const dbnOnly = ['layers', 'k', 'momentum', 'weight-decay', 'visible'].find((o) => v.mlp && v[o] !== undefined);
+    check(dbnOnly === undefined, `--${dbnOnly} applies to --dbn only`);
+    check(!(v.dbn && (v.depths !== undefined || v.runs !== undefined)), `--${v.depths !== undefined ? 'depths' : 'runs'} applies to --mlp only`);
+    const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
+    const trainSize = v['train-size'] === undefined ? undefined : numberOpt(v['train-size'], 'train-size', 0, { integer: true, min: 2 });
+    const samplePoints = numberOpt(v['gdv-points'], 'gdv-points', 1000, { integer: true, min: 4 });
+    const epochs = numberOpt(v.epochs, 'epochs', v.dbn ? 3 : 5, { integer: true, min: 1 });
+    const width = numberOpt(v.width, 'width', v.dbn ? 100 : 256, { integer: true, min: 1, max: 65536 });
+    const batchSize = numberOpt(v.batch, 'batch', v.dbn ? 100 : 128, { integer: true, min: 1 });
+    const lr = numberOpt(v.lr, 'lr', v.dbn ? 0.05 : 1e-3, { min: 0 });
+    const dbn = v.dbn
+      ? {
+          layers: numberOpt(v.layers, 'layers', 40, { integer: true, min: 1, max: 1000 }),
+          k: numberOpt(v.k, 'k', 1, { integer: true, min: 1 }),
+          momentum: numberOpt(v.momentum, 'momentum', 0.9, { min: 0, max: 1 }),
+          weightDecay: numberOpt(v['weight-decay'], 'weight-decay', 2e-4, { min: 0 }),
+          visible: choiceOpt(v.visible, 'visible', ['binary', 'gaussian'] as const, 'binary'),
+        }
+      : undefined;
+    const depths = depthsOpt(v.depths, [2, 4, 8]);
+
+    const splits = loadData({ name: (v.data as string | undefined) ?? 'mnist', seed, trainSize, dir: v['data-dir'] as string | undefined });
+    const source = `${splits.test.name}: ${splits.train.y.size(0)} train, GDV on ${Math.min(samplePoints, splits.test.y.size(0))} test points`;
+    let chart;
+    try {
+      if (dbn) {
+        const sample = { x: splits.test.x.narrow(0, 0, Math.min(samplePoints, splits.test.y.size(0))), y: [] as number[] };
+        sample.y = splits.test.y.narrow(0, 0, sample.x.size(0)).toNumbers();
+        const curve = dbnGdvCurve(splits.train.x, sample, { ...dbn, width, epochs, batchSize, lr, seed }, log);
+        sample.x.dispose();
+        const best = lowest(curve);
+        if (v.json) console.log(JSON.stringify({ model: 'dbn', layers: curve, best: { layer: best.layer, gdv: best.gdv } }));
+        else {
+          console.log(`DBN, ${dbn.layers} layers of ${width} (${source}); GDV: more negative is better separated\n`);
+          console.log(formatTable(['layer', 'dims', 'GDV', 'intra', 'inter', 'recon. error'], curve.map((l) => [l.name, l.dims, l.gdv, l.intra, l.inter, l.reconstructionError])));
+          console.log(`\nlowest GDV ${best.gdv.toFixed(4)} at layer ${best.layer}: recommended depth ${best.layer} layer${best.layer === 1 ? '' : 's'}`);
+        }
+        chart = lineChart({ title: `GDV per layer, DBN of width ${width} (${source})`, x: 'layer', y: 'GDV', data: curve.map((l) => ({ layer: l.layer, GDV: l.gdv })) });
+      } else {
+        const [train, test] = standardise(splits.train, splits.test);
+        const store = openStore(v.runs as string | undefined);
+        try {
+          const curves = mlpGdvCurves(store, { train, test }, { depths, width, epochs, batchSize, lr, seed, samplePoints, progress: !v.json && process.stderr.isTTY }, 'depth', log);
+          const bests = curves.map((c) => ({ depth: c.depth, ...lowest(c.layers) }));
+          const best = lowest(bests);
+          if (v.json) console.log(JSON.stringify({ model: 'mlp', curves, best: { depth: best.depth, layer: best.layer, name: best.name, gdv: best.gdv } }));
+          else {
+            console.log(`MLPs of width ${width} trained by backprop (${source}); GDV: more negative is better separated\n`);
+            const rows = curves.flatMap((c) => c.layers.map((l) => [c.depth, l.name, l.relativeDepth, l.dims, l.gdv]));
+            console.log(formatTable(['depth', 'layer', 'relative depth', 'dims', 'GDV'], rows));
+            console.log(`\n${curves.map((c, i) => `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`).join('\n')}`);
+            console.log(`lowest GDV ${best.gdv.toFixed(4)}: recommended depth ${best.depth} hidden layers (at ${best.name})`);
+          }
+          const data = curves.flatMap((c) => c.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': c.depth })));
+          chart = lineChart({ title: `GDV over relative depth, MLPs trained by backprop (${source})`, x: 'relative depth', y: 'GDV', series: 'hidden layers', data });
+        } finally {
+          store.close();
+          disposeDataset(train);
+          disposeDataset(test);
+        }
+      }
+    } finally {
+      disposeDataset(splits.train);
+      disposeDataset(splits.test);
+    }
+    if (v.chart !== undefined) writeFileAtomic(v.chart as string, await renderSvg(chart));
+    return 0;
+  },
+};
