@@ -57,6 +57,6 @@ test('dltheory converge: a tiny width run prints JSON; bad arguments exit 2 with
   rejects(['speed'], /width, depth or sgd/);
   rejects(['width', '--widths', '10,x'], /--widths must be integers/);
   rejects(['depth', '--depths', '0'], /--depths must be integers ≥ 1/);
-  rejects(['sgd', '--lr', '-1'], /--lr must be a number/);
+  rejects(['sgd', '--lr', '0'], /--lr must be a number/);
   rejects(['width', '--bogus'], /Unknown option/);
 });
