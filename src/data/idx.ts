@@ -1,6 +1,5 @@
-import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
-import { readInputFile } from '../io/files.js';
+import { gunzipIfGzipped, readInputFile } from '../io/files.js';
 import { numel } from '../io/raw.js';
 
 /**
@@ -43,14 +42,7 @@ const TYPES: Readonly<Record<number, { name: string; size: number; decode: (view
  */
 export function decodeIdx(buf: Uint8Array, source: string): RawIdx {
   const fail = (problem: string) => new InputError(`${source}: ${problem}`);
-  let bytes = buf;
-  if (buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(buf);
-    } catch (err) {
-      throw fail(`corrupt or truncated gzip data: ${(err as Error).message}`);
-    }
-  }
+  const bytes = gunzipIfGzipped(buf, source);
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
   const type = TYPES[bytes[2]];
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || type === undefined || bytes[3] === 0) {

@@ -11,9 +11,9 @@
  * scl_slope ≠ 0. The orientation: sform when sform_code > 0, else the qform quaternion, else the
  * voxel sizes alone (nifti1.h methods 3, 2, 1).
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { InputError, check } from '../errors.js';
-import { readInputFile, writeFileAtomic } from '../io/files.js';
+import { gunzipIfGzipped, readInputFile, writeFileAtomic } from '../io/files.js';
 import { numel } from '../io/raw.js';
 import { affineGrid, gridSample } from '../nn/functional.js';
 import { scope, tensor, type Tensor } from '../engine/index.js';
@@ -118,14 +118,7 @@ export function dims(header: NiftiHeader): number[] {
  */
 export function decodeNifti(buf: Uint8Array, source: string): Volume {
   const fail = (problem: string) => new InputError(`${source}: ${problem}`);
-  let bytes = buf;
-  if (buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(buf);
-    } catch (err) {
-      throw fail(`corrupt or truncated gzip data: ${(err as Error).message.split('\n')[0]}`);
-    }
-  }
+  const bytes = gunzipIfGzipped(buf, source);
   if (bytes.length < HEADER_BYTES) throw fail(`not a NIfTI-1 file (${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // sizeof_hdr is 348 in the file's own byte order, which is how the byte order is told.

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 
 function describe(err: unknown): string {
@@ -40,5 +41,15 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw new InputError(`${path}: cannot write: ${describe(err)}`);
+  }
+}
+
+/** `buf` gunzipped when it starts with the gzip magic, else `buf`; corrupt gzip data is an InputError naming `source`. */
+export function gunzipIfGzipped(buf: Uint8Array, source: string): Uint8Array {
+  if (buf[0] !== 0x1f || buf[1] !== 0x8b) return buf;
+  try {
+    return gunzipSync(buf);
+  } catch (err) {
+    throw new InputError(`${source}: corrupt or truncated gzip data: ${(err as Error).message.split('\n')[0]}`);
   }
 }
