@@ -197,7 +197,7 @@ export const duTwoLayerWidth: Claim = {
       ],
       charts: [
         { name: 'du-two-layer-loss', title: 'Squared loss under gradient descent, by width', spec: lineChart({ title: `Loss ½‖u − y‖² (n = ${sweep.n}, d = ${sweep.d}, η = ${e(sweep.lr)})`, data: [...curves, ...bound], x: 'step', y: 'loss', series: 'width', logY: true }) },
-        { name: 'du-two-layer-movement', title: 'How far training moves, by width', spec: lineChart({ title: `Movement after ${sweep.steps} steps against width (theory: ∝ 1/√m)`, data: movement, x: 'width', y: 'value', series: 'quantity', logX: true, logY: true }) },
+        { name: 'du-two-layer-movement', title: 'How far training moves, by width', spec: lineChart({ title: 'Movement from initialisation to the end of training, against width (theory: ∝ 1/√m)', data: movement, x: 'width', y: 'value', series: 'quantity', logX: true, logY: true }) },
       ],
     };
   },

@@ -198,7 +198,8 @@ export const landscapePath: Claim = {
         `skip net (M = ${p.n}, N = ${p.n} random labels): L(0) ${start.toFixed(3)}, max on [0, 1] ${peak.toFixed(3)}, L(1) ${inside[inside.length - 1].loss.toExponential(2)}; ` +
         `slice centre ${centre.toExponential(2)} vs lowest ${lowest.toExponential(2)}; trunk alone: L(0) ${trunkInside[0].loss.toFixed(3)}, L(1) ${trunkInside[trunkInside.length - 1].loss.toFixed(3)}`;
       const rows = Object.entries(paths).flatMap(([kind, ps]) => ps.map((r) => ({ alpha: r.alpha, loss: r.loss, net: kind === 'skip' ? `with ${p.n} skip units` : 'trunk alone' })));
-      const cells = surface.flatMap((row, i) => row.map((v, j) => ({ a: GRID[i].toFixed(1), b: GRID[j].toFixed(1), logLoss: Math.log10(v) })));
+      // Numbers, not strings, so that the ordinal axes sort numerically.
+      const cells = surface.flatMap((row, i) => row.map((v, j) => ({ a: Number(GRID[i].toFixed(1)), b: Number(GRID[j].toFixed(1)), logLoss: Math.log10(v) })));
       return {
         verdict: holds ? 'holds' : 'does not hold',
         reason,
