@@ -69,7 +69,7 @@ test('--mlp --json: one curve per depth from input (relative depth 0) to logits 
 test('bad arguments exit with 2 and one line', () => {
   rejects(['--layers', '3'], /give --dbn or --mlp/);
   rejects(['--dbn', '--mlp'], /give --dbn or --mlp/);
-  rejects(['--mlp', '--depths', '2,0'], /--depths must be integers in \[1, 200\]/);
+  rejects(['--mlp', '--depths', '2,0'], /--depths must be integers ≥ 1 and ≤ 200/);
   rejects(['--mlp', '--k', '2'], /--k applies to --dbn only/);
   rejects(['--dbn', '--depths', '2'], /--depths applies to --mlp only/);
   rejects(['--dbn', '--visible', 'ternary'], /--visible must be one of binary, gaussian/);

@@ -10,18 +10,10 @@ import { writeFileAtomic } from '../io/files.js';
 import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
 import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
-import { choiceOpt, numberOpt, parse, type Command } from './args.js';
+import { choiceOpt, intListOpt, numberOpt, parse, type Command } from './args.js';
 import { loadData } from './data.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
-
-/** A comma-separated list of positive integers. */
-function depthsOpt(v: string | boolean | undefined, dflt: number[]): number[] {
-  if (v === undefined) return dflt;
-  const list = String(v).split(',').map((s) => Number(s.trim()));
-  check(list.length > 0 && list.every((d) => Number.isInteger(d) && d >= 1 && d <= 200), `--depths must be integers in [1, 200] separated by commas, got '${v}'`);
-  return list;
-}
 
 export const depthCommand: Command = {
   name: 'depth',
@@ -70,7 +62,7 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
           visible: choiceOpt(v.visible, 'visible', ['binary', 'gaussian'] as const, 'binary'),
         }
       : undefined;
-    const depths = depthsOpt(v.depths, [2, 4, 8]);
+    const depths = intListOpt(v.depths, 'depths', [2, 4, 8], { min: 1, max: 200 });
 
     const splits = loadData({ name: (v.data as string | undefined) ?? 'mnist', seed, trainSize, dir: v['data-dir'] as string | undefined });
     const source = `${splits.test.name}: ${splits.train.y.size(0)} train, GDV on ${Math.min(samplePoints, splits.test.y.size(0))} test points`;
