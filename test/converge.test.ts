@@ -54,7 +54,8 @@ test('dltheory converge: a tiny width run prints JSON; bad arguments exit 2 with
   const out = JSON.parse(ok.stdout) as { points: { width: number }[] };
   assert.deepEqual(out.points.map((p) => p.width), [10, 40]);
   rejects([], /give one experiment/);
-  rejects(['speed'], /width, depth or sgd/);
+  rejects(['speed'], /width, depth, sgd, skip or landscape/);
+  rejects(['skip', '--n', '5'], /--n must be an integer ≥ 10/);
   rejects(['width', '--widths', '10,x'], /--widths must be integers/);
   rejects(['depth', '--depths', '0'], /--depths must be integers ≥ 1/);
   rejects(['sgd', '--lr', '0'], /--lr must be a number/);

@@ -33,22 +33,22 @@ const PAPER = 'Nguyen, Mukkamala, Hein. On the loss landscape of a class of deep
 /** "Near-zero" mean cross-entropy: an average probability ≥ 0.99 on the assigned label. */
 const NEAR_ZERO = 0.01;
 
-interface Plan {
+export interface ValleyPlan {
   n: number;
   trunkWidth: number;
   inits: number;
   epochs: number;
   lr: number;
 }
-const PLANS: Record<Mode, Plan> = {
+const PLANS: Record<Mode, ValleyPlan> = {
   quick: { n: 300, trunkWidth: 4, inits: 10, epochs: 300, lr: 0.01 },
   full: { n: 1000, trunkWidth: 8, inits: 10, epochs: 600, lr: 0.01 },
 };
 
-const specs = (p: Plan) => ({ skip: `skip:784-${p.trunkWidth}-10:m=${p.n}`, trunk: `mlp:784-${p.trunkWidth}-10:softplus` });
+const specs = (p: ValleyPlan) => ({ skip: `skip:784-${p.trunkWidth}-10:m=${p.n}`, trunk: `mlp:784-${p.trunkWidth}-10:softplus` });
 
 /** N standardised digits with random labels, and the true-label splits of the same digits. */
-function data(p: Plan, seed: number): { random: Dataset; truth: Splits } {
+function data(p: ValleyPlan, seed: number): { random: Dataset; truth: Splits } {
   const raw = loadMnist({ seed });
   const [train_, test] = standardise(raw.train, raw.test);
   disposeDataset(raw.train);
@@ -59,7 +59,7 @@ function data(p: Plan, seed: number): { random: Dataset; truth: Splits } {
 }
 
 /** Trains spec on ds from seed; also returns the initial weights and, for a skip net, the skip-feature rank at initialisation. */
-function fit(spec: string, ds: Dataset, p: Plan, seed: number): { model: Module; initial: Tensor[]; rank?: number } {
+function fit(spec: string, ds: Dataset, p: ValleyPlan, seed: number): { model: Module; initial: Tensor[]; rank?: number } {
   manualSeed(seed);
   const model = buildModel(spec);
   const initial = snapshot(model);
@@ -76,6 +76,43 @@ export interface ValleyRun {
   rank?: number;
 }
 
+/**
+ * The skip net and the trunk alone on N random labels from `inits` seeds (seed, seed + 1, …), and
+ * each once on the true labels (train and test accuracy).
+ */
+export function randomLabelFits(p: ValleyPlan, seed: number, log: (m: string) => void = () => {}): {
+  runs: Record<'skip' | 'trunk', ValleyRun[]>;
+  trueAccuracy: Record<'skip' | 'trunk', { train: number; test: number }>;
+} {
+  const { skip, trunk } = specs(p);
+  const { random, truth } = data(p, seed);
+  const runs: Record<'skip' | 'trunk', ValleyRun[]> = { skip: [], trunk: [] };
+  const trueAccuracy = {} as Record<'skip' | 'trunk', { train: number; test: number }>;
+  try {
+    for (let k = 0; k < p.inits; k++)
+      for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+        log(`nguyen-no-bad-valleys: ${spec}, random labels, initialisation ${k + 1} of ${p.inits}`);
+        const { model, initial, rank } = fit(spec, random, p, seed + k);
+        const ev = evaluate(model, random);
+        runs[kind].push({ seed: seed + k, loss: ev.loss, accuracy: ev.accuracy, ...(rank === undefined ? {} : { rank }) });
+        model.dispose();
+        dispose(initial);
+      }
+    for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+      log(`nguyen-no-bad-valleys: ${spec}, true labels`);
+      const { model, initial } = fit(spec, truth.train, p, seed);
+      trueAccuracy[kind] = { train: evaluate(model, truth.train).accuracy, test: evaluate(model, truth.test).accuracy };
+      model.dispose();
+      dispose(initial);
+    }
+  } finally {
+    disposeDataset(random);
+    disposeDataset(truth.train);
+    disposeDataset(truth.test);
+  }
+  return { runs, trueAccuracy };
+}
+
 export const nguyenNoBadValleys: Claim = {
   id: 'nguyen-no-bad-valleys',
   group: 'converge',
@@ -89,34 +126,7 @@ export const nguyenNoBadValleys: Claim = {
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const p = PLANS[ctx.mode];
-    const { skip, trunk } = specs(p);
-    const { random, truth } = data(p, ctx.seed);
-    const runs: Record<'skip' | 'trunk', ValleyRun[]> = { skip: [], trunk: [] };
-    const trueAcc: Record<string, { train: number; test: number }> = {};
-    try {
-      for (let k = 0; k < p.inits; k++) {
-        const seed = ctx.seed + k;
-        for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
-          ctx.log(`nguyen-no-bad-valleys: ${spec}, random labels, initialisation ${k + 1} of ${p.inits}`);
-          const { model, initial, rank } = fit(spec, random, p, seed);
-          const ev = evaluate(model, random);
-          runs[kind].push({ seed, loss: ev.loss, accuracy: ev.accuracy, ...(rank === undefined ? {} : { rank }) });
-          model.dispose();
-          dispose(initial);
-        }
-      }
-      for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
-        ctx.log(`nguyen-no-bad-valleys: ${spec}, true labels`);
-        const { model, initial } = fit(spec, truth.train, p, ctx.seed);
-        trueAcc[kind] = { train: evaluate(model, truth.train).accuracy, test: evaluate(model, truth.test).accuracy };
-        model.dispose();
-        dispose(initial);
-      }
-    } finally {
-      disposeDataset(random);
-      disposeDataset(truth.train);
-      disposeDataset(truth.test);
-    }
+    const { runs, trueAccuracy: trueAcc } = randomLabelFits(p, ctx.seed, ctx.log);
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
     const [skipMed, trunkMed] = [median(runs.skip.map((r) => r.loss)), median(runs.trunk.map((r) => r.loss))];
     const fullRank = runs.skip.every((r) => r.rank === p.n);
@@ -154,6 +164,42 @@ export const nguyenNoBadValleys: Claim = {
 const ALPHAS = Array.from({ length: 31 }, (_, i) => -0.25 + (1.5 * i) / 30);
 const GRID = Array.from({ length: 21 }, (_, i) => -1 + i / 10);
 
+/**
+ * For the skip net and the trunk alone trained on N random labels (seed `seed`): the loss on the
+ * straight path from initialisation to solution at ALPHAS, and for the skip net the loss on the
+ * filter-normalised slice GRID × GRID around its solution.
+ */
+export function landscapes(p: ValleyPlan, seed: number, log: (m: string) => void = () => {}): {
+  paths: Record<'skip' | 'trunk', { alpha: number; loss: number }[]>;
+  surface: number[][];
+} {
+  const { skip, trunk } = specs(p);
+  const { random, truth } = data(p, seed);
+  disposeDataset(truth.test);
+  disposeDataset(truth.train);
+  const paths = {} as Record<'skip' | 'trunk', { alpha: number; loss: number }[]>;
+  let surface: number[][] = [];
+  try {
+    for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+      log(`landscape-path: ${spec}, random labels`);
+      const { model, initial } = fit(spec, random, p, seed);
+      const loss = () => evaluate(model, random).loss;
+      const solution = snapshot(model);
+      paths[kind] = linePath(model, initial, solution, ALPHAS, loss);
+      if (kind === 'skip') {
+        const [d1, d2] = [filterNormalizedDirection(solution, seed + 101), filterNormalizedDirection(solution, seed + 102)];
+        surface = lossSurface(model, solution, d1, d2, GRID, GRID, loss);
+        dispose([d1, d2]);
+      }
+      dispose([initial, solution]);
+      model.dispose();
+    }
+  } finally {
+    disposeDataset(random);
+  }
+  return { paths, surface };
+}
+
 export const landscapePath: Claim = {
   id: 'landscape-path',
   group: 'converge',
@@ -166,58 +212,35 @@ export const landscapePath: Claim = {
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const p = PLANS[ctx.mode];
-    const { skip, trunk } = specs(p);
-    const { random, truth } = data(p, ctx.seed);
-    disposeDataset(truth.test);
-    disposeDataset(truth.train);
-    try {
-      const paths: Record<string, { alpha: number; loss: number }[]> = {};
-      let surface: number[][] = [];
-      for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
-        ctx.log(`landscape-path: ${spec}, random labels`);
-        const { model, initial } = fit(spec, random, p, ctx.seed);
-        const loss = () => evaluate(model, random).loss;
-        const solution = snapshot(model);
-        paths[kind] = linePath(model, initial, solution, ALPHAS, loss);
-        if (kind === 'skip') {
-          const [d1, d2] = [filterNormalizedDirection(solution, ctx.seed + 101), filterNormalizedDirection(solution, ctx.seed + 102)];
-          surface = lossSurface(model, solution, d1, d2, GRID, GRID, loss);
-          dispose([d1, d2]);
-        }
-        dispose([initial, solution]);
-        model.dispose();
-      }
-      const inside = paths.skip.filter((r) => r.alpha >= -1e-9 && r.alpha <= 1 + 1e-9);
-      const start = inside[0].loss;
-      const peak = Math.max(...inside.map((r) => r.loss));
-      const centre = surface[10][10];
-      const lowest = Math.min(...surface.flat());
-      const holds = peak <= start * (1 + 1e-9) && centre <= lowest;
-      const trunkInside = paths.trunk.filter((r) => r.alpha >= -1e-9 && r.alpha <= 1 + 1e-9);
-      const reason =
-        `skip net (M = ${p.n}, N = ${p.n} random labels): L(0) ${start.toFixed(3)}, max on [0, 1] ${peak.toFixed(3)}, L(1) ${inside[inside.length - 1].loss.toExponential(2)}; ` +
-        `slice centre ${centre.toExponential(2)} vs lowest ${lowest.toExponential(2)}; trunk alone: L(0) ${trunkInside[0].loss.toFixed(3)}, L(1) ${trunkInside[trunkInside.length - 1].loss.toFixed(3)}`;
-      const rows = Object.entries(paths).flatMap(([kind, ps]) => ps.map((r) => ({ alpha: r.alpha, loss: r.loss, net: kind === 'skip' ? `with ${p.n} skip units` : 'trunk alone' })));
-      // Numbers, not strings, so that the ordinal axes sort numerically.
-      const cells = surface.flatMap((row, i) => row.map((v, j) => ({ a: Number(GRID[i].toFixed(1)), b: Number(GRID[j].toFixed(1)), logLoss: Math.log10(v) })));
-      return {
-        verdict: holds ? 'holds' : 'does not hold',
-        reason,
-        runs: [],
-        figures: [
-          { name: 'loss at initialisation (α = 0)', value: start },
-          { name: 'largest loss on the path, α in [0, 1]', value: peak, paper: '≤ L(0): a non-increasing path exists' },
-          { name: 'loss at the solution (α = 1)', value: inside[inside.length - 1].loss },
-          { name: 'slice centre minus slice minimum', value: centre - lowest, paper: 0 },
-        ],
-        charts: [
-          { name: 'landscape-path', title: 'Loss on the straight line from initialisation to solution', spec: lineChart({ title: 'L((1 − α)θ₀ + αθ₁), random labels', data: rows, x: 'alpha', y: 'loss', series: 'net', logY: true }) },
-          { name: 'landscape-slice', title: 'Filter-normalised 2-D slice around the solution', spec: heatmapChart({ title: 'log10 loss at θ* + aδ + bη (skip net)', data: cells, x: 'a', y: 'b', value: 'logLoss' }) },
-        ],
-      };
-    } finally {
-      disposeDataset(random);
-    }
+    const { paths, surface } = landscapes(p, ctx.seed, ctx.log);
+    const inside = paths.skip.filter((r) => r.alpha >= -1e-9 && r.alpha <= 1 + 1e-9);
+    const start = inside[0].loss;
+    const peak = Math.max(...inside.map((r) => r.loss));
+    const centre = surface[10][10];
+    const lowest = Math.min(...surface.flat());
+    const holds = peak <= start * (1 + 1e-9) && centre <= lowest;
+    const trunkInside = paths.trunk.filter((r) => r.alpha >= -1e-9 && r.alpha <= 1 + 1e-9);
+    const reason =
+      `skip net (M = ${p.n}, N = ${p.n} random labels): L(0) ${start.toFixed(3)}, max on [0, 1] ${peak.toFixed(3)}, L(1) ${inside[inside.length - 1].loss.toExponential(2)}; ` +
+      `slice centre ${centre.toExponential(2)} vs lowest ${lowest.toExponential(2)}; trunk alone: L(0) ${trunkInside[0].loss.toFixed(3)}, L(1) ${trunkInside[trunkInside.length - 1].loss.toFixed(3)}`;
+    const rows = Object.entries(paths).flatMap(([kind, ps]) => ps.map((r) => ({ alpha: r.alpha, loss: r.loss, net: kind === 'skip' ? `with ${p.n} skip units` : 'trunk alone' })));
+    // Numbers, not strings, so that the ordinal axes sort numerically.
+    const cells = surface.flatMap((row, i) => row.map((v, j) => ({ a: Number(GRID[i].toFixed(1)), b: Number(GRID[j].toFixed(1)), logLoss: Math.log10(v) })));
+    return {
+      verdict: holds ? 'holds' : 'does not hold',
+      reason,
+      runs: [],
+      figures: [
+        { name: 'loss at initialisation (α = 0)', value: start },
+        { name: 'largest loss on the path, α in [0, 1]', value: peak, paper: '≤ L(0): a non-increasing path exists' },
+        { name: 'loss at the solution (α = 1)', value: inside[inside.length - 1].loss },
+        { name: 'slice centre minus slice minimum', value: centre - lowest, paper: 0 },
+      ],
+      charts: [
+        { name: 'landscape-path', title: 'Loss on the straight line from initialisation to solution', spec: lineChart({ title: 'L((1 − α)θ₀ + αθ₁), random labels', data: rows, x: 'alpha', y: 'loss', series: 'net', logY: true }) },
+        { name: 'landscape-slice', title: 'Filter-normalised 2-D slice around the solution', spec: heatmapChart({ title: 'log10 loss at θ* + aδ + bη (skip net)', data: cells, x: 'a', y: 'b', value: 'logLoss' }) },
+      ],
+    };
   },
 };
 

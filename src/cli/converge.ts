@@ -4,10 +4,13 @@
  *   width  — two-layer ReLU nets of several widths under gradient descent (Du et al. ICLR 2019)
  *   depth  — Du et al.'s ResNet against their fully-connected net over depths (ICML 2019)
  *   sgd    — SGD iterations to fit MNIST subsets by n and depth (Allen-Zhu et al. 2019)
+ *   skip   — skip-to-output nets against their trunk on random labels (Nguyen et al. 2019)
+ *   landscape — the straight path from initialisation to solution and a 2-D slice (nguyen.ts)
  */
 import { InputError } from '../errors.js';
 import { twoLayerWidthSweep, depthSweep } from '../claims/du.js';
 import { powerLawFit, sgdIterations } from '../claims/allen-zhu.js';
+import { landscapes, randomLabelFits, type ValleyPlan } from '../claims/nguyen.js';
 import { formatTable } from '../report/progress.js';
 import { intListOpt, numberOpt, parse, type Command } from './args.js';
 
@@ -15,12 +18,13 @@ const e = (v: number) => v.toExponential(3);
 
 export const convergeCommand: Command = {
   name: 'converge',
-  summary: 'gradient-descent convergence experiments: width, depth, SGD iterations (Du et al.; Allen-Zhu et al.)',
+  summary: 'convergence experiments: width, depth, SGD iterations, skip-to-output nets, landscapes (Du; Allen-Zhu; Nguyen)',
   usage: `
 dltheory converge width [--n 100] [--d 100] [--widths 100,400,1600,6400] [--steps 400] [--seed 0] [--json]
 dltheory converge depth [--n 50] [--d 10] [--width 128] [--depths 2,5,10,20] [--steps 300] [--seed 0] [--json]
 dltheory converge sgd [--ns 100,200,400] [--depths 1,2,4] [--width 256] [--lr 0.2] [--epsilon 0.01]
                       [--max-epochs 1500] [--seed 0] [--json]
+dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epochs 300] [--lr 0.01] [--seed 0] [--json]
 
   width  relu2 nets (fixed ±1 output) on n points uniform on the unit sphere in d dims with N(0, 1)
          targets, full-batch GD with η = 1/λ_max(H∞): Gram drift, activation patterns changed, largest
@@ -29,17 +33,21 @@ dltheory converge sgd [--ns 100,200,400] [--depths 1,2,4] [--width 256] [--lr 0.
          its mean eigenvalue, and the average linear loss rate with η = 1/λ_max of each net
   sgd    mlp:784-m-…-10:init=allenzhu on unit-norm MNIST subsets, SGD (batch 32): iterations until the
          loss is ≤ ε at 100% training accuracy, and the power law T ∝ n^b L^c
+  skip   skip:784-W-10:m=N against mlp:784-W-10:softplus on N MNIST digits with random labels, full-batch
+         Adam from --inits seeds: final loss, skip-feature rank; and each once on the true labels
+  landscape  the same two nets: loss on the line from initialisation to solution (α from −0.25 to
+         1.25), and the skip net's loss on a filter-normalised 21 × 21 slice over [−1, 1]²
 `,
   options: {
     n: { type: 'string' }, d: { type: 'string' }, widths: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
     width: { type: 'string' }, depths: { type: 'string' }, ns: { type: 'string' }, lr: { type: 'string' }, epsilon: { type: 'string' },
-    'max-epochs': { type: 'string' }, json: { type: 'boolean' },
+    'max-epochs': { type: 'string' }, 'trunk-width': { type: 'string' }, inits: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'boolean' },
   },
   async run(argv) {
     const { values: v, positionals } = parse(this, argv);
     const [what, ...extra] = positionals;
-    if (!['width', 'depth', 'sgd'].includes(what ?? '') || extra.length)
-      throw new InputError(`converge: give one experiment, width, depth or sgd${what ? ` (got '${[what, ...extra].join(' ')}')` : ''}`);
+    if (!['width', 'depth', 'sgd', 'skip', 'landscape'].includes(what ?? '') || extra.length)
+      throw new InputError(`converge: give one experiment, width, depth, sgd, skip or landscape${what ? ` (got '${[what, ...extra].join(' ')}')` : ''}`);
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     const log = (m: string) => process.stderr.write(`${m}\n`);
     const out = (json: unknown, header: string[], rows: (string | number)[][], footer: string) =>
@@ -60,6 +68,21 @@ dltheory converge sgd [--ns 100,200,400] [--depths 1,2,4] [--width 256] [--lr 0.
       }).map(({ losses, ...p }) => ({ ...p, steps: losses.length, finalRelativeLoss: losses[losses.length - 1] / losses[0] }));
       out(points, ['net', 'depth', 'λ_min', 'λ_min / mean', 'condition', 'η', 'rate', 'L(T)/L(0)'],
         points.map((p) => [p.arch, p.depth, e(p.lambdaMin), e(p.relativeLambdaMin), e(p.condition), e(p.lr), e(p.rate), e(p.finalRelativeLoss)]), '');
+    } else if (what === 'skip' || what === 'landscape') {
+      const plan: ValleyPlan = {
+        n: numberOpt(v.n, 'n', 300, { integer: true, min: 10, max: 8000 }), trunkWidth: numberOpt(v['trunk-width'], 'trunk-width', 4, { integer: true, min: 1 }),
+        inits: numberOpt(v.inits, 'inits', 10, { integer: true, min: 1 }), epochs: numberOpt(v.epochs, 'epochs', 300, { integer: true, min: 1 }), lr: numberOpt(v.lr, 'lr', 0.01, { min: 1e-12 }),
+      };
+      if (what === 'skip') {
+        const r = randomLabelFits(plan, seed, log);
+        out(r, ['net', 'seed', 'final loss', 'train accuracy', 'skip-feature rank'],
+          (['skip', 'trunk'] as const).flatMap((k) => r.runs[k].map((x) => [k, x.seed, e(x.loss), x.accuracy.toFixed(4), x.rank ?? '—'])),
+          `true labels: skip net train ${r.trueAccuracy.skip.train.toFixed(4)} / test ${r.trueAccuracy.skip.test.toFixed(4)}, trunk ${r.trueAccuracy.trunk.train.toFixed(4)} / ${r.trueAccuracy.trunk.test.toFixed(4)}`);
+      } else {
+        const r = landscapes(plan, seed, log);
+        out(r, ['alpha', 'skip net', 'trunk alone'], r.paths.skip.map((p, i) => [p.alpha.toFixed(2), e(p.loss), e(r.paths.trunk[i].loss)]),
+          `skip net slice over [−1, 1]²: centre ${e(r.surface[10][10])}, lowest ${e(Math.min(...r.surface.flat()))}, highest ${e(Math.max(...r.surface.flat()))}`);
+      }
     } else {
       const runs = sgdIterations({
         ns: intListOpt(v.ns, 'ns', [100, 200, 400], { min: 1, max: 8000 }), depths: intListOpt(v.depths, 'depths', [1, 2, 4], { min: 1 }),
