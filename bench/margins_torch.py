@@ -4,8 +4,8 @@
 The same algorithm as src/measures/margins.ts, written in PyTorch: per batch one forward pass that
 keeps the probe activations (input, conv1, conv2, fc1 of the small CNN), j = the highest wrong
 logit, ONE torch.autograd.grad of the logits with grad_outputs onehot(y) - onehot(j) to every probe
-at once, d = (f_y - f_j) / sqrt(1e-6 + |grad|^2) per point, and per-unit float64 sums of (h - c) and
-(h - c)^2 for the total variation.
+at once, d = (f_y - f_j) / sqrt(1e-6 + |grad|^2) per point, and per-unit sums of (h - c) and (h - c)^2
+for the total variation (per batch in the model's dtype, added up in float64).
 
 It serves timed passes: after loading and one warm-up batch, each line "pass" on standard input runs
 one timed pass over every point and prints one JSON line (seconds, and the signatures so the caller
@@ -83,13 +83,13 @@ def margins(model, x, y, batch, names):
         for p, h, g in zip(names, hs, grads):
             sq = g.flatten(1).square().sum(1).double()
             d[p][start:start + len(yb)] = (diff / (sq + 1e-6).sqrt()).numpy()
-            hd = h.detach().flatten(1).double()
+            hd = h.detach().flatten(1)
             if p not in sums:
                 sums[p] = [hd.mean(0), torch.zeros(hd.shape[1], dtype=torch.float64), torch.zeros(hd.shape[1], dtype=torch.float64)]
             shift, s1, s2 = sums[p]
             c = hd - shift
-            s1 += c.sum(0)
-            s2 += c.square().sum(0)
+            s1 += c.sum(0).double()
+            s2 += c.square().sum(0).double()
     kept = diffs > 0
     result = []
     for p in names:

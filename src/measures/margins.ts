@@ -9,9 +9,9 @@
  *
  * negative for misclassified points. It is divided by the total variation of h_l,
  * TV_l = sqrt(Σ_units Var(h_l)), the population variance over the same points (all measured points,
- * misclassified ones too), accumulated per unit in float64 across batches (sums of h − c and
- * (h − c)², c the first batch's mean, which keeps the difference of sums from cancelling), so memory
- * stays bounded by one batch. The reference code also divides by the number of points; with a fixed
+ * misclassified ones too), from per-unit sums of h − c and (h − c)² (c the first batch's mean,
+ * which keeps the difference of sums from cancelling): each batch's sums in the model's dtype, added
+ * up across batches in float64, so memory stays bounded by one batch. The reference code also divides by the number of points; with a fixed
  * number of points that only shifts every log feature by a constant, so it is left out.
  *
  * One backward pass per batch: grad(output, probes, {gradOutputs: [onehot(y) − onehot(j)]}) is
@@ -177,11 +177,11 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
           names.forEach((_, l) => {
             const sq = grads[l]!.flatten(1).square().sum(1).double();
             distances[l].set(diff.div(sq.add(EPSILON).sqrt()).toArray() as Float64Array, start);
-            const h = hs[l].detach().flatten(1).double();
+            const h = hs[l].detach().flatten(1);
             if (!sums[l]) sums[l] = { shift: keep(h.mean(0)), s1: keep(zeros([h.size(1)], 'float64')), s2: keep(zeros([h.size(1)], 'float64')) };
             const c = h.sub(sums[l].shift);
-            sums[l].s1.add_(c.sum(0));
-            sums[l].s2.add_(c.square().sum(0));
+            sums[l].s1.add_(c.sum(0).double());
+            sums[l].s2.add_(c.square().sum(0).double());
           });
         }),
       );
