@@ -16,8 +16,9 @@ import { gdvCommand } from './gdv.js';
 import { depthCommand } from './depth.js';
 import { gramCommand } from './gram.js';
 import { convergeCommand } from './converge.js';
+import { shapesCommand } from './shapes.js';
 
-const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, depthCommand, gramCommand, convergeCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, depthCommand, gramCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
