@@ -17,15 +17,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median, runPython } from './python.js';
 import { manualSeed } from '../src/engine/creation.js';
-import { scope } from '../src/engine/memory.js';
 import { getNumThreads } from '../src/engine/runtime.js';
 import { generateShapes, shapeBatch } from '../src/data/shapes.js';
 import { writeNpy } from '../src/data/npy.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { toRaw } from '../src/nn/serialize.js';
-import { softDiceLoss } from '../src/nn/dice.js';
 import { ShapeAutoencoder } from '../src/nn/models/shape-ae.js';
 import { Adam } from '../src/nn/optim/adam.js';
+import { autoencoderStep } from '../src/train/shapes.js';
 
 export interface ShapeAeBenchOptions {
   size?: number;
@@ -73,13 +72,7 @@ export async function runShapeAeBench(opts: ShapeAeBenchOptions = {}): Promise<S
     const times: number[] = [];
     for (let step = 0; step <= steps; step++) {
       const t0 = performance.now();
-      losses.push(scope(() => {
-        opt.zeroGrad();
-        const loss = softDiceLoss(model.forward(x), x);
-        loss.backward();
-        opt.step();
-        return loss.item();
-      }));
+      losses.push(autoencoderStep(model, opt, x));
       if (step > 0) times.push((performance.now() - t0) / 1000);
     }
     const torch = await runPython<TorchOut>('shape_ae_torch.py', ['--model', join(dir, 'ae.safetensors'), '--input', join(dir, 'x.npy'), '--steps', String(steps), '--threads', String(threads)], 'python3-torch');

@@ -18,6 +18,7 @@ import { generateShapes, shapeBatch } from '../src/data/shapes.js';
 import { diceScore, softDiceLoss } from '../src/nn/dice.js';
 import { ShapeAutoencoder } from '../src/nn/models/shape-ae.js';
 import { Adam } from '../src/nn/optim/adam.js';
+import { autoencoderStep } from '../src/train/shapes.js';
 import { readNpy, writeNpy } from '../src/data/npy.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { toRaw } from '../src/nn/serialize.js';
@@ -97,13 +98,7 @@ test('a few Adam steps on synthetic shapes lower the soft Dice loss, without lea
   const before = liveTensors();
   const losses: number[] = [];
   for (let step = 0; step < 25; step++) {
-    losses.push(scope(() => {
-      opt.zeroGrad();
-      const loss = softDiceLoss(model.forward(x), x);
-      loss.backward();
-      opt.step();
-      return loss.item();
-    }));
+    losses.push(autoencoderStep(model, opt, x));
     if (step === 1) assert.equal(liveTensors(), before + 2 * model.parameters().length, 'only the Adam moments are new');
   }
   assert.equal(liveTensors(), before + 2 * model.parameters().length);

@@ -26,6 +26,7 @@ import { softDiceLoss } from '../nn/dice.js';
 import { ShapeAutoencoder } from '../nn/models/shape-ae.js';
 import { AlignNet, type AlignMode } from '../nn/models/align.js';
 import { Adam } from '../nn/optim/adam.js';
+import type { Optimizer } from '../nn/optim/optimizer.js';
 import { progress } from '../report/progress.js';
 
 export interface ShapeModel {
@@ -59,6 +60,17 @@ export interface ShapeTrainOptions extends ShapeModelSizes {
 }
 
 export const SHAPES_KEY = 'dltheory.shapes';
+
+/** One optimiser step of the plain autoencoder on x, reconstructing x under the soft Dice loss; the loss before the step. */
+export function autoencoderStep(ae: ShapeAutoencoder, opt: Optimizer, x: Tensor): number {
+  return scope(() => {
+    opt.zeroGrad();
+    const loss = softDiceLoss(ae.forward(x), x);
+    loss.backward();
+    opt.step();
+    return loss.item();
+  });
+}
 
 export function buildShapeModel(s: ShapeModelSizes): ShapeModel {
   const ae = new ShapeAutoencoder({ size: s.size, latent: s.latent, width: s.width ?? 8 });
