@@ -4,8 +4,9 @@
 setup:
 	@bash scripts/setup.sh
 
+# The demo succeeds when every claim ran; exit code 1 only means some claim does not hold.
 demo: setup
-	node bin/dltheory.js reproduce --quick
+	node bin/dltheory.js reproduce --quick || [ $$? -eq 1 ]
 
 test: setup
 	npm test
