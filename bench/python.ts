@@ -59,6 +59,10 @@ export function startPython<T>(name: string, args: string[], needs: string): Pyt
   const child = spawn(PYTHON, [script(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // A script that died must not take this process with it: writing to its closed stdin raises EPIPE
+  // here, and the next pass() reports the script's own error instead.
+  child.stdin.on('error', () => {});
+  child.on('error', (e) => (stderr += `${e.message}\n`));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const failure = (): Error => {
     const module = /No module named '?(\w+)'?/.exec(stderr);
