@@ -82,12 +82,14 @@ export async function runMarginsBench(opts: { batch?: number; reps?: number } = 
       '--model', join(dir, 'model.safetensors'), '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'),
       '--threads', String(threads), '--batch', String(batch), '--probes', PROBES.join(','),
     ], 'python3-torch');
-    marginDistribution(model, x, y, { probes: PROBES, batchSize: batch, limit: batch });
     const [mine, theirs]: number[][] = [[], []];
     let ours: MarginResult | undefined;
     let last: TorchPass | undefined;
     let note: string | undefined = 'error' in torch ? torch.error : undefined;
     try {
+      marginDistribution(model, x, y, { probes: PROBES, batchSize: batch, limit: batch });
+      // PyTorch's start-up (import, data, warm-up) must not overlap a timed pass of ours.
+      if (!('error' in torch)) await torch.ready().catch((e: Error) => (note = e.message));
       for (let r = 0; r < reps; r++) {
         const t0 = performance.now();
         ours = marginDistribution(model, x, y, { probes: PROBES, batchSize: batch });

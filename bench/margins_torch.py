@@ -7,7 +7,8 @@ logit, ONE torch.autograd.grad of the logits with grad_outputs onehot(y) - oneho
 at once, d = (f_y - f_j) / sqrt(1e-6 + |grad|^2) per point, and per-unit sums of (h - c) and (h - c)^2
 for the total variation (per batch in the model's dtype, added up in float64).
 
-It serves timed passes: after loading and one warm-up batch, each line "pass" on standard input runs
+It serves timed passes: after loading and one warm-up batch it prints {"ready": true}, then each line
+"pass" on standard input runs
 one timed pass over every point and prints one JSON line (seconds, and the signatures so the caller
 can check that both sides computed the same thing). bench/margins.ts alternates these passes with
 its own, so each pair sees the same load.
@@ -120,6 +121,7 @@ def main():
     y = torch.from_numpy(np.load(args.labels))
     names = args.probes.split(",")
     margins(model, x[:args.batch], y[:args.batch], args.batch, names)
+    print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         if line.strip() != "pass":
             continue

@@ -43,37 +43,61 @@ export const median = (xs: number[]): number => {
 };
 
 /**
- * A reference script kept running, so that its timed passes can alternate with
- * dltheory's: on a shared machine the load drifts over seconds, and pairs of passes run back to
- * back see the same load, where two blocks of passes a minute apart do not. Each `pass()` writes
- * "pass" and reads back one JSON line (the script's seconds and whatever it reports); `close()`
- * ends the script.
+ * A reference script kept running, so that its timed passes can alternate with dltheory's: on a
+ * shared machine the load drifts over seconds, and pairs of passes run back to back see the same
+ * load, where two blocks of passes a minute apart do not. The script prints one line when it has
+ * loaded and warmed up (`ready()` waits for it, so its start-up does not overlap a timed pass), then
+ * answers each "pass" on its standard input with one JSON line (its seconds and whatever it
+ * reports). A script that dies or stays silent for `timeoutMs` makes the call reject; `close()` ends it.
  */
 export interface PythonSession<T> {
+  ready(): Promise<void>;
   pass(): Promise<T>;
   close(): void;
 }
 
-export function startPython<T>(name: string, args: string[], needs: string): PythonSession<T> | { error: string } {
+export function startPython<T>(name: string, args: string[], needs: string, timeoutMs = 30 * 60_000): PythonSession<T> | { error: string } {
   if (!existsSync(PYTHON)) return { error: `${PYTHON} not found (the reference side needs Debian ${needs})` };
   const child = spawn(PYTHON, [script(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // A script that died must not take this process with it: writing to its closed stdin raises EPIPE
-  // here, and the next pass() reports the script's own error instead.
+  // here, and the next call reports the script's own error instead.
   child.stdin.on('error', () => {});
   child.on('error', (e) => (stderr += `${e.message}\n`));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const failure = (): Error => {
     const module = /No module named '?(\w+)'?/.exec(stderr);
     return new Error(module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() ?? 'no output').slice(0, 300)}`);
   };
+  /** The script's next line; its error (stderr read once it has exited) when there is none, or a timeout. */
+  const next = async (): Promise<string> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`${name} gave no answer in ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+    });
+    try {
+      const line = await Promise.race([lines.next(), timeout]);
+      if (line.done) {
+        await exited;
+        throw failure();
+      }
+      return line.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
+    async ready() {
+      await next();
+    },
     async pass() {
       child.stdin.write('pass\n');
-      const line = await lines.next();
-      if (line.done) throw failure();
-      return JSON.parse(line.value) as T;
+      return JSON.parse(await next()) as T;
     },
     close() {
       child.stdin.end();

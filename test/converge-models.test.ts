@@ -101,7 +101,7 @@ test('finite-difference gradients through fcnet, resmlp, relu2 and skip (inputs 
 test('bad specs for the lab\'s networks name the problem', () => {
   for (const [spec, re] of [
     ['fcnet:4-6-2', /IN-WIDTH-DEPTH-OUT/], ['fcnet:4-6-2-1:cres=0.5', /unknown option 'cres'/], ['relu2:4-6:softplus', /no activation/],
-    ['relu2:4', /IN-WIDTH/], ['skip:4-5-2', /m=M/], ['skip:4-5-2:m=2.5', /integer m=M/], ['mlp:4-2:init=az', /allenzhu/],
+    ['relu2:4', /IN-WIDTH/], ['skip:4-5-2', /m=M/], ['skip:4-5-2:m=3:relu', /use softplus/], ['skip:4-5-2:m=2.5', /integer m=M/], ['mlp:4-2:init=az', /allenzhu/],
   ] as const)
     assert.throws(() => buildModel(spec), re, spec);
 });

@@ -9,7 +9,8 @@ import { sphereRegression } from '../src/data/synthetic.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { hInfinity } from '../src/measures/ntk-limit.js';
 import { depthSweep, twoLayerWidthSweep } from '../src/claims/du.js';
-import { powerLawFit, type SgdRun } from '../src/claims/allen-zhu.js';
+import { powerLawFit, sgdIterations, type SgdRun } from '../src/claims/allen-zhu.js';
+import { landscapes, randomLabelFits } from '../src/claims/nguyen.js';
 import { cliRunner } from './cli-run.js';
 
 const { cli, rejects } = cliRunner(['converge']);
@@ -60,4 +61,20 @@ test('dltheory converge: a tiny width run prints JSON; bad arguments exit 2 with
   rejects(['depth', '--depths', '0'], /--depths must be integers ≥ 1/);
   rejects(['sgd', '--lr', '0'], /--lr must be a number/);
   rejects(['width', '--bogus'], /Unknown option/);
+});
+
+test('every converge experiment releases its tensors', () => {
+  const tiny = { n: 20, trunkWidth: 2, inits: 1, epochs: 2, lr: 0.01 };
+  const experiments: [string, () => unknown][] = [
+    ['width', () => twoLayerWidthSweep({ n: 10, d: 4, widths: [8], steps: 3, seed: 0 })],
+    ['depth', () => depthSweep({ n: 6, d: 3, width: 8, depths: [2], steps: 2, seed: 0 })],
+    ['sgd', () => sgdIterations({ ns: [40], depths: [1], width: 16, lr: 0.1, epsilon: 0.5, maxEpochs: 2 }, 0)],
+    ['skip', () => randomLabelFits(tiny, 0)],
+    ['landscape', () => landscapes(tiny, 0)],
+  ];
+  for (const [name, run] of experiments) {
+    const before = liveTensors();
+    run();
+    assert.equal(liveTensors(), before, name);
+  }
 });

@@ -11,7 +11,7 @@
  * growth is read off the least-squares fit log T = a + b·log n + c·log L over all runs: b and c are
  * the polynomial exponents, and the fit's R² says whether a power law describes the growth.
  */
-import { dispose } from '../engine/memory.js';
+import { dispose, scope } from '../engine/memory.js';
 import { manualSeed } from '../engine/creation.js';
 import { loadMnist } from '../data/sources.js';
 import { disposeDataset, subset } from '../data/dataset.js';
@@ -50,23 +50,27 @@ export function sgdIterations(plan: SgdPlan, seed: number, log?: (m: string) => 
     for (const n of plan.ns) {
       const sub = subset(train, n, seed);
       // Unit-norm inputs, as the analysis assumes (‖x_i‖ = 1).
-      const flat = sub.x.flatten(1);
-      const x = flat.div(flat.norm(2, 1, true));
-      dispose([flat]);
+      const x = scope(() => {
+        const flat = sub.x.flatten(1);
+        return flat.div(flat.norm(2, 1, true));
+      });
       try {
         for (const depth of plan.depths) {
           log?.(`allenzhu-sgd-100: n = ${n}, L = ${depth}, m = ${plan.width}`);
           manualSeed(seed);
           const model = buildModel(`mlp:784-${Array(depth).fill(plan.width).join('-')}-10:init=allenzhu`);
           let last = { epoch: -1, loss: NaN, accuracy: NaN };
-          descend(model, x, sub.y, {
-            lr: plan.lr, steps: plan.maxEpochs, loss: 'cross-entropy', batchSize: BATCH, seed,
-            onStep: (epoch, loss, accuracy) => {
-              last = { epoch, loss, accuracy: accuracy! };
-              return loss <= plan.epsilon && accuracy === 1;
-            },
-          });
-          model.dispose();
+          try {
+            descend(model, x, sub.y, {
+              lr: plan.lr, steps: plan.maxEpochs, loss: 'cross-entropy', batchSize: BATCH, seed,
+              onStep: (epoch, loss, accuracy) => {
+                last = { epoch, loss, accuracy: accuracy! };
+                return loss <= plan.epsilon && accuracy === 1;
+              },
+            });
+          } finally {
+            model.dispose();
+          }
           const reached = last.loss <= plan.epsilon && last.accuracy === 1;
           runs.push({ n, depth, iterations: reached ? (last.epoch + 1) * Math.ceil(n / BATCH) : null, finalLoss: last.loss, finalAccuracy: last.accuracy });
         }

@@ -106,27 +106,27 @@ export function twoLayerWidthSweep(o: { n: number; d: number; widths: number[]; 
       const initial = buildModel(spec).double() as TwoLayerReLU;
       manualSeed(o.seed);
       const model = buildModel(spec).double() as TwoLayerReLU;
-      const h0 = ntk(model, x);
       try {
-        const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
-        const h = ntk(model, x);
-        const logs = Float64Array.from(losses, Math.log);
-        const line = fitLinear(Array.from(logs, (_, k) => Float64Array.of(k)), logs);
-        const point: WidthPoint = {
-          width,
-          drift: relativeDrift(h, h0),
-          patternChange: activationPatternChange(initial, model, x),
-          maxMovement: maxRowMovement(model.hidden.weight, initial.hidden.weight),
-          lambdaMinH0: gramSpectrum(h0).lambdaMin,
-          fittedRate: 1 - Math.exp(line.coefficients[1]),
-          lineR2: line.r2,
-          boundHeld: losses.every((l, k) => l <= bound ** k * losses[0] * (1 + 1e-9)),
-          losses,
-        };
-        h.dispose();
-        return point;
+        // In a scope: the two Gram matrices are released whatever happens.
+        return scope((): WidthPoint => {
+          const h0 = ntk(model, x);
+          const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
+          const h = ntk(model, x);
+          const logs = Float64Array.from(losses, Math.log);
+          const line = fitLinear(Array.from(logs, (_, k) => Float64Array.of(k)), logs);
+          return {
+            width,
+            drift: relativeDrift(h, h0),
+            patternChange: activationPatternChange(initial, model, x),
+            maxMovement: maxRowMovement(model.hidden.weight, initial.hidden.weight),
+            lambdaMinH0: gramSpectrum(h0).lambdaMin,
+            fittedRate: 1 - Math.exp(line.coefficients[1]),
+            lineR2: line.r2,
+            boundHeld: losses.every((l, k) => l <= bound ** k * losses[0] * (1 + 1e-9)),
+            losses,
+          };
+        });
       } finally {
-        dispose([h0]);
         initial.dispose();
         model.dispose();
       }
@@ -156,7 +156,7 @@ export const duTwoLayerWidth: Claim = {
     'For a two-layer ReLU network trained by gradient descent, wider networks move less: the Gram matrix drift, the flipped activation patterns and the largest weight movement shrink like 1/√m, and the squared loss falls linearly at rate at least ηλ₀/2.',
   paper: PAPER_2L,
   rule:
-    'Holds when drift, pattern change and largest weight movement each fall strictly from the narrowest to the widest net, the ' +
+    'Holds when drift, pattern change and largest weight movement each fall strictly at every wider width, the ' +
     'log-log slope of drift against width lies in [−0.75, −0.25], and the widest net keeps L(k) ≤ (1 − ηλ₀/2)^k L(0) at every step ' +
     'with a fitted linear rate ≥ ηλ₀/2. Does not hold otherwise.',
 
@@ -224,10 +224,10 @@ export function depthSweep(o: { n: number; d: number; width: number; depths: num
         manualSeed(o.seed);
         const model: Module = buildModel(`${arch}:${o.d}-${o.width}-${depth}-1:softplus`).double();
         try {
-          const g = ntk(model, x);
-          const s = gramSpectrum(g);
-          const mean = scope(() => g.diagonal().sum().item()) / o.n;
-          g.dispose();
+          const { s, mean } = scope(() => {
+            const g = ntk(model, x);
+            return { s: gramSpectrum(g), mean: g.diagonal().sum().item() / o.n };
+          });
           const lr = 1 / s.lambdaMax;
           const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
           return { arch, depth, lambdaMin: s.lambdaMin, relativeLambdaMin: s.lambdaMin / mean, condition: s.condition, lr, rate: averageRate(losses), losses };

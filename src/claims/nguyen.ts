@@ -63,9 +63,15 @@ function fit(spec: string, ds: Dataset, p: ValleyPlan, seed: number): { model: M
   manualSeed(seed);
   const model = buildModel(spec);
   const initial = snapshot(model);
-  const rank = model instanceof SkipToOutput ? skipFeatureRank(model, ds.x).rank : undefined;
-  train(model, ds, undefined, { epochs: p.epochs, batchSize: p.n, lr: p.lr, optimizer: 'adam', seed });
-  return { model, initial, rank };
+  try {
+    const rank = model instanceof SkipToOutput ? skipFeatureRank(model, ds.x).rank : undefined;
+    train(model, ds, undefined, { epochs: p.epochs, batchSize: p.n, lr: p.lr, optimizer: 'adam', seed });
+    return { model, initial, rank };
+  } catch (e) {
+    model.dispose();
+    dispose(initial);
+    throw e;
+  }
 }
 
 export interface ValleyRun {
@@ -127,7 +133,10 @@ export const nguyenNoBadValleys: Claim = {
   async run(ctx: ClaimContext): Promise<Outcome> {
     const p = PLANS[ctx.mode];
     const { runs, trueAccuracy: trueAcc } = randomLabelFits(p, ctx.seed, ctx.log);
-    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    const median = (v: number[]) => {
+      const s = [...v].sort((a, b) => a - b);
+      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
     const [skipMed, trunkMed] = [median(runs.skip.map((r) => r.loss)), median(runs.trunk.map((r) => r.loss))];
     const fullRank = runs.skip.every((r) => r.rank === p.n);
     const allReach = runs.skip.every((r) => r.loss <= NEAR_ZERO);

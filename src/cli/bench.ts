@@ -28,7 +28,8 @@ matmul (2048×2048 float32), margins (normalised margins of 10,000 MNIST points 
 cnn:1x28x28-10 at four probe points), gdv (GDV of 10,000 × 512 points in 10 classes against numpy
 and against the N²·D floor at the measured matmul rate), gram (the empirical NTK of a two-layer
 width-4096 net on 1,000 points against PyTorch per-sample Jacobians), shape-ae (3-D autoencoder
-training steps); margins, gdv, gram and shape-ae run only when named.
+training steps); margins, gdv, gram and shape-ae run only when named. --threads applies to mlp, cnn and
+matmul; the named ones run with the process's threads (DLTHEORY_THREADS).
 PyTorch runs from /usr/bin/python3 (Debian python3-torch). Ratio = reference time / dltheory time:
 above 1 means dltheory is faster.
 `,
@@ -36,7 +37,7 @@ above 1 means dltheory is faster.
   async run(argv) {
     const { values: v } = parse(this, argv);
     const only = typeof v.only === 'string' ? v.only.split(',') : STEPS;
-    const unknown = only.filter((c) => !(c in NAMED) && !STEPS.includes(c));
+    const unknown = only.filter((c) => !Object.hasOwn(NAMED, c) && !STEPS.includes(c));
     if (unknown.length) throw new InputError(`--only: unknown case ${unknown.join(', ')} (${[...STEPS, ...Object.keys(NAMED)].join(', ')})`);
     const steps = only.filter((c) => STEPS.includes(c));
     if (steps.length) {
@@ -47,7 +48,7 @@ above 1 means dltheory is faster.
       });
       console.log(v.json ? JSON.stringify(report) : v.markdown ? benchMarkdown(report) : formatBenchTable(report));
     }
-    for (const name of only.filter((c) => c in NAMED)) {
+    for (const name of only.filter((c) => Object.hasOwn(NAMED, c))) {
       const report = await NAMED[name].run({ reps: v.quick ? 1 : undefined });
       console.log(v.json ? JSON.stringify(report) : NAMED[name].format(report as never));
     }

@@ -3,6 +3,7 @@
  * deep belief network trained without labels, or of MLPs of several depths trained by backprop
  * (src/train/depth.ts), and the depth where it is lowest.
  */
+import { scope } from '../engine/memory.js';
 import { check } from '../errors.js';
 import { disposeDataset, standardise } from '../data/dataset.js';
 import { openStore } from '../store/runs.js';
@@ -69,10 +70,14 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
     let chart;
     try {
       if (dbn) {
-        const sample = { x: splits.test.x.narrow(0, 0, Math.min(samplePoints, splits.test.y.size(0))), y: [] as number[] };
-        sample.y = splits.test.y.narrow(0, 0, sample.x.size(0)).toNumbers();
-        const curve = dbnGdvCurve(splits.train.x, sample, { ...dbn, width, epochs, batchSize, lr, seed }, log);
-        sample.x.dispose();
+        const n = Math.min(samplePoints, splits.test.y.size(0));
+        const sample = { x: splits.test.x.narrow(0, 0, n), y: scope(() => splits.test.y.narrow(0, 0, n).toNumbers()) };
+        let curve;
+        try {
+          curve = dbnGdvCurve(splits.train.x, sample, { ...dbn, width, epochs, batchSize, lr, seed }, log);
+        } finally {
+          sample.x.dispose();
+        }
         const best = lowest(curve);
         if (v.json) console.log(JSON.stringify({ model: 'dbn', layers: curve, best: { layer: best.layer, gdv: best.gdv } }));
         else {

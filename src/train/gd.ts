@@ -54,14 +54,17 @@ function step(model: Module, x: Tensor, y: Tensor, o: DescentOptions): number {
 export function descend(model: Module, x: Tensor, y: Tensor, o: DescentOptions): Float64Array {
   check(o.lr > 0 && Number.isFinite(o.lr), () => `gradient descent: learning rate ${o.lr} must be a positive number`);
   check(Number.isInteger(o.steps) && o.steps >= 1, () => `gradient descent: ${o.steps} steps; need an integer ≥ 1`);
+  check(o.batchSize === undefined || (Number.isInteger(o.batchSize) && o.batchSize >= 1), () => `gradient descent: batch size ${o.batchSize}; need an integer ≥ 1`);
   const n = x.size(0);
   const losses: number[] = [];
   const acc = () => (o.loss === 'cross-entropy' ? accuracy(model, x, y) : undefined);
   if (o.batchSize === undefined) {
     for (let k = 0; k < o.steps; k++) {
+      // The accuracy and the loss both of θ(k), before the update.
+      const a = acc();
       const L = step(model, x, y, o);
       losses.push(L);
-      if (!Number.isFinite(L) || o.onStep?.(k, L, acc())) break;
+      if (!Number.isFinite(L) || o.onStep?.(k, L, a)) break;
     }
     return Float64Array.from(losses);
   }

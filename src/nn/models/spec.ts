@@ -105,7 +105,10 @@ function construct(spec: string): Module {
       known([], p.kind === 'skip' ? ['m'] : ['m', 'w']);
       const m = number(spec, p, 'm', 1, 1e6);
       if (m === undefined || !Number.isInteger(m)) throw new InputError(`model spec '${spec}': give the number of skip units as an integer m=M`);
-      const activation = p.activation ?? 'softplus';
+      // The theorem needs a real-analytic, strictly increasing activation: softplus, trunk and skip units alike.
+      if (p.activation && p.activation !== 'softplus')
+        throw new InputError(`model spec '${spec}': skip-to-output nets use softplus (analytic and increasing), not ${p.activation}`);
+      const activation = 'softplus';
       if (p.kind === 'skip') {
         const sizes = positiveInts(spec, p.sizes, '-');
         if (sizes.length < 2) throw new InputError(`model spec '${spec}': the trunk needs at least input and output sizes`);
