@@ -16,6 +16,12 @@ function script(name: string): string {
   throw new Error(`bench/${name} not found`);
 }
 
+/** Why a script failed, in one line, from its stderr: the missing module and its Debian package, or the last line. */
+function scriptError(name: string, stderr: string, needs: string, fallback: string): string {
+  const module = /No module named '?(\w+)'?/.exec(stderr);
+  return module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() || fallback).slice(0, 300)}`;
+}
+
 /**
  * The script's JSON, or why it could not run (`needs` names the Debian package it wants). `env`
  * replaces the environment, for runs that must not inherit dltheory's thread settings.
@@ -24,8 +30,7 @@ export function runPython<T>(name: string, args: string[], needs: string, env?: 
   if (!existsSync(PYTHON)) return Promise.resolve({ error: `${PYTHON} not found (the reference side needs Debian ${needs})` });
   return new Promise((resolve) =>
     execFile(PYTHON, [script(name), ...args], { env, maxBuffer: 1 << 22, timeout: 30 * 60_000 }, (err, stdout, stderr) => {
-      const module = /No module named '?(\w+)'?/.exec(stderr);
-      if (err) resolve({ error: module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() ?? err.message).slice(0, 300)}` });
+      if (err) resolve({ error: scriptError(name, stderr, needs, err.message) });
       else {
         try {
           resolve(JSON.parse(stdout) as T);
@@ -67,10 +72,6 @@ export function startPython<T>(name: string, args: string[], needs: string, time
   child.on('error', (e) => (stderr += `${e.message}\n`));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const failure = (): Error => {
-    const module = /No module named '?(\w+)'?/.exec(stderr);
-    return new Error(module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() ?? 'no output').slice(0, 300)}`);
-  };
   /** The script's next line; its error (stderr read once it has exited) when there is none, or a timeout. */
   const next = async (): Promise<string> => {
     let timer: NodeJS.Timeout | undefined;
@@ -84,7 +85,7 @@ export function startPython<T>(name: string, args: string[], needs: string, time
       const line = await Promise.race([lines.next(), timeout]);
       if (line.done) {
         await exited;
-        throw failure();
+        throw new Error(scriptError(name, stderr, needs, 'no output'));
       }
       return line.value;
     } finally {

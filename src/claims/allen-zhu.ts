@@ -19,7 +19,7 @@ import { buildModel } from '../nn/models/spec.js';
 import { fitLinear } from '../measures/regression.js';
 import { descend } from '../train/gd.js';
 import { lineChart } from '../report/chart.js';
-import type { Claim, ClaimContext, Mode, Outcome } from './claim.js';
+import { verdictOf, type Claim, type ClaimContext, type Mode, type Outcome } from './claim.js';
 
 export interface SgdRun {
   n: number;
@@ -124,7 +124,7 @@ export const allenZhuSgd: Claim = {
       `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)} (width ${plan.width}, SGD step ${plan.lr})`;
     const rows = runs.filter((r) => r.iterations !== null).map((r) => ({ n: r.n, iterations: r.iterations!, depth: `L = ${r.depth}` }));
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason,
       runs: [],
       figures: [

@@ -6,6 +6,9 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { RunStore } from '../store/runs.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
+
+/** The verdict of a rule without an inconclusive case. */
+export const verdictOf = (holds: boolean): Verdict => (holds ? 'holds' : 'does not hold');
 export type Mode = 'quick' | 'full';
 
 /** One measured number, beside the paper's where the paper gives one. */

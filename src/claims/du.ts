@@ -30,7 +30,7 @@ import { hInfinity } from '../measures/ntk-limit.js';
 import { fitLinear } from '../measures/regression.js';
 import { descend } from '../train/gd.js';
 import { lineChart } from '../report/chart.js';
-import type { Claim, ClaimContext, Mode, Outcome } from './claim.js';
+import { verdictOf, type Claim, type ClaimContext, type Mode, type Outcome } from './claim.js';
 
 const PAPER_2L = 'Du, Zhai, Póczos, Singh. Gradient descent provably optimizes over-parameterized neural networks. ICLR 2019';
 const PAPER_DEEP = 'Du, Lee, Li, Wang, Zhai. Gradient descent finds global minima of deep neural networks. ICML 2019';
@@ -183,7 +183,7 @@ export const duTwoLayerWidth: Claim = {
       { width: p.width, value: p.maxMovement, quantity: 'max_r ‖w_r(k) − w_r(0)‖' },
     ]);
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason,
       runs: [],
       figures: [
@@ -275,7 +275,7 @@ export const duResnetDepth: Claim = {
     const curves = points.flatMap((p) => Array.from(p.losses, (l, k) => ({ step: k, relativeLoss: l / p.losses[0], net: `${p.arch === 'resmlp' ? 'ResNet' : 'fully-connected'}, H = ${p.depth}` })).filter((_, k) => k % 5 === 0));
     const spectrum = points.map((p) => ({ depth: p.depth, relativeLambdaMin: Math.max(p.relativeLambdaMin, 1e-18), net: p.arch === 'resmlp' ? 'ResNet' : 'fully-connected' }));
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason,
       runs: [],
       figures: [

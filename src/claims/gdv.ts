@@ -30,11 +30,12 @@ import { gaussianMixture } from '../data/synthetic.js';
 import { Rng } from '../data/rng.js';
 import { gdv } from '../measures/gdv.js';
 import { barChart, lineChart } from '../report/chart.js';
-import { disposeDataset, standardise } from '../data/dataset.js';
+import { disposeDataset } from '../data/dataset.js';
+import { standardiseSplits } from '../data/sources.js';
 import { kendallTauB } from '../measures/regression.js';
 import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
 import { loadData } from '../cli/data.js';
-import type { Claim, ClaimContext, Outcome } from './claim.js';
+import { verdictOf, type Claim, type ClaimContext, type Outcome } from './claim.js';
 
 const TOLERANCE = 1e-9;
 
@@ -105,7 +106,7 @@ export const gdvClosedForms: Claim = {
     const holds = worst <= TOLERANCE;
     const mixture = cases.find((c) => c.name === 'mixture')!.measured;
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason: `${cases.length} cases, largest deviation ${worst.toExponential(1)} (tolerance ${TOLERANCE}); 90/10 → ${cases[1].measured.toFixed(4)}, mixture GDV ${mixture.toFixed(4)} under 4 transformations`,
       figures: cases.map((c) => ({ name: c.name, value: c.measured, paper: c.expected })),
       charts: [
@@ -171,7 +172,7 @@ export const gdvDbnDepth: Claim = {
         `layer ${plan.layers} ${j.last.toFixed(4)}, ${(100 * j.worsening).toFixed(1)}% worse than the lowest${j.improves ? '' : '; does not improve past layer 1'}${j.worsens ? '' : `; does not worsen by ${100 * WORSENING}% within ${plan.layers} layers`})`)
       .join('; ');
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason,
       figures: judged.flatMap((j) => [
         { name: `width ${j.width}: layer with the lowest GDV`, value: j.best.layer, paper: 'about 30 (GDV worsens past it)' },
@@ -224,10 +225,7 @@ export const gdvBackprop: Claim = {
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const plan = MLP_PLANS[ctx.mode];
-    const raw = loadData({ name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize });
-    const [train, test] = standardise(raw.train, raw.test);
-    disposeDataset(raw.train);
-    disposeDataset(raw.test);
+    const { train, test } = standardiseSplits(loadData({ name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize }));
     let curves;
     try {
       curves = mlpGdvCurves(ctx.store, { train, test }, { ...plan, depths: [...plan.depths], batchSize: 128, lr: 1e-3, seed: ctx.seed, progress: ctx.progress }, 'claim', ctx.log);

@@ -9,7 +9,7 @@ import { runZoo, GRIDS } from '../train/zoo.js';
 import { populationFeatures, SLOTS, zooMeasures, type Population } from '../measures/population.js';
 import { crossValidatedR2, evaluateMeasures, foldAssignment, type MeasureRow } from '../measures/regression.js';
 import { boxPlotChart, scatterChart } from '../report/chart.js';
-import type { ChartOut, Claim, ClaimContext, Figure, Outcome, Verdict } from './claim.js';
+import { verdictOf, type ChartOut, type Claim, type ClaimContext, type Figure, type Outcome } from './claim.js';
 
 const PAPER = 'Jiang, Krishnan, Mobahi, Bengio. Predicting the generalization gap in deep networks with margin distributions. ICLR 2019';
 const FOLDS = 10;
@@ -86,8 +86,6 @@ function distributions(e: Evaluated): ChartOut {
   };
 }
 
-const verdict = (holds: boolean): Verdict => (holds ? 'holds' : 'does not hold');
-
 export const marginsPredictGap: Claim = {
   id: 'margins-predict-gap',
   group: 'margins',
@@ -99,7 +97,7 @@ export const marginsPredictGap: Claim = {
       const r = row(e, 'signature');
       const target = ctx.mode === 'full' ? 0.9 : 0.8;
       return {
-        verdict: verdict(r.cvR2 >= target),
+        verdict: verdictOf(r.cvR2 >= target),
         reason: `CV R² ${fmt(r.cvR2)} (target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, Kendall τ ${fmt(r.kendallTau)}, CMI ${fmt(r.cmi)} on ${e.population.runs.length} models`,
         figures: [
           { name: 'CV R²', value: r.cvR2, paper: 'adjusted R² 0.87–0.96 (CIFAR populations)' },
@@ -125,7 +123,7 @@ export const marginsLayers: Claim = {
       const all = row(e, 'signature');
       const out = row(e, 'signature, output layer only');
       return {
-        verdict: verdict(all.cvR2 > out.cvR2),
+        verdict: verdictOf(all.cvR2 > out.cvR2),
         reason: `CV R² all probe points ${fmt(all.cvR2)} vs output layer only ${fmt(out.cvR2)}`,
         figures: figures([all, out]),
         charts: [],
@@ -145,7 +143,7 @@ export const marginsAblation: Claim = {
       const names = ['signature', 'signature, not normalised', 'signature, no log', 'signature, neither'];
       const [full, raw, nolog] = names.map((n) => row(e, n));
       return {
-        verdict: verdict(full.cvR2 > raw.cvR2 && full.cvR2 > nolog.cvR2),
+        verdict: verdictOf(full.cvR2 > raw.cvR2 && full.cvR2 > nolog.cvR2),
         reason: names.map((n) => `${n} ${fmt(row(e, n).cvR2)}`).join('; ') + ' (CV R²)',
         figures: figures(names.map((n) => row(e, n))),
         charts: [],
@@ -167,7 +165,7 @@ export const marginsVsBaselines: Claim = {
       const best = baselines.reduce((a, b) => (b.cvR2 > a.cvR2 ? b : a));
       const beaten = baselines.every((b) => sig.cvR2 > b.cvR2 && sig.kendallTau > b.kendallTau);
       return {
-        verdict: verdict(beaten),
+        verdict: verdictOf(beaten),
         reason: `signature CV R² ${fmt(sig.cvR2)}, τ ${fmt(sig.kendallTau)}; best baseline ${best.measure.slice(10)} CV R² ${fmt(best.cvR2)}, τ ${fmt(best.kendallTau)}`,
         figures: figures([sig, ...baselines]),
         charts: [],

@@ -18,16 +18,17 @@
 import { manualSeed } from '../engine/creation.js';
 import { dispose } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
-import { loadMnist, type Splits } from '../data/sources.js';
-import { disposeDataset, standardise, subset, type Dataset } from '../data/dataset.js';
+import { loadMnist, standardiseSplits, type Splits } from '../data/sources.js';
+import { disposeDataset, subset, type Dataset } from '../data/dataset.js';
 import { buildModel } from '../nn/models/spec.js';
 import { SkipToOutput, skipFeatureRank } from '../nn/models/skip.js';
 import type { Module } from '../nn/module.js';
 import { evaluate, train } from '../train/train.js';
 import { filterNormalizedDirection, linePath, lossSurface, snapshot } from '../measures/landscape.js';
+import { quantile } from '../measures/quantiles.js';
 import { heatmapChart, lineChart } from '../report/chart.js';
 import { balancedRandomLabels } from './random-labels.js';
-import type { Claim, ClaimContext, Mode, Outcome } from './claim.js';
+import { verdictOf, type Claim, type ClaimContext, type Mode, type Outcome } from './claim.js';
 
 const PAPER = 'Nguyen, Mukkamala, Hein. On the loss landscape of a class of deep neural networks with no bad local valleys. ICLR 2019';
 /** "Near-zero" mean cross-entropy: an average probability ≥ 0.99 on the assigned label. */
@@ -49,10 +50,7 @@ const specs = (p: ValleyPlan) => ({ skip: `skip:784-${p.trunkWidth}-10:m=${p.n}`
 
 /** N standardised digits with random labels, and the true-label splits of the same digits. */
 function data(p: ValleyPlan, seed: number): { random: Dataset; truth: Splits } {
-  const raw = loadMnist({ seed });
-  const [train_, test] = standardise(raw.train, raw.test);
-  disposeDataset(raw.train);
-  disposeDataset(raw.test);
+  const { train: train_, test } = standardiseSplits(loadMnist({ seed }));
   const sub = subset(train_, p.n, seed);
   disposeDataset(train_);
   return { random: balancedRandomLabels(sub, seed + 1), truth: { train: sub, test } };
@@ -133,10 +131,7 @@ export const nguyenNoBadValleys: Claim = {
   async run(ctx: ClaimContext): Promise<Outcome> {
     const p = PLANS[ctx.mode];
     const { runs, trueAccuracy: trueAcc } = randomLabelFits(p, ctx.seed, ctx.log);
-    const median = (v: number[]) => {
-      const s = [...v].sort((a, b) => a - b);
-      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    };
+    const median = (v: number[]) => quantile(Float64Array.from(v).sort(), 0.5);
     const [skipMed, trunkMed] = [median(runs.skip.map((r) => r.loss)), median(runs.trunk.map((r) => r.loss))];
     const fullRank = runs.skip.every((r) => r.rank === p.n);
     const allReach = runs.skip.every((r) => r.loss <= NEAR_ZERO);
@@ -151,7 +146,7 @@ export const nguyenNoBadValleys: Claim = {
       `trunk alone ${pct(trueAcc.trunk.train)} / ${pct(trueAcc.trunk.test)}`;
     const rows = (['skip', 'trunk'] as const).flatMap((kind) => runs[kind].map((r) => ({ init: r.seed - ctx.seed + 1, loss: r.loss, net: kind === 'skip' ? `with ${p.n} skip units` : 'trunk alone' })));
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason,
       runs: [],
       figures: [
@@ -236,7 +231,7 @@ export const landscapePath: Claim = {
     // Numbers, not strings, so that the ordinal axes sort numerically.
     const cells = surface.flatMap((row, i) => row.map((v, j) => ({ a: Number(GRID[i].toFixed(1)), b: Number(GRID[j].toFixed(1)), logLoss: Math.log10(v) })));
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason,
       runs: [],
       figures: [

@@ -6,8 +6,8 @@
  * with the true labels and once with every training label replaced by a random one; test accuracy
  * is always measured on the true test labels.
  */
-import { loadMnist, type Splits } from '../data/sources.js';
-import { datasetFromRaw, disposeDataset, standardise, subset, type Dataset } from '../data/dataset.js';
+import { loadMnist, standardiseSplits, type Splits } from '../data/sources.js';
+import { datasetFromRaw, disposeDataset, subset, type Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import { recordRun, type RecordedRun } from '../train/record.js';
 import { lineChart } from '../report/chart.js';
@@ -96,11 +96,8 @@ export const randomLabels: Claim = {
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const plan = PLANS[ctx.mode];
-    const raw = loadMnist({ seed: ctx.seed });
-    const [train, test] = standardise(raw.train, raw.test);
-    disposeDataset(raw.train);
-    disposeDataset(raw.test);
-    const splits = { train, test };
+    const splits = standardiseSplits(loadMnist({ seed: ctx.seed }));
+    const { train, test } = splits;
     const runs: RecordedRun[] = [];
     try {
       runs.push(run(ctx, splits, null, plan.trueSize, plan.trueEpochs));

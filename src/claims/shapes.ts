@@ -29,7 +29,7 @@ import { AlignNet } from '../nn/models/align.js';
 import { fitPca, pcaFeatures, standardiseColumns, topOneAccuracy, volumeAndSurface } from '../measures/shape-baselines.js';
 import { disposeShapeModel, encodeShapes, reconstructShapes, trainShapeModel, type ShapeModel } from '../train/shapes.js';
 import { barChart, heatmapChart, scatterChart, type Row } from '../report/chart.js';
-import type { Claim, ClaimContext, Outcome } from './claim.js';
+import { verdictOf, type Claim, type ClaimContext, type Outcome } from './claim.js';
 
 const PAPER = 'Yu & Sabuncu. A convolutional autoencoder approach to learn volumetric shape representations for brain structures. 2018 (papers.md §6)';
 
@@ -195,7 +195,7 @@ export const shapesRetrieval: Claim = {
     const t = e.top1;
     const holds = t.aligned >= RETRIEVAL && t.aligned > t.volumeSurface && t.aligned > t.pca;
     return {
-      verdict: holds ? 'holds' : 'does not hold',
+      verdict: verdictOf(holds),
       reason: `top-1 codes ${pct(t.aligned)} (target ≥ ${pct(RETRIEVAL)}; without the front end ${pct(t.plain)}), volume + surface ${pct(t.volumeSurface)}, PCA ${pct(t.pca)} (${setting(e)})`,
       figures: [
         { name: 'top-1 accuracy, codes (front end + autoencoder)', value: t.aligned, paper: `≥ ${RETRIEVAL} (the claim's bar)` },
@@ -227,7 +227,7 @@ export const shapesPoseInvariance: Claim = {
     const { rotated: r, ...t } = e.top1;
     const [stays, falls] = [r.aligned >= t.aligned - DROP, r.plain <= t.plain - DROP];
     const holds = stays && falls && r.aligned > r.plain;
-    const verdict = t.aligned < RETRIEVAL ? 'inconclusive' : holds ? 'holds' : 'does not hold';
+    const verdict = t.aligned < RETRIEVAL ? 'inconclusive' : verdictOf(holds);
     const bars = [
       ['front end, ≤ 15°', t.aligned], [`front end, rotated ≤ ${ROTATION}°`, r.aligned], ['no front end, ≤ 15°', t.plain], [`no front end, rotated ≤ ${ROTATION}°`, r.plain],
       [`volume + surface, rotated ≤ ${ROTATION}°`, r.volumeSurface], [`PCA, rotated ≤ ${ROTATION}°`, r.pca],

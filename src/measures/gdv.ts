@@ -32,6 +32,7 @@ import { cat } from '../engine/ops.js';
 import { scope, dispose } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
+import { checkFinite } from './finite.js';
 import { Rng } from '../data/rng.js';
 import type { Module } from '../nn/module.js';
 
@@ -72,6 +73,8 @@ interface Groups {
 
 // 2^19 distances (4 MB) per tile: matmuls of 256 × D × 2048 stay efficient, and temporaries this
 // size are reused by the allocator instead of being mapped afresh (and page-faulted) every tile.
+/** The end of the message for a NaN or ±Inf in the activations. */
+const NEEDS_FINITE = 'GDV needs finite values';
 const TILE_ELEMENTS = 2 ** 19;
 
 function labelsOf(y: Tensor | ArrayLike<number>): number[] {
@@ -99,17 +102,6 @@ function groupByClass(labels: number[], sample?: { n: number; seed: number }): G
     offsets.push(order.length);
   }
   return { order: Int32Array.from(order), offsets, labels: classes };
-}
-
-/** Throws an InputError naming the first NaN or ±Inf of x [n, D]; row i is point position[i] (default i). */
-function checkFinite(x: Tensor, what: string, position?: Int32Array): void {
-  scope(() => {
-    const finite = x.isfinite();
-    if (finite.all().item()) return;
-    const at = finite.logicalNot().to('int64').flatten().argmax().item();
-    const [i, d] = [Math.floor(at / x.size(1)), at % x.size(1)];
-    throw new InputError(`${what}: point ${position ? position[i] : i}, dimension ${d} is ${x.select(0, i).select(0, d).item()}; GDV needs finite values`);
-  });
 }
 
 /** ‖row‖² of every row, a block of rows at a time (no second N×D array). */
@@ -200,7 +192,7 @@ export function gdv(x: Tensor, y: Tensor | ArrayLike<number>, opts: GdvOptions =
   return noGrad(() =>
     scope(() => {
       const x2 = x.ndim === 1 ? x.unsqueeze(1) : x.flatten(1);
-      checkFinite(x2, 'activations');
+      checkFinite(x2, 'activations', NEEDS_FINITE);
       const g = groupByClass(labels, opts.samplePerClass);
       const sel = x2.indexSelect(0, tensor(BigInt64Array.from(g.order, BigInt), [g.order.length], 'int64'));
       const xs = sel.to('float64'); // a copy of the caller's data either way: standardised in place
@@ -256,7 +248,7 @@ export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<numb
           const xs = cat(parts);
           dispose(parts.splice(0));
           try {
-            checkFinite(xs, `activations at probe point ${probe}`, g.order);
+            checkFinite(xs, `activations at probe point ${probe}`, NEEDS_FINITE, g.order);
             return { probe, ...gdvGrouped(xs, g.offsets, opts.blockSize), classes: g.labels.length };
           } finally {
             xs.dispose();

@@ -36,6 +36,7 @@ import { eigvalsh } from '../engine/linalg.js';
 import { cat } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
+import { checkFinite } from './finite.js';
 import { Module } from '../nn/module.js';
 
 export interface LinearLayer {
@@ -147,7 +148,7 @@ function layerScales(layer: LinearLayer, input: Tensor, out: Tensor): { s: numbe
 export function empiricalGram(model: Module, x: Tensor): GramResult {
   check(x.ndim === 2, () => `Gram: inputs of shape [${x.shape}]; expected [n, dims]`);
   check(x.size(0) >= 1, 'Gram: no points');
-  check(scope(() => x.isfinite().all().item()), () => `Gram: ${nonFinite(x)}`);
+  checkFinite(x, 'Gram', 'the Gram matrix needs finite inputs');
   const layers = linearLayers(model);
   const dtype = layers[0].weight.dtype === 'float64' ? 'float64' : 'float32';
   const wasTraining = model.training;
@@ -179,14 +180,6 @@ export function empiricalGram(model: Module, x: Tensor): GramResult {
   } finally {
     model.train(wasTraining);
   }
-}
-
-function nonFinite(x: Tensor): string {
-  return scope(() => {
-    const at = x.isfinite().logicalNot().to('int64').flatten().argmax().item();
-    const [i, d] = [Math.floor(at / x.size(1)), at % x.size(1)];
-    return `point ${i}, dimension ${d} is ${x.select(0, i).select(0, d).item()}; the Gram matrix needs finite inputs`;
-  });
 }
 
 /** λ_min, λ_max and the condition number of a symmetric matrix (float64). */

@@ -44,6 +44,7 @@ import { scope } from '../engine/memory.js';
 import { eigh } from '../engine/linalg.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
+import { checkFinite } from './finite.js';
 import { activate, type Activation } from '../nn/layers.js';
 import { cSigma } from '../nn/models/resmlp.js';
 
@@ -154,7 +155,7 @@ function expectation(k: Tensor, act: LimitActivation, which: 'value' | 'derivati
 function checkPoints(x: Tensor): void {
   check(x.ndim === 2, () => `limiting Gram: points of shape [${x.shape}]; expected [n, dims]`);
   check(x.size(0) >= 1, 'limiting Gram: no points');
-  check(scope(() => x.isfinite().all().item()), 'limiting Gram: the points hold NaN or infinite values');
+  checkFinite(x, 'limiting Gram', 'the limiting Gram matrix needs finite inputs');
 }
 
 /** H^∞ of the two-layer ReLU network on points x [n, d], float64. */

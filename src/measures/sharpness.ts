@@ -28,6 +28,7 @@ import { Rng } from '../data/rng.js';
 import { crossEntropy } from '../nn/functional.js';
 import type { Module } from '../nn/module.js';
 import { modelDtype } from './output-margin.js';
+import { snapshot } from './landscape.js';
 
 export interface SharpnessOptions {
   alpha?: number;
@@ -67,7 +68,7 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   const ys = keep(y.indexSelect(0, index));
   index.dispose();
   const params = model.parameters();
-  const original = params.map((p) => keep(scope(() => p.detach().clone())));
+  const original = snapshot(model);
   const box = params.map((p) => keep(scope(() => p.detach().abs().add(1).mul(alpha))));
   const wasTraining = model.training;
   model.eval();

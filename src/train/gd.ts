@@ -29,24 +29,38 @@ export interface DescentOptions {
   onStep?: (step: number, loss: number, accuracy?: number) => boolean | void;
 }
 
-/** L(θ) on (x, y) as a tensor: ½ Σ ‖u − y‖² or the mean cross-entropy. */
-export function objective(model: Module, x: Tensor, y: Tensor, loss: DescentLoss): Tensor {
-  const u = model.forward(x);
+/** L as a tensor from the outputs u on (·, y): ½ Σ ‖u − y‖² or the mean cross-entropy. */
+function lossOf(u: Tensor, y: Tensor, loss: DescentLoss): Tensor {
   if (loss === 'cross-entropy') return crossEntropy(u, y);
   return u.sub(y.ndim === 1 && u.ndim === 2 ? y.unsqueeze(1) : y).square().sum().mul(0.5);
 }
 
-function accuracy(model: Module, x: Tensor, y: Tensor): number {
-  return noGrad(() => scope(() => model.forward(x).argmax(1).eq(y).double().mean().item()));
+/** L(θ) on (x, y) as a tensor: ½ Σ ‖u − y‖² or the mean cross-entropy. */
+export function objective(model: Module, x: Tensor, y: Tensor, loss: DescentLoss): Tensor {
+  return lossOf(model.forward(x), y, loss);
 }
 
-function step(model: Module, x: Tensor, y: Tensor, o: DescentOptions): number {
+interface Seen {
+  loss: number;
+  /** For cross-entropy: the fraction of points classified right, from the same outputs. */
+  accuracy?: number;
+}
+
+function seen(u: Tensor, L: Tensor, y: Tensor, loss: DescentLoss): Seen {
+  return { loss: L.item(), accuracy: loss === 'cross-entropy' ? noGrad(() => u.detach().argmax(1).eq(y).double().mean().item()) : undefined };
+}
+
+/** One update on (x, y); the loss (and accuracy) of the weights before it, from the step's own forward pass. */
+function step(model: Module, x: Tensor, y: Tensor, o: DescentOptions): Seen {
   return scope(() => {
     const params = model.parameters();
-    const L = enableGrad(() => objective(model, x, y, o.loss));
+    const [u, L] = enableGrad(() => {
+      const out = model.forward(x);
+      return [out, lossOf(out, y, o.loss)];
+    });
     const grads = grad([L], params);
     noGrad(() => params.forEach((p, i) => p.add_(grads[i]!, -o.lr)));
-    return L.item();
+    return seen(u, L, y, o.loss);
   });
 }
 
@@ -57,14 +71,12 @@ export function descend(model: Module, x: Tensor, y: Tensor, o: DescentOptions):
   check(o.batchSize === undefined || (Number.isInteger(o.batchSize) && o.batchSize >= 1), () => `gradient descent: batch size ${o.batchSize}; need an integer ≥ 1`);
   const n = x.size(0);
   const losses: number[] = [];
-  const acc = () => (o.loss === 'cross-entropy' ? accuracy(model, x, y) : undefined);
   if (o.batchSize === undefined) {
     for (let k = 0; k < o.steps; k++) {
       // The accuracy and the loss both of θ(k), before the update.
-      const a = acc();
-      const L = step(model, x, y, o);
+      const { loss: L, accuracy } = step(model, x, y, o);
       losses.push(L);
-      if (!Number.isFinite(L) || o.onStep?.(k, L, a)) break;
+      if (!Number.isFinite(L) || o.onStep?.(k, L, accuracy)) break;
     }
     return Float64Array.from(losses);
   }
@@ -78,9 +90,12 @@ export function descend(model: Module, x: Tensor, y: Tensor, o: DescentOptions):
         step(model, x.indexSelect(0, idx), y.indexSelect(0, idx), o);
       });
     order.dispose();
-    const L = noGrad(() => scope(() => objective(model, x, y, o.loss).item()));
+    const { loss: L, accuracy } = noGrad(() => scope(() => {
+      const u = model.forward(x);
+      return seen(u, lossOf(u, y, o.loss), y, o.loss);
+    }));
     losses.push(L);
-    if (!Number.isFinite(L) || o.onStep?.(epoch, L, acc())) break;
+    if (!Number.isFinite(L) || o.onStep?.(epoch, L, accuracy)) break;
   }
   return Float64Array.from(losses);
 }

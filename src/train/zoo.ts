@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InputError, check } from '../errors.js';
 import { Rng } from '../data/rng.js';
-import { disposeDataset, labelNoise, standardise, subset, type Dataset } from '../data/dataset.js';
-import { loadNamed } from '../data/sources.js';
+import { disposeDataset, labelNoise, subset, type Dataset } from '../data/dataset.js';
+import { loadNamed, standardiseSplits } from '../data/sources.js';
 import { randomShift } from '../data/augment.js';
 import type { Module } from '../nn/module.js';
 import type { Metrics, RunRecord, RunStore } from '../store/runs.js';
@@ -131,10 +131,7 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
   const todo = cells.filter((c) => !o.store.hasRun(cellId(grid, c)));
   o.log?.(`zoo ${grid.name}: ${cells.length} models, ${cells.length - todo.length} already done`);
   if (todo.length) {
-    const raw = loadNamed(grid.data, { seed: 0, dir: grid.dataDir });
-    const [train, test] = standardise(raw.train, raw.test);
-    disposeDataset(raw.train);
-    disposeDataset(raw.test);
+    const { train, test } = standardiseSplits(loadNamed(grid.data, { seed: 0, dir: grid.dataDir }));
     const bar = o.progress ? progress({ total: todo.length, label: `zoo ${grid.name}` }) : undefined;
     try {
       for (const cell of todo) {
