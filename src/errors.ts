@@ -10,3 +10,12 @@ export class InputError extends Error {
 export function check(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) throw new InputError(typeof message === 'string' ? message : message());
 }
+
+/**
+ * Reports, as one line `dltheory: warning: …` on stderr, input that was read but not as written:
+ * a header field fixed up the way the reference reader (nibabel, numpy) fixes it, or an ambiguous
+ * file read one way of two. The message names the file and the field, as an InputError's does.
+ */
+export function warn(message: string): void {
+  process.stderr.write(`dltheory: warning: ${message}\n`);
+}
