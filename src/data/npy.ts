@@ -110,7 +110,7 @@ export function decodeNpy(buf: Uint8Array, source: string): RawTensor {
   const bytes = buf.subarray(dataStart);
   if (bytes.length !== needed) throw fail(`NPY data is ${bytes.length} bytes but shape (${shape.join(', ')}) of ${descr} needs ${needed}`);
   if (exact === 'bool' && !bytes.every((v) => v <= 1)) throw fail('NPY bool array holds a byte other than 0 or 1');
-  const decoded = exact !== undefined ? { dtype: exact, data: fromLittleEndian(bytes, exact) } : widen(bytes, narrow);
+  const decoded = exact !== undefined ? { dtype: exact, data: fromLittleEndian(bytes, exact) } : widen(bytes, narrow, source);
   return { ...decoded, shape };
 }
 

@@ -119,7 +119,7 @@ export function decodeSafetensors(buf: Uint8Array, source: string): Safetensors 
     if (end - begin !== needed) throw fail(`${what} spans ${end - begin} bytes but shape [${shape}] of ${dtype} needs ${needed}`);
     const bytes = buf.subarray(dataStart + begin, dataStart + end);
     if (exact === 'bool' && !bytes.every((v) => v <= 1)) throw fail(`${what} is BOOL but holds a byte other than 0 or 1`);
-    const decoded = exact !== undefined ? { dtype: exact, data: fromLittleEndian(bytes, exact) } : widen(bytes, narrow);
+    const decoded = exact !== undefined ? { dtype: exact, data: fromLittleEndian(bytes, exact) } : widen(bytes, narrow, `${source}: ${what}`);
     spans.push({ name, begin, end });
     tensors.push([name, { ...decoded, shape: [...shape] }]);
   }
