@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manualSeed } from '../src/engine/index.js';
+import { manualSeed, noGrad, scope, tensor } from '../src/engine/index.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel } from '../src/nn/serialize.js';
 import { writeNpy } from '../src/data/npy.js';
@@ -61,7 +61,7 @@ test('--json gives per probe point the name, total variation, dropped fraction a
     assert.ok(p.signature.lowerFence <= p.signature.q1 && p.signature.q1 <= p.signature.median && p.signature.median <= p.signature.q3);
   }
   const { header, rows } = readCsv(path('all.csv'));
-  assert.equal(header, 'index,label,probe,margin,normalized_margin');
+  assert.equal(header, 'index,label,probe,margin,normalized_margin,undefined');
   assert.equal(rows.length, N * 2);
   rows.forEach((row, k) => {
     assert.equal(row.index, Math.floor(k / 2));
@@ -98,11 +98,11 @@ test('bad input exits 2 with one line', () => {
   writeFileSync(path('not.safetensors'), 'not a safetensors file');
   rejects(['--model', path('not.safetensors'), '--input', path('x.npy'), '--labels', path('y.npy')], /not\.safetensors/);
   writeNpy(path('short.npy'), i64([0, 1, 2]));
-  rejects(['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('short.npy')], /short\.npy: 3 labels for the 40 inputs/);
+  rejects(['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('short.npy')], /short\.npy: 3 labels for the 40 points of .*x\.npy/);
   writeNpy(path('one.npy'), i64(Array(N).fill(1)));
   rejects(['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('one.npy')], /one\.npy: only 1 class occurs/);
   writeNpy(path('nan.npy'), f32([N, 6], (i) => (i === 9 ? NaN : 0)));
-  rejects(['--model', path('m.safetensors'), '--input', path('nan.npy'), '--labels', path('y.npy')], /nan\.npy: element 9 is NaN/);
+  rejects(['--model', path('m.safetensors'), '--input', path('nan.npy'), '--labels', path('y.npy')], /nan\.npy: point 1, dimension 3 is NaN/);
   writeNpy(path('big.npy'), i64(Array.from({ length: N }, (_, i) => (i === 7 ? 3 : i % 2))));
   rejects(['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('big.npy')], /big\.npy: label of point 7 is 3, outside the model's 3 classes/);
   writeNpy(path('wide.npy'), f32([N, 5], () => 0));
@@ -112,4 +112,67 @@ test('bad input exits 2 with one line', () => {
   rejects([...base, '--dtype', 'float16'], /--dtype must be one of/);
   rejects([...base, '--limit', '0'], /--limit must be an integer ≥ 1/);
   rejects([...base, '--probes', 'conv9'], /no probe point 'conv9'/);
+});
+
+/** The model's predicted class for each row of `rows` [n, 6] (float32, as the CLI runs it). */
+function predicted(rows: number[][]): number[] {
+  manualSeed(0);
+  const model = buildModel('mlp:6-8-3');
+  const out = noGrad(() => scope(() => model.forward(tensor(rows.flat(), [rows.length, 6], 'float32')).argmax(1).toNumbers()));
+  model.dispose();
+  return out;
+}
+
+/** Runs margins --json --csv on inputs `rows` with `labels` and returns the JSON's probes and the CSV's lines. */
+function measure(name: string, rows: number[][], labels: number[]) {
+  writeNpy(path(`${name}-x.npy`), f32([rows.length, 6], (i) => rows[Math.floor(i / 6)][i % 6]));
+  writeNpy(path(`${name}-y.npy`), i64(labels));
+  const r = cli('--model', path('m.safetensors'), '--input', path(`${name}-x.npy`), '--labels', path(`${name}-y.npy`), '--json', '--csv', path(`${name}.csv`));
+  assert.equal(r.code, 0, r.stderr);
+  return { probes: JSON.parse(r.stdout).probes, csv: readFileSync(path(`${name}.csv`), 'utf8').trimEnd().split('\n').slice(1) };
+}
+
+test('a constant sample: 7 copies of one point kept, the rest misclassified: std 0, skewness and kurtosis null and named, at every probe point', () => {
+  const copy = [0.3, -1.2, 0.8, 0.1, -0.4, 1.1];
+  const others = Array.from({ length: 5 }, (_, k) => Array.from({ length: 6 }, (_, j) => Math.cos(k * 6 + j)));
+  const rows = [...Array(7).fill(copy), ...others];
+  const classes = predicted(rows);
+  // The copies get their predicted class; every other point a class that is neither its prediction nor the copies'.
+  const wrong = classes.map((c, i) => (i < 7 ? c : [0, 1, 2].find((k) => k !== c && k !== classes[0]) ?? (c + 1) % 3));
+  const { probes } = measure('constant', rows, wrong);
+  assert.equal(probes.length, 2);
+  for (const p of probes) {
+    assert.equal(p.droppedFraction, 1 - 7 / 12, p.name);
+    assert.equal(p.moments.std, 0, `${p.name}: a constant sample has std 0, not round-off`);
+    assert.equal(p.moments.skewness, null, p.name);
+    assert.equal(p.moments.kurtosis, null, p.name);
+    assert.deepEqual(p.undefined, ['moments.skewness: constant sample', 'moments.kurtosis: constant sample'], p.name);
+    assert.ok(p.moments.mean > 0 && p.signature.q1 === p.signature.q3, p.name);
+  }
+});
+
+test('identical points: total variation 0, so the normalised margins are empty cells and null statistics, named as such; no point kept is named differently', () => {
+  const copy = [0.3, -1.2, 0.8, 0.1, -0.4, 1.1];
+  const rows = Array(6).fill(copy);
+  const c = predicted([copy])[0];
+  const same = measure('same', rows, [c, c, c, (c + 1) % 3, c, (c + 2) % 3]);
+  for (const p of same.probes) {
+    assert.equal(p.totalVariation, 0, p.name);
+    assert.equal(p.signature.median, null, p.name);
+    assert.equal(p.moments.mean, null, p.name);
+    assert.deepEqual(p.undefined, ['normalised margins: total variation 0: every point has the same activation'], p.name);
+  }
+  for (const line of same.csv) {
+    const cells = line.split(',');
+    assert.equal(cells.length, 6, line);
+    assert.ok(Number.isFinite(Number(cells[3])), `the margin itself is defined: ${line}`);
+    assert.equal(cells[4], '', `no Infinity: ${line}`);
+    assert.match(cells[5], /total variation 0/);
+  }
+  const none = measure('none', [copy, copy.map((v) => -v)], predicted([copy, copy.map((v) => -v)]).map((k) => (k + 1) % 3));
+  for (const p of none.probes) {
+    assert.equal(p.droppedFraction, 1);
+    assert.equal(p.signature.median, null);
+    assert.deepEqual(p.undefined, ['signature: no point kept (every point misclassified)', 'moments: no point kept']);
+  }
 });

@@ -14,6 +14,7 @@ import { crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, predictL
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
 import { readPair } from './margins.js';
+import { HEADER_OPTION, HEADER_USAGE } from './points.js';
 import { resolveGrid } from './zoo.js';
 
 interface GapFit {
@@ -47,7 +48,7 @@ const usage = `
 dltheory gap evaluate [--grid quick|full|FILE] [--folds K] [--seed S] [--json] [--runs DIR]
 dltheory gap fit [--grid ...] [--features SET] [--out FIT.json] [--json] [--runs DIR]
 dltheory gap predict --fit FIT.json --model FILE (--data NAME [--train-size N] [--label-noise F] [--seed S]
-                     | --input X.npy --labels Y.npy) [--json]
+                     | --input X --labels Y [--header H]) [--json]
 
 evaluate  ranks the signature regression and every baseline on the zoo's population: adjusted R²,
           10-fold cross-validated R² (seeded folds), MSE, Kendall τ, PGDL conditional MI.
@@ -55,6 +56,8 @@ fit       least squares of the gap on a feature set (default: signature, the 20 
           features); writes the coefficients and the cross-validated error.
 predict   a model's predicted gap, from the margins on (a seeded sample of up to 2,000 of) its own
           training points, as the zoo measures its models, ± the CV RMSE of a signature fit.
+          --input and --labels: .npy or .csv files;
+${HEADER_USAGE}
 Feature sets: ${Object.keys(FEATURE_SETS).map((s) => `'${s}'`).join(', ')}.
 `;
 
@@ -66,6 +69,7 @@ export const gapCommand: Command = {
     grid: { type: 'string' }, folds: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, runs: { type: 'string' },
     features: { type: 'string' }, out: { type: 'string' }, fit: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' },
     'data-dir': { type: 'string' }, 'train-size': { type: 'string' }, 'label-noise': { type: 'string' }, input: { type: 'string' }, labels: { type: 'string' },
+    ...HEADER_OPTION,
   },
   async run(argv) {
     const { values: v, positionals: [sub, ...extra] } = parse(this, argv);
@@ -121,7 +125,7 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
   check(fit.features.startsWith('signature'), `${fitPath}: predict takes a fit of margin-signature features, not '${fit.features}'`);
   const { model } = loadModel(required(v.model, 'model'));
   const pair = v.input
-    ? readPair(v.input as string, required(v.labels, 'labels'))
+    ? readPair(v.input as string, required(v.labels, 'labels'), v.header)
     : (() => {
         const splits = loadData({
           name: required(v.data, 'data (or --input and --labels)'), seed, dir: v['data-dir'] as string | undefined,

@@ -1,72 +1,21 @@
 /** `dltheory gdv`: the generalised discrimination value (src/measures/gdv.ts) of raw activations or of a model's layers. */
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
-import { readNpy } from '../data/npy.js';
-import type { RawTensor } from '../io/raw.js';
 import { disposeDataset } from '../data/dataset.js';
-import { readInputFile, writeFileAtomic } from '../io/files.js';
+import { writeFileAtomic } from '../io/files.js';
 import { fromRaw, loadModel } from '../nn/serialize.js';
 import { gdv, gdvPerLayer } from '../measures/gdv.js';
 import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
+import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs, readLabels } from './points.js';
 
-const SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity };
-
-/**
- * A CSV of numbers as rows × columns. A first line with no numeric cell is a header and skipped;
- * nan/inf (any case) parse as values, so that they are reported as NaN/Inf rather than as text.
- */
-export function readCsv(path: string): { rows: number; cols: number; data: Float64Array } {
-  const lines = readInputFile(path).toString('utf8').split(/\r?\n/);
-  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
-  const cells = lines.map((l) => l.split(',').map((c) => c.trim()));
-  const numeric = (c: string) => c !== '' && (c.toLowerCase() in SPECIAL || !Number.isNaN(Number(c)));
-  const first = cells[0] !== undefined && !cells[0].some(numeric) ? 1 : 0;
-  const rows = cells.length - first;
-  check(rows >= 1, `${path}: no rows of numbers`);
-  const cols = cells[first].length;
-  const data = new Float64Array(rows * cols);
-  for (let r = first; r < cells.length; r++) {
-    check(cells[r].length === cols, () => `${path}: row ${r + 1} has ${cells[r].length} columns, row ${first + 1} has ${cols}`);
-    cells[r].forEach((c, j) => {
-      check(numeric(c), () => `${path}: row ${r + 1}, column ${j + 1} is '${c}', not a number`);
-      data[(r - first) * cols + j] = SPECIAL[c.toLowerCase()] ?? Number(c);
-    });
-  }
-  return { rows, cols, data };
-}
-
-/** Points [n, ...] from .npy or .csv (2-D unless `anyShape`, for a model's inputs) and their integer labels. */
-export function readPoints(inputPath: string, labelsPath: string, anyShape: boolean): { x: Tensor; labels: number[] } {
-  const csv = (p: string) => p.toLowerCase().endsWith('.csv');
-  let raw: RawTensor;
-  if (csv(inputPath)) {
-    const c = readCsv(inputPath);
-    raw = { dtype: 'float64', shape: [c.rows, c.cols], data: c.data };
-  } else {
-    raw = readNpy(inputPath);
-    check(raw.dtype !== 'bool', `${inputPath}: bool inputs are not supported`);
-    check(anyShape ? raw.shape.length >= 2 : raw.shape.length === 2, () => `${inputPath}: shape [${raw.shape}]; expected [n, ${anyShape ? 'features...' : 'dims'}]`);
-  }
-  const per = raw.shape.slice(1).reduce((a, b) => a * b, 1);
-  const values = raw.data as ArrayLike<number | bigint>;
-  for (let i = 0; i < values.length; i++)
-    if (!Number.isFinite(Number(values[i]))) throw new InputError(`${inputPath}: point ${Math.floor(i / per)}, dimension ${i % per} is ${values[i]}; GDV needs finite values`);
-  let labels: number[];
-  if (csv(labelsPath)) {
-    const c = readCsv(labelsPath);
-    check(c.cols === 1, () => `${labelsPath}: ${c.cols} columns; expected one label per row`);
-    labels = Array.from(c.data);
-  } else {
-    const yr = readNpy(labelsPath);
-    check(yr.shape.length === 1, () => `${labelsPath}: labels have shape [${yr.shape}], not [n]`);
-    labels = Array.from(yr.data as ArrayLike<number | bigint>, Number);
-  }
-  labels.forEach((v, i) => check(Number.isSafeInteger(v), () => `${labelsPath}: label ${i} is ${v}, not an integer`));
-  check(labels.length === raw.shape[0], () => `${labelsPath}: ${labels.length} labels for the ${raw.shape[0]} points of ${inputPath}`);
-  return { x: fromRaw(raw), labels };
+/** Points [n, ...] (2-D unless `anyShape`, for a model's inputs) and their integer labels, from .npy or .csv files. */
+function readPoints(inputPath: string, labelsPath: string, header: string | boolean | undefined, anyShape: boolean): { x: Tensor; labels: number[] } {
+  const h = headerOpt(header);
+  const raw = readInputs(inputPath, h.input, !anyShape);
+  return { x: fromRaw(raw), labels: readLabels(labelsPath, h.labels, raw.shape[0], inputPath) };
 }
 
 const fmt = (v: number) => v.toFixed(4);
@@ -75,12 +24,13 @@ export const gdvCommand: Command = {
   name: 'gdv',
   summary: 'generalised discrimination value of activations or of each layer of a model (Schilling et al. 2018)',
   usage: `
-dltheory gdv --input X.npy|X.csv --labels Y.npy|Y.csv [--json]
+dltheory gdv --input X.npy|X.csv --labels Y.npy|Y.csv [--header auto|yes|no] [--json]
 dltheory gdv --model FILE (--data NAME [--split train|test] | --input X --labels Y) [--probes a,b] [--chart FILE.svg] [--json]
              [--limit N] [--sample-per-class N] [--seed S] [--batch B]
 
-  --input, --labels   points [n, D] (.npy float32/float64, or a CSV of numbers, an optional header line) and
-                      integer labels [n] (.npy, or a CSV with one label per row); with --model, the model's inputs
+  --input, --labels   points [n, D] (.npy, or a CSV of numbers) and integer labels [n] (.npy, or a CSV with one
+                      label per line); with --model, the model's inputs
+${HEADER_USAGE}
   --model FILE        a .safetensors file written by dltheory: GDV at each of its probe points
   --data NAME         a data set (mnist, fashion-mnist, cifar10, cifar100, or a path; --data-dir as in eval)
   --split             train (default) or test
@@ -96,6 +46,7 @@ dltheory gdv --model FILE (--data NAME [--split train|test] | --input X --labels
     model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, split: { type: 'string' },
     input: { type: 'string' }, labels: { type: 'string' }, limit: { type: 'string' }, 'sample-per-class': { type: 'string' },
     seed: { type: 'string' }, probes: { type: 'string' }, batch: { type: 'string' }, chart: { type: 'string' }, json: { type: 'boolean' },
+    ...HEADER_OPTION,
   },
   async run(argv) {
     const { values: v } = parse(this, argv);
@@ -112,7 +63,7 @@ dltheory gdv --model FILE (--data NAME [--split train|test] | --input X --labels
 
     let data: { x: Tensor; labels: Tensor | number[]; source: string };
     if (v.input !== undefined) {
-      const p = readPoints(v.input as string, required(v.labels, 'labels'), v.model !== undefined);
+      const p = readPoints(v.input as string, required(v.labels, 'labels'), v.header, v.model !== undefined);
       // Inputs are checked on reading; what gdv can still reject is the labels.
       data = { ...p, source: v.model === undefined ? `${v.labels}` : `${v.input}` };
     } else {

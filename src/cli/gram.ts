@@ -5,7 +5,7 @@ import { dispose, scope } from '../engine/memory.js';
 import { stack } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
-import { readNpy, writeNpy } from '../data/npy.js';
+import { writeNpy } from '../data/npy.js';
 import { fromRaw, loadModel, toRaw } from '../nn/serialize.js';
 import { buildModel } from '../nn/models/spec.js';
 import type { Module } from '../nn/module.js';
@@ -13,13 +13,11 @@ import { empiricalGram, gramSpectrum, linearLayers } from '../measures/gram.js';
 import { hInfinity, limitingGram, LIMIT_ACTIVATIONS } from '../measures/ntk-limit.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
-/** Points [n, dims] from a .npy file, as float64. */
-function readInput(path: string): Tensor {
-  const raw = readNpy(path);
-  check(raw.shape.length === 2, () => `${path}: shape [${raw.shape}]; expected [n, dims]`);
-  check(raw.dtype !== 'bool', `${path}: bool inputs are not supported`);
-  return fromRaw(raw).double();
+/** Points [n, dims] from a .npy or .csv file, as float64. */
+function readInput(path: string, header: string | boolean | undefined): Tensor {
+  return scope(() => fromRaw(readInputs(path, headerOpt(header).input, true)).double());
 }
 
 /** A saved model (an existing file, or a name ending .safetensors), else an untrained one from a spec seeded with `seed`. */
@@ -33,13 +31,14 @@ export const gramCommand: Command = {
   name: 'gram',
   summary: 'empirical Gram/NTK matrices of a model and their infinite-width limits (Du et al. 2019)',
   usage: `
-dltheory gram --model SPEC|FILE --input X.npy [--layer NAME|all|sum] [--seed S] [--out G.npy] [--json]
-dltheory gram --limit relu2|fc|resnet --input X.npy [--depth H] [--activation relu|softplus|tanh|sigmoid]
+dltheory gram --model SPEC|FILE --input X.npy|X.csv [--header H] [--layer NAME|all|sum] [--seed S] [--out G.npy] [--json]
+dltheory gram --limit relu2|fc|resnet --input X.npy|X.csv [--depth H] [--activation relu|softplus|tanh|sigmoid]
               [--cres C] [--out K.npy] [--json]
 
   --model SPEC|FILE  a .safetensors file written by dltheory, or a model spec (mlp:…, resmlp:…) initialised
                      with --seed S (default 0); measured in float64, in eval mode
-  --input X.npy      points [n, dims]
+  --input X          points [n, dims], .npy or .csv
+${HEADER_USAGE}
   --layer            sum (default): the NTK, Σ over layers of G^(l)_ij = Σ_outputs ⟨∂u(x_i)/∂θ_l, ∂u(x_j)/∂θ_l⟩
                      (θ_l a Linear layer's weight and bias); NAME: that layer's G^(l); all: every layer
   --limit            relu2: H^∞ of the two-layer ReLU net; fc, resnet: K^(H) of Du et al.'s deep nets
@@ -53,6 +52,7 @@ dltheory gram --limit relu2|fc|resnet --input X.npy [--depth H] [--activation re
   options: {
     model: { type: 'string' }, limit: { type: 'string' }, input: { type: 'string' }, layer: { type: 'string' }, seed: { type: 'string' },
     depth: { type: 'string' }, activation: { type: 'string' }, cres: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+    ...HEADER_OPTION,
   },
   async run(argv) {
     const { values: v } = parse(this, argv);
@@ -61,7 +61,7 @@ dltheory gram --limit relu2|fc|resnet --input X.npy [--depth H] [--activation re
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     let matrices: { layer: string; gram: Tensor }[];
     let title: string;
-    const x = readInput(inputPath);
+    const x = readInput(inputPath, v.header);
     try {
       const within = <T>(f: () => T): T => {
         try {

@@ -2,7 +2,6 @@
 import { tensor } from '../engine/creation.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
-import { readNpy } from '../data/npy.js';
 import { disposeDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
 import { fromRaw, loadModel } from '../nn/serialize.js';
@@ -10,23 +9,18 @@ import { marginDistribution, type MarginResult } from '../measures/margins.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
+import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs, readLabels } from './points.js';
 
-/** Inputs and labels from two .npy files, checked: matching length, finite inputs, integer labels with ≥ 2 classes. */
-export function readPair(inputPath: string, labelsPath: string): { x: Tensor; y: Tensor } {
-  const xr = readNpy(inputPath);
-  const yr = readNpy(labelsPath);
-  check(xr.shape.length >= 2, () => `${inputPath}: inputs have shape [${xr.shape}]; expected [n, features...]`);
-  check(xr.dtype !== 'bool', `${inputPath}: bool inputs are not supported`);
-  check(yr.shape.length === 1, () => `${labelsPath}: labels have shape [${yr.shape}], not [n]`);
-  check(yr.shape[0] === xr.shape[0], () => `${labelsPath}: ${yr.shape[0]} labels for the ${xr.shape[0]} inputs of ${inputPath}`);
-  for (let i = 0; i < xr.data.length; i++) check(Number.isFinite(Number(xr.data[i])), () => `${inputPath}: element ${i} is ${xr.data[i]}, not a finite number`);
-  const seen = new Set<number>();
-  const y = Array.from(yr.data as ArrayLike<number | bigint>, (v, i) => {
-    check(Number.isSafeInteger(Number(v)), () => `${labelsPath}: label ${i} is ${v}, not an integer`);
-    seen.add(Number(v));
-    return Number(v);
-  });
-  check(seen.size >= 2, () => `${labelsPath}: only ${seen.size} class${seen.size === 1 ? ' occurs' : 'es occur'} in the labels; margins need at least 2`);
+/**
+ * Inputs and labels from two files (.npy or .csv, see points.ts), checked: matching length, finite
+ * inputs, integer labels of at least 2 classes.
+ */
+export function readPair(inputPath: string, labelsPath: string, header: string | boolean | undefined): { x: Tensor; y: Tensor } {
+  const h = headerOpt(header);
+  const xr = readInputs(inputPath, h.input);
+  const y = readLabels(labelsPath, h.labels, xr.shape[0], inputPath);
+  const classes = new Set(y).size;
+  check(classes >= 2, () => `${labelsPath}: only ${classes} class${classes === 1 ? ' occurs' : 'es occur'} in the labels; margins need at least 2`);
   return { x: fromRaw(xr), y: tensor(BigInt64Array.from(y, BigInt), [y.length], 'int64') };
 }
 
@@ -35,14 +29,23 @@ function table(r: MarginResult, title: string): string {
     const s = p.signature;
     return [p.name, p.totalVariation, `${(100 * p.droppedFraction).toFixed(1)}%`, s.q1, s.median, s.q3, s.lowerFence, s.upperFence];
   });
-  return `${title}\n\n${formatTable(['probe', 'total variation', 'dropped', 'Q1', 'median', 'Q3', 'lower fence', 'upper fence'], rows)}`;
+  const notes = r.probes.flatMap((p) => p.undefined.map((u) => `\n${p.name}: ${u}`)).join('');
+  return `${title}\n\n${formatTable(['probe', 'total variation', 'dropped', 'Q1', 'median', 'Q3', 'lower fence', 'upper fence'], rows)}${notes}`;
 }
 
-/** One row per point and probe point: index,label,probe,margin,normalized_margin (margins signed, before dropping). */
+/**
+ * One row per point and probe point: index,label,probe,margin,normalized_margin,undefined (margins
+ * signed, before dropping); an undefined normalised margin is an empty cell (pandas reads NaN) and
+ * the last column says why.
+ */
 function csv(r: MarginResult): string {
-  const rows = ['index,label,probe,margin,normalized_margin'];
+  const rows = ['index,label,probe,margin,normalized_margin,undefined'];
+  const why = r.probes.map((p) => (p.undefined.find((u) => u.startsWith('normalised margins')) ?? '').replaceAll(',', ';'));
   for (let i = 0; i < r.index.length; i++)
-    for (const p of r.probes) rows.push(`${r.index[i]},${r.label[i]},${p.name},${p.distances[i]},${p.distances[i] / p.totalVariation}`);
+    r.probes.forEach((p, l) => {
+      const normalised = Number.isNaN(p.normalised[i]) ? '' : p.normalised[i];
+      rows.push(`${r.index[i]},${r.label[i]},${p.name},${p.distances[i]},${normalised},${why[l]}`);
+    });
   return `${rows.join('\n')}\n`;
 }
 
@@ -50,24 +53,26 @@ export const marginsCommand: Command = {
   name: 'margins',
   summary: 'margin distribution signatures of a saved model (Jiang et al. 2019)',
   usage: `
-dltheory margins --model FILE (--data NAME [--split train|test] | --input X.npy --labels Y.npy)
+dltheory margins --model FILE (--data NAME [--split train|test] | --input X --labels Y [--header H])
                  [--limit N] [--dtype float32|float64] [--probes a,b] [--batch B] [--json] [--csv FILE]
 
   --model FILE       a .safetensors file written by dltheory
   --data NAME        a data set (mnist, fashion-mnist, cifar10, cifar100, or a path; --data-dir, --seed as in eval)
   --split            train (default) or test
-  --input, --labels  inputs [n, ...] and integer labels [n] as .npy
+  --input, --labels  inputs [n, ...] and integer labels [n], each .npy or .csv
+${HEADER_USAGE}
   --limit N          the first N points, in order
   --dtype            float32 (default) or float64 (the model is converted after loading)
   --probes           probe points to measure (default: all of the model's)
   --batch B          points per forward/backward pass (default 256)
-  --json             per probe point: name, totalVariation, droppedFraction, signature, logSignature, moments
-  --csv FILE         one row per point and probe point: index,label,probe,margin,normalized_margin
+  --json             per probe point: name, totalVariation, droppedFraction, signature, logSignature, moments,
+                     and undefined: why a statistic is null ("moments.skewness: constant sample", …)
+  --csv FILE         one row per point and probe point: index,label,probe,margin,normalized_margin,undefined
 `,
   options: {
     model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, seed: { type: 'string' }, split: { type: 'string' },
     input: { type: 'string' }, labels: { type: 'string' }, limit: { type: 'string' }, dtype: { type: 'string' }, probes: { type: 'string' },
-    batch: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'string' },
+    batch: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'string' }, ...HEADER_OPTION,
   },
   async run(argv) {
     const { values: v } = parse(this, argv);
@@ -85,7 +90,7 @@ dltheory margins --model FILE (--data NAME [--split train|test] | --input X.npy 
     let data: { x: Tensor; y: Tensor; source: string } | undefined;
     try {
       if (v.input !== undefined) {
-        data = { ...readPair(v.input as string, v.labels as string), source: `${v.input}, ${v.labels}` };
+        data = { ...readPair(v.input as string, v.labels as string, v.header), source: `${v.input}, ${v.labels}` };
       } else {
         const splits = loadData({ name: v.data as string, seed, dir: v['data-dir'] as string | undefined });
         disposeDataset(split === 'train' ? splits.test : splits.train);
@@ -100,7 +105,10 @@ dltheory margins --model FILE (--data NAME [--split train|test] | --input X.npy 
       }
       if (v.csv !== undefined) writeFileAtomic(v.csv as string, csv(r));
       if (v.json) {
-        const out = r.probes.map(({ name, totalVariation, droppedFraction, signature, logSignature, moments }) => ({ name, totalVariation, droppedFraction, signature, logSignature, moments }));
+        // NaN becomes null in JSON; `undefined` names each null and why.
+        const out = r.probes.map(({ name, totalVariation, droppedFraction, signature, logSignature, moments, undefined }) => ({
+          name, totalVariation, droppedFraction, signature, logSignature, moments, undefined,
+        }));
         console.log(JSON.stringify({ n: r.index.length, dtype, probes: out }));
       } else {
         console.log(table(r, `${r.index.length} points of ${data.source}, model ${model.spec}, ${dtype}; margins normalised by total variation`));

@@ -4,13 +4,15 @@ import { scope } from '../engine/memory.js';
 import { cat } from '../engine/ops.js';
 import { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
-import { readNpy, writeNpy } from '../data/npy.js';
+import { checkFinite } from '../measures/finite.js';
+import { writeNpy } from '../data/npy.js';
 import { disposeDataset } from '../data/dataset.js';
 import { loadModel, fromRaw, toRaw } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
 import { evaluate } from '../train/train.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
+import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
 /** The model's outputs for x in batches; a shape the model cannot take is the user's error. */
 export function runModel(model: Module, x: Tensor, batch: number, source: string): Tensor {
@@ -34,30 +36,32 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'run a saved model on raw inputs and write its logits',
   usage: `
-dltheory predict --model FILE --input X.npy --out LOGITS.npy [--batch N]
+dltheory predict --model FILE --input X.npy|X.csv --out LOGITS.npy [--batch N] [--header H]
 
   --model FILE     a .safetensors file written by dltheory (train --save, or the run store)
-  --input X.npy    inputs [n, ...] in the layout the model was trained on (float32/float64/int)
+  --input X        inputs [n, ...] in the layout the model was trained on (.npy of any numeric dtype, or .csv)
   --out FILE       logits [n, classes] as float32 .npy
   --batch N        default 1000
+${HEADER_USAGE}
 `,
-  options: { model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' } },
+  options: { model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' }, ...HEADER_OPTION },
   async run(argv) {
     const { values: v } = parse(this, argv);
     const modelPath = required(v.model, 'model');
     const input = required(v.input, 'input');
     const out = required(v.out, 'out');
     const batch = numberOpt(v.batch, 'batch', 1000, { integer: true, min: 1 });
-    const raw = readNpy(input);
-    check(raw.shape.length >= 2, () => `${input}: inputs have shape [${raw.shape}]; expected [n, features...]`);
-    check(raw.dtype !== 'bool', `${input}: bool inputs are not supported`);
-    for (let i = 0; i < raw.data.length; i++) check(Number.isFinite(Number(raw.data[i])), () => `${input}: element ${i} is ${raw.data[i]}, not a finite number`);
+    const raw = readInputs(input, headerOpt(v.header).input);
     const { model } = loadModel(modelPath);
     const x = scope(() => fromRaw(raw).float());
     try {
       const logits = runModel(model, x, batch, input);
-      writeNpy(out, toRaw(logits));
-      logits.dispose();
+      try {
+        checkFinite(logits, `${modelPath} on ${input}: logits`, 'the activations overflow');
+        writeNpy(out, toRaw(logits));
+      } finally {
+        logits.dispose();
+      }
     } finally {
       x.dispose();
       model.dispose();
@@ -88,6 +92,8 @@ dltheory eval --model FILE --data NAME|PATH [--split train|test] [--seed S] [--j
       } catch (e) {
         throw new InputError(`${v.data}: its inputs [${ds.x.shape}] do not fit model ${model.spec}: ${(e as Error).message.split('\n')[0]}`);
       }
+      // Finite weights and inputs can still overflow to a NaN loss, which must not pass for a measurement.
+      check(Number.isFinite(r.loss), () => `${modelPath} on ${v.data} ${split}: the loss is ${r.loss}; the logits overflow`);
       const result = { split, n: ds.y.size(0), loss: r.loss, accuracy: r.accuracy };
       console.log(v.json ? JSON.stringify(result) : `${split}: ${result.n} points, loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}`);
       return 0;

@@ -9,10 +9,17 @@
  *
  * negative for misclassified points. It is divided by the total variation of h_l,
  * TV_l = sqrt(Σ_units Var(h_l)), the population variance over the same points (all measured points,
- * misclassified ones too), from per-unit sums of h − c and (h − c)² (c the first batch's mean,
- * which keeps the difference of sums from cancelling): each batch's sums in the model's dtype, added
- * up across batches in float64, so memory stays bounded by one batch. The reference code also divides by the number of points; with a fixed
- * number of points that only shifts every log feature by a constant, so it is left out.
+ * misclassified ones too), from per-unit sums of h − c and (h − c)² (c the first point's activation,
+ * which keeps the difference of sums from cancelling and makes identical points exactly 0): each
+ * batch's sums in the model's dtype, added up across batches in float64, so memory stays bounded by
+ * one batch. The reference code also divides by the number of points; with a fixed number of points
+ * that only shifts every log feature by a constant, so it is left out.
+ *
+ * Undefined results are NaN and named in `undefined` ("field: reason"), never round-off noise or
+ * ±Infinity: a TV at round-off level (≤ ROUNDOFF·ε·RMS(h_l), ε of the model's dtype: the points are
+ * indistinguishable at that probe point) leaves the normalised margins undefined; a sample whose
+ * spread is at round-off level (≤ ROUNDOFF·ε·|mean|, scipy.stats' test for a constant sample, with
+ * the dtype's ε) has std 0 and no skewness or kurtosis; no kept point leaves every statistic undefined.
  *
  * One backward pass per batch: grad(output, probes, {gradOutputs: [onehot(y) − onehot(j)]}) is
  * ∂/∂h_l of Σ_i (f_y − f_j)(x_i), whose i-th row is point i's own gradient because points do not
@@ -32,7 +39,6 @@
  *   (population), skewness m3/m2^1.5 and Pearson's kurtosis m4/m2² (≥ 1, not the excess) of the
  *   kept normalised margins; their features are log mean, log std, skewness (can be negative, so
  *   not logged) and log kurtosis.
- * With no kept point every statistic is NaN.
  */
 import { enableGrad, grad, noGrad } from '../engine/autograd.js';
 import { tensor, zeros } from '../engine/creation.js';
@@ -45,6 +51,12 @@ import type { Module } from '../nn/module.js';
 import { boxSummary, logBoxSummary, type BoxSummary } from './quantiles.js';
 
 export const EPSILON = 1e-6;
+
+/** Multiples of the dtype's machine ε below which a spread is taken for round-off (see the module note). */
+export const ROUNDOFF = 64;
+
+/** Machine ε of the dtypes measurements run in. */
+export const MACHINE_EPSILON = { float32: 2 ** -23, float64: 2 ** -52 } as const;
 
 /** Q1, median, Q3, lower and upper fence. */
 export type Signature = BoxSummary;
@@ -62,11 +74,15 @@ export interface ProbeMargins {
   droppedFraction: number;
   /** d_l of every measured point, signed and not normalised, aligned with MarginResult.index. */
   distances: Float64Array;
+  /** d_l / TV_l of every measured point, aligned with MarginResult.index; NaN when the TV is round-off (see `undefined`). */
+  normalised: Float64Array;
   /** The distribution: d_l / TV_l of the kept points, in input order. */
   margins: Float64Array;
   signature: Signature;
   logSignature: Signature;
   moments: Moments;
+  /** Why a statistic is NaN, as "field: reason" (e.g. "moments.skewness: constant sample"); empty when every one is defined. */
+  undefined: string[];
 }
 
 export interface MarginResult {
@@ -104,9 +120,14 @@ export function signatureOf(values: Float64Array): { signature: Signature; logSi
   return { signature: boxSummary(values), logSignature: logBoxSummary(values) };
 }
 
-/** Mean, population standard deviation, skewness and Pearson's kurtosis of `values`. */
-export function momentsOf(values: Float64Array): Moments {
+/**
+ * Mean, population standard deviation, skewness and Pearson's kurtosis of `values`, with the reasons
+ * any of them is undefined: no value, or a constant sample — a spread ≤ `resolution`·|mean|, which
+ * takes round-off for no spread (std 0, skewness and kurtosis NaN, as scipy.stats returns).
+ */
+export function momentsOf(values: Float64Array, resolution = ROUNDOFF * MACHINE_EPSILON.float64): { moments: Moments; undefined: string[] } {
   const n = values.length;
+  if (n === 0) return { moments: { mean: NaN, std: NaN, skewness: NaN, kurtosis: NaN }, undefined: ['moments: no point kept'] };
   let mean = 0;
   for (const v of values) mean += v / n;
   let [m2, m3, m4] = [0, 0, 0];
@@ -116,7 +137,22 @@ export function momentsOf(values: Float64Array): Moments {
     m3 += (d * d * d) / n;
     m4 += (d * d * d * d) / n;
   }
-  return { mean: n ? mean : NaN, std: n ? Math.sqrt(m2) : NaN, skewness: m3 / m2 ** 1.5, kurtosis: m4 / (m2 * m2) };
+  if (Math.sqrt(m2) <= resolution * Math.abs(mean)) {
+    return { moments: { mean, std: 0, skewness: NaN, kurtosis: NaN }, undefined: ['moments.skewness: constant sample', 'moments.kurtosis: constant sample'] };
+  }
+  return { moments: { mean, std: Math.sqrt(m2), skewness: m3 / m2 ** 1.5, kurtosis: m4 / (m2 * m2) }, undefined: [] };
+}
+
+const NO_STATISTICS: Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments'> = (() => {
+  const none = { q1: NaN, median: NaN, q3: NaN, lowerFence: NaN, upperFence: NaN };
+  return { signature: none, logSignature: none, moments: { mean: NaN, std: NaN, skewness: NaN, kurtosis: NaN } };
+})();
+
+/** The statistics of one probe point's kept normalised margins, or the reason there are none. */
+function probeStatistics(margins: Float64Array, tvUndefined: string | undefined, dtype: 'float32' | 'float64'): Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments' | 'undefined'> {
+  if (tvUndefined !== undefined) return { ...NO_STATISTICS, undefined: [`normalised margins: ${tvUndefined}`] };
+  if (margins.length === 0) return { ...NO_STATISTICS, undefined: ['signature: no point kept (every point misclassified)', 'moments: no point kept'] };
+  return { ...signatureOf(margins), ...momentsOf(margins, ROUNDOFF * MACHINE_EPSILON[dtype]) };
 }
 
 /** The margin distribution of `model` on inputs x [n, ...] with int64 labels y [n], at each probe point. */
@@ -178,7 +214,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
             const sq = grads[l]!.flatten(1).square().sum(1).double();
             distances[l].set(diff.div(sq.add(EPSILON).sqrt()).toArray() as Float64Array, start);
             const h = hs[l].detach().flatten(1);
-            if (!sums[l]) sums[l] = { shift: keep(h.mean(0)), s1: keep(zeros([h.size(1)], 'float64')), s2: keep(zeros([h.size(1)], 'float64')) };
+            if (!sums[l]) sums[l] = { shift: keep(h.select(0, 0).clone()), s1: keep(zeros([h.size(1)], 'float64')), s2: keep(zeros([h.size(1)], 'float64')) };
             const c = h.sub(sums[l].shift);
             sums[l].s1.add_(c.sum(0).double());
             sums[l].s2.add_(c.square().sum(0).double());
@@ -186,15 +222,31 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
         }),
       );
     }
-    const tv = sums.map(({ s1, s2 }) => scope(() => Math.sqrt(Math.max(0, s2.sum().item() / n - s1.square().sum().item() / (n * n)))));
+    // TV² = Σ_u Var(h_u) and the mean square Σ_u mean(h_u²) it is compared with, from the shifted sums.
+    const spread = sums.map(({ shift, s1, s2 }) =>
+      scope(() => {
+        const b = s2.sum().item();
+        const c = shift.double();
+        const meanSquare = (b + 2 * c.mul(s1).sum().item()) / n + c.square().sum().item();
+        return { tv: Math.sqrt(Math.max(0, b / n - s1.square().sum().item() / (n * n))), rms: Math.sqrt(Math.max(0, meanSquare)) };
+      }),
+    );
     const kept = Array.from(logitMargin, (m, i) => (m > 0 ? i : -1)).filter((i) => i >= 0);
     return {
       index,
       label: labels,
       logitMargin,
       probes: names.map((name, l) => {
-        const margins = Float64Array.from(kept, (i) => distances[l][i] / tv[l]);
-        return { name, totalVariation: tv[l], droppedFraction: 1 - kept.length / n, distances: distances[l], margins, ...signatureOf(margins), moments: momentsOf(margins) };
+        const { tv, rms } = spread[l];
+        const flat =
+          tv === 0
+            ? 'total variation 0: every point has the same activation'
+            : tv <= ROUNDOFF * MACHINE_EPSILON[dtype] * rms
+              ? `total variation ${tv.toPrecision(3)} is round-off (RMS activation ${rms.toPrecision(3)}): the points are indistinguishable here`
+              : undefined;
+        const normalised = distances[l].map((d) => (flat ? NaN : d / tv));
+        const margins = flat ? new Float64Array(0) : Float64Array.from(kept, (i) => normalised[i]);
+        return { name, totalVariation: tv, droppedFraction: 1 - kept.length / n, distances: distances[l], normalised, margins, ...probeStatistics(margins, flat, dtype) };
       }),
     };
   } finally {

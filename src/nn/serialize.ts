@@ -5,7 +5,7 @@
 import { tensor } from '../engine/creation.js';
 import { Tensor } from '../engine/tensor.js';
 import { InputError } from '../errors.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safetensors.js';
 import type { RawTensor } from '../io/raw.js';
 import { Module } from './module.js';
 import { buildModel } from './models/spec.js';
@@ -29,12 +29,39 @@ export function saveModel(model: Module, path: string, metadata: Record<string, 
   writeSafetensors(path, entries, { ...metadata, [SPEC_KEY]: model.spec });
 }
 
-/** Rebuilds the model a file describes and loads its weights; the model is in eval mode. */
-export function loadModel(path: string): { model: Module; metadata: Record<string, string> } {
+/**
+ * Reads a weights file (readSafetensors) and checks that every floating-point tensor is finite: a
+ * NaN or ±Inf in a parameter or buffer would make every measure NaN without saying why, so it is an
+ * InputError naming the file, the tensor and the position of its first bad value.
+ */
+export function readWeights(path: string): Safetensors {
   const file = readSafetensors(path);
+  for (const [name, raw] of Object.entries(file.tensors)) {
+    if (raw.dtype !== 'float32' && raw.dtype !== 'float64') continue;
+    const at = (raw.data as Float32Array | Float64Array).findIndex((v) => !Number.isFinite(v));
+    if (at < 0) continue;
+    let rest = at;
+    const index = raw.shape.map((_, k) => raw.shape.slice(k + 1).reduce((a, b) => a * b, 1)).map((stride) => {
+      const i = Math.floor(rest / stride);
+      rest -= i * stride;
+      return i;
+    });
+    throw new InputError(`${path}: tensor '${name}' holds ${raw.data[at]} at index [${index}] (shape [${raw.shape}]); weights must be finite`);
+  }
+  return file;
+}
+
+/** Rebuilds the model a file describes and loads its weights (read by readWeights); the model is in eval mode. */
+export function loadModel(path: string): { model: Module; metadata: Record<string, string> } {
+  const file = readWeights(path);
   const spec = file.metadata[SPEC_KEY];
   if (!spec) throw new InputError(`${path}: no '${SPEC_KEY}' entry in the safetensors metadata, so the model cannot be rebuilt`);
-  const model = buildModel(spec);
+  let model: Module;
+  try {
+    model = buildModel(spec);
+  } catch (e) {
+    throw new InputError(`${path}: model spec '${spec}' in the metadata: ${(e as Error).message.split('\n')[0]}`);
+  }
   const state = new Map(Object.entries(file.tensors).map(([k, raw]) => [k, fromRaw(raw)]));
   try {
     model.loadStateDict(state);

@@ -20,8 +20,8 @@ import { dispose, keep, scope } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { Rng } from '../data/rng.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { fromRaw, toRaw } from '../nn/serialize.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { fromRaw, readWeights, toRaw } from '../nn/serialize.js';
 import { softDiceLoss } from '../nn/dice.js';
 import { ShapeAutoencoder } from '../nn/models/shape-ae.js';
 import { AlignNet, type AlignMode } from '../nn/models/align.js';
@@ -186,7 +186,7 @@ export function saveShapeModel(model: ShapeModel, path: string, metadata: Record
 
 /** Rebuilds a model written by saveShapeModel (in eval mode). */
 export function loadShapeModel(path: string): { model: ShapeModel; metadata: Record<string, string> } {
-  const file = readSafetensors(path);
+  const file = readWeights(path);
   const text = file.metadata[SHAPES_KEY];
   if (!text) throw new InputError(`${path}: no '${SHAPES_KEY}' entry in the safetensors metadata; not a shape model written by dltheory shapes train`);
   let sizes: ShapeModelSizes;
@@ -195,7 +195,12 @@ export function loadShapeModel(path: string): { model: ShapeModel; metadata: Rec
   } catch {
     throw new InputError(`${path}: '${SHAPES_KEY}' is not JSON`);
   }
-  const model = buildShapeModel(sizes);
+  let model: ShapeModel;
+  try {
+    model = buildShapeModel(sizes);
+  } catch (e) {
+    throw new InputError(`${path}: sizes '${text}' in the metadata: ${(e as Error).message.split('\n')[0]}`);
+  }
   const state = (prefix: string) =>
     new Map(Object.entries(file.tensors).filter(([k]) => k.startsWith(prefix)).map(([k, raw]) => [k.slice(prefix.length), fromRaw(raw)]));
   const parts: [string, { loadStateDict(s: Map<string, Tensor>): void } | undefined][] = [['ae.', model.ae], ['align.', model.align]];
