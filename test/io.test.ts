@@ -33,14 +33,6 @@ function rejects(fn: () => unknown, source: string, problem: RegExp): void {
   });
 }
 
-/** A safetensors file with the given header object (JSON-encoded verbatim) and data bytes. */
-function rawSafetensors(header: unknown, data: Uint8Array = new Uint8Array(0)): Buffer {
-  const json = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([length, json, data]);
-}
-
 test('safetensors round-trips every dtype, shape and the metadata', () => {
   const buf = encodeSafetensors(SAMPLES, { format: 'pt', '1': 'one' });
   const { tensors, metadata } = decodeSafetensors(buf, 'mem.safetensors');
@@ -73,32 +65,6 @@ test('safetensors decodes from an unaligned offset and copies the data out', () 
   assert.equal(tensors.x.data[0], Math.PI);
 });
 
-test('safetensors reads F16, BF16, I32 and U8 widened to float32 and int64', () => {
-  const data = Buffer.alloc(4 + 4 + 8 + 2);
-  data.writeUInt16LE(0x3c00, 0); // 1.0 in half precision
-  data.writeUInt16LE(0xc000, 2); // -2.0
-  data.writeUInt16LE(0x3fc0, 4); // 1.5 in bfloat16
-  data.writeUInt16LE(0x7f80, 6); // +Infinity
-  data.writeInt32LE(-7, 8);
-  data.writeInt32LE(2 ** 31 - 1, 12);
-  data[16] = 255;
-  data[17] = 3;
-  const buf = rawSafetensors(
-    {
-      h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] },
-      b: { dtype: 'BF16', shape: [2], data_offsets: [4, 8] },
-      i: { dtype: 'I32', shape: [2], data_offsets: [8, 16] },
-      u: { dtype: 'U8', shape: [2], data_offsets: [16, 18] },
-    },
-    data,
-  );
-  const { tensors } = decodeSafetensors(buf, 'narrow');
-  assert.deepEqual(tensors.h, { dtype: 'float32', shape: [2], data: Float32Array.from([1, -2]) });
-  assert.deepEqual(tensors.b, { dtype: 'float32', shape: [2], data: Float32Array.from([1.5, Infinity]) });
-  assert.deepEqual(tensors.i, { dtype: 'int64', shape: [2], data: BigInt64Array.from([-7n, 2n ** 31n - 1n]) });
-  assert.deepEqual(tensors.u, { dtype: 'int64', shape: [2], data: BigInt64Array.from([255n, 3n]) });
-});
-
 test('safetensors files are written atomically and read back', () => {
   const dir = tempDir();
   try {
@@ -112,35 +78,6 @@ test('safetensors files are written atomically and read back', () => {
   } finally {
     rmSync(dir, { recursive: true });
   }
-});
-
-test('safetensors rejects every malformed file with an InputError naming it', () => {
-  const f32 = (offsets: number[], shape = [2]) => ({ dtype: 'F32', shape, data_offsets: offsets });
-  const eight = new Uint8Array(8);
-  const cases: [string, Uint8Array, RegExp][] = [
-    ['short.st', Buffer.from([1, 2, 3]), /fewer than the 8-byte/],
-    ['beyond.st', Buffer.from([100, 0, 0, 0, 0, 0, 0, 0, 0x7b]), /header length 100 is more than the 1 bytes/],
-    ['huge.st', Buffer.from([0, 0, 0, 0, 0, 0, 0, 0x80, 0x7b]), /header length \d+ is more than/],
-    ['png.st', Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\rIHDR', 'latin1'), /not a safetensors file/],
-    ['notjson.st', rawSafetensors('{"a": '), /not valid JSON/],
-    ['array.st', rawSafetensors('[1, 2]'), /does not start with/],
-    ['nul.st', rawSafetensors('null'), /does not start with/],
-    ['notobject.st', rawSafetensors({ a: 5 }), /not described by an object/],
-    ['dtype.st', rawSafetensors({ a: { dtype: 'Q7', shape: [1], data_offsets: [0, 8] } }, eight), /unsupported dtype "Q7"/],
-    ['f8.st', rawSafetensors({ a: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }, eight), /unsupported dtype/],
-    ['shape.st', rawSafetensors({ a: f32([0, 8], [-2]) }, eight), /not a list of non-negative integers/],
-    ['offsets.st', rawSafetensors({ a: f32([8, 0]) }, eight), /not \[begin, end\]/],
-    ['range.st', rawSafetensors({ a: f32([0, 16], [4]) }, eight), /past the 8-byte data buffer/],
-    ['size.st', rawSafetensors({ a: f32([0, 8], [3]) }, eight), /spans 8 bytes but shape \[3\] of F32 needs 12/],
-    ['overlap.st', rawSafetensors({ a: f32([0, 8]), b: f32([4, 12]) }, new Uint8Array(12)), /"a" and "b" overlap/],
-    ['gap.st', rawSafetensors({ a: f32([0, 8]), b: f32([12, 20]) }, new Uint8Array(20)), /bytes 8\.\.12 .* belong to no tensor/],
-    ['trailing.st', rawSafetensors({ a: f32([0, 8]) }, new Uint8Array(12)), /4 bytes after the last tensor/],
-    ['bool.st', rawSafetensors({ a: { dtype: 'BOOL', shape: [2], data_offsets: [0, 2] } }, Uint8Array.from([1, 2])), /other than 0 or 1/],
-    ['meta.st', rawSafetensors({ __metadata__: { a: 1 } }), /__metadata__ is not an object of strings/],
-  ];
-  for (const [source, buf, problem] of cases) rejects(() => decodeSafetensors(buf, source), source, problem);
-  const truncated = encodeSafetensors({ a: SAMPLES.f64 });
-  rejects(() => decodeSafetensors(truncated.subarray(0, truncated.length - 1), 'cut.st'), 'cut.st', /past the 23-byte data buffer/);
 });
 
 test('safetensors refuses to encode inconsistent tensors', () => {
