@@ -1,7 +1,8 @@
 /**
  * Label volumes (src/data/volumes.ts):
  * - fitToCube on a box (exact) and a ball in anisotropic voxels;
- * - label masks read from a label volume; no native tensor leaks.
+ * - label masks read from a label volume, also when scl_slope = scl_inter = NaN (no scaling, as in
+ *   nibabel: the reported bug); no native tensor leaks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,18 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors, scope, tensor } from '../src/engine/index.js';
-import { InputError } from '../src/errors.js';
-import { niftiHeader, writeNifti } from '../src/data/nifti.js';
+import { encodeNifti, niftiHeader, readNifti, volumeTensor, writeNifti } from '../src/data/nifti.js';
 import { fitToCube, readMask } from '../src/data/volumes.js';
-
-function rejects(fn: () => unknown, problem: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof InputError, `expected an InputError, got ${String(err)}`);
-    assert.match(err.message, problem);
-    assert.ok(!err.message.includes('\n'), `message is not one line: ${err.message}`);
-    return true;
-  });
-}
+import { rejects } from './nifti-support.js';
 
 test('fitToCube: a box lands exactly where the geometry says; a ball in anisotropic voxels stays a ball', () => {
   const before = liveTensors();
@@ -79,6 +71,40 @@ test('readMask picks one label of a label volume', () => {
     rejects(() => readMask(path, { label: 3, size: 12 }), /labels\.nii\.gz: label 3 not present/);
     writeFileSync(join(dir, 'bad.nii'), 'not a volume');
     rejects(() => readMask(join(dir, 'bad.nii'), { size: 12 }), /bad\.nii: not a NIfTI-1 file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(liveTensors(), before);
+});
+
+test('a uint8 mask with scl_slope = scl_inter = NaN reads as its 0/1 labels: readMask as for the unaltered file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dltheory-volumes-'));
+  const before = liveTensors();
+  try {
+    // The reported file: a 16³ ellipsoid mask whose bytes 112–119 (scl_slope, scl_inter) became two
+    // little-endian float32 NaNs. Multiplying by NaN made every voxel NaN, so "any label" was the whole cube.
+    const n = 16;
+    const mask = new Uint8Array(n ** 3);
+    for (let z = 0; z < n; z++) for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+      mask[x + n * (y + n * z)] = ((x - 7.5) / 6) ** 2 + ((y - 8) / 4) ** 2 + ((z - 6.5) / 3.5) ** 2 <= 1 ? 1 : 0;
+    }
+    const plain = encodeNifti({ header: niftiHeader([n, n, n]), data: mask });
+    const nan = Buffer.from(plain);
+    nan.writeFloatLE(NaN, 112);
+    nan.writeFloatLE(NaN, 116);
+    writeFileSync(join(dir, 'plain.nii'), plain);
+    writeFileSync(join(dir, 'nan.nii'), nan);
+    scope(() => {
+      const labels = volumeTensor(readNifti(join(dir, 'nan.nii')));
+      assert.equal(labels.dtype, 'float32');
+      assert.deepEqual(labels.toArray(), Float32Array.from(mask));
+      for (const label of [undefined, 1]) {
+        const expected = readMask(join(dir, 'plain.nii'), { label, size: 12 });
+        const sum = expected.sum().item();
+        assert.ok(sum > 0 && sum < 12 ** 3 / 2, `an ellipsoid, not the whole cube: ${sum}`);
+        assert.deepEqual(readMask(join(dir, 'nan.nii'), { label, size: 12 }).toArray(), expected.toArray(), `label ${label}`);
+      }
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
