@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readNpy } from '../src/data/npy.js';
-import { readNifti } from '../src/data/volumes.js';
+import { readNifti } from '../src/data/nifti.js';
 import { cliRunner } from './cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-shapes-cli-'));

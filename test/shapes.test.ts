@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors, scope } from '../src/engine/index.js';
 import { InputError } from '../src/errors.js';
-import { readNifti } from '../src/data/volumes.js';
+import { readNifti } from '../src/data/nifti.js';
 import { generateShapes, makePose, renderShape, SHAPE_FAMILIES, shapeBatch, unpose, writeShapeSet } from '../src/data/shapes.js';
 
 const count = (mask: Uint8Array) => mask.reduce((a, v) => a + v, 0);

@@ -22,7 +22,7 @@ import { toCsv } from '../report/markup.js';
 import { affineGrid, gridSample } from '../nn/functional.js';
 import { scope, stack, tensor, type Tensor } from '../engine/index.js';
 import { Rng } from './rng.js';
-import { niftiHeader, writeNifti } from './volumes.js';
+import { niftiHeader, writeNifti } from './nifti.js';
 
 export type ShapeFamily = 'ellipsoid' | 'tube' | 'comma' | 'lens';
 export const SHAPE_FAMILIES: readonly ShapeFamily[] = ['ellipsoid', 'tube', 'comma', 'lens'];
