@@ -25,7 +25,7 @@ export * from './data/dataset.js';
 export * from './data/sources.js';
 export { gaussianMixture, sphereRegression } from './data/synthetic.js';
 export { readNifti, writeNifti, decodeNifti, encodeNifti, niftiHeader, affine, volumeTensor, type Volume, type NiftiHeader } from './data/nifti.js';
-export { maskVolume, fitToCube, readMask } from './data/volumes.js';
+export { maskVolume, fitToCube, labelMask, readMask } from './data/volumes.js';
 export { generateShapes, renderShape, shapeBatch, unpose, writeShapeSet, makePose, SHAPE_FAMILIES, type ShapeScan, type Pose } from './data/shapes.js';
 export { readNpy, writeNpy } from './data/npy.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

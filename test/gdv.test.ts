@@ -187,7 +187,8 @@ test('gdvPerLayer: each probe point equals gdv of its activations; batch size, l
   const rs = gdvPerLayer(model, x, y, { batchSize: 7 });
   assert.equal(liveTensors(), before);
   assert.deepEqual(rs.map((r) => r.probe), probes);
-  const acts = noGrad(() => model.forwardWithProbes(x, probes).probes);
+  // A copy: the input probe is the input tensor itself, disposed with the other activations below.
+  const acts = noGrad(() => model.forwardWithProbes(x.clone(), probes).probes);
   rs.forEach((r, l) => {
     const direct = gdv(acts.get(probes[l])!, y);
     assert.ok(Math.abs(r.gdv - direct.gdv) < 1e-12, `${r.probe}: ${r.gdv} vs ${direct.gdv}`);

@@ -12,8 +12,8 @@ import { check, InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { writeNpy } from '../data/npy.js';
 import { generateShapes, SHAPE_FAMILIES, writeShapeSet, type ShapeFamily } from '../data/shapes.js';
-import { dims, readNifti, volumeTensor, writeNifti } from '../data/nifti.js';
-import { maskVolume, readMask } from '../data/volumes.js';
+import { dims, readNifti, writeNifti } from '../data/nifti.js';
+import { fitToCube, labelMask, maskVolume } from '../data/volumes.js';
 import { diceScore } from '../nn/dice.js';
 import { toRaw } from '../nn/serialize.js';
 import { distances } from '../measures/shape-baselines.js';
@@ -43,18 +43,19 @@ function listFiles(spec: string): string[] {
 /**
  * One volume as a 0/1 mask [S, S, S] of `label` (any non-zero label if omitted): used as it is when
  * it is already S³ (as `shapes generate` writes them, so the pose and size stay), else cut to a cube
- * around the structure and resampled (readMask).
+ * around the structure and resampled (fitToCube).
  */
 function readShape(path: string, size: number, label?: number): Tensor {
   const volume = readNifti(path);
   const d = dims(volume.header);
-  if (d.length < 3 || !d.slice(0, 3).every((n) => n === size) || d.slice(3).some((n) => n !== 1)) return readMask(path, { size, label });
-  return scope(() => {
-    const labels = volumeTensor(volume).reshape([size, size, size]);
-    const mask = label === undefined ? labels.ne(0) : labels.eq(label);
-    check(mask.any().item(), () => `${path}: ${label === undefined ? 'no labelled voxel' : `label ${label} not present`}`);
-    return mask.float();
-  });
+  const cube = d.length >= 3 && d.slice(0, 3).every((n) => n === size);
+  const mask = labelMask(volume, path, label);
+  if (cube) return mask;
+  try {
+    return fitToCube(mask, { size, voxelSize: volume.header.pixdim.slice(1, 4).map(Math.abs) });
+  } finally {
+    mask.dispose();
+  }
 }
 
 /** The volumes [N, 1, S, S, S] of a folder or file list, with their paths. */

@@ -69,15 +69,23 @@ export function fitToCube(mask: Tensor, o: CubeOptions): Tensor {
   });
 }
 
-/** Reads a label volume and returns the mask of `label` (any non-zero label if omitted) fitted to a cube (see fitToCube). */
-export function readMask(path: string, o: CubeOptions & { label?: number }): Tensor {
-  const volume = readNifti(path);
+/**
+ * The 0/1 mask [z, y, x] (float32) of `label` (any non-zero label if omitted) in a 3-D label volume
+ * read from `path`; a volume of other dimensions, or a label absent from it, is an InputError naming the file.
+ */
+export function labelMask(volume: Volume, path: string, label?: number): Tensor {
   const shape = dims(volume.header);
   if (shape.length < 3 || shape.slice(3).some((d) => d !== 1)) throw new InputError(`${path}: a label volume needs 3 dimensions, got [${shape}]`);
   return scope(() => {
     const labels = volumeTensor(volume).reshape(shape.slice(0, 3).reverse());
-    const mask = o.label === undefined ? labels.ne(0) : labels.eq(o.label);
-    if (!mask.any().item()) throw new InputError(`${path}: ${o.label === undefined ? 'no labelled voxel' : `label ${o.label} not present`}`);
-    return fitToCube(mask, { ...o, voxelSize: o.voxelSize ?? volume.header.pixdim.slice(1, 4).map(Math.abs) });
+    const mask = label === undefined ? labels.ne(0) : labels.eq(label);
+    if (!mask.any().item()) throw new InputError(`${path}: ${label === undefined ? 'no labelled voxel' : `label ${label} not present`}`);
+    return mask.float();
   });
+}
+
+/** Reads a label volume and returns the mask of `label` (see labelMask) fitted to a cube (see fitToCube). */
+export function readMask(path: string, o: CubeOptions & { label?: number }): Tensor {
+  const volume = readNifti(path);
+  return scope(() => fitToCube(labelMask(volume, path, o.label), { ...o, voxelSize: o.voxelSize ?? volume.header.pixdim.slice(1, 4).map(Math.abs) }));
 }

@@ -36,7 +36,7 @@ import { eigvalsh } from '../engine/linalg.js';
 import { cat } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
-import { checkFinite } from './finite.js';
+import { checkFinite, linalgStep } from './finite.js';
 import { Module } from '../nn/module.js';
 
 export interface LinearLayer {
@@ -186,7 +186,7 @@ export function empiricalGram(model: Module, x: Tensor): GramResult {
 export function gramSpectrum(g: Tensor): Spectrum {
   check(g.ndim === 2 && g.size(0) === g.size(1), () => `Gram spectrum: a matrix of shape [${g.shape}] is not square`);
   return scope(() => {
-    const values = eigvalsh(g.double()).toArray() as Float64Array;
+    const values = linalgStep('Gram spectrum', g.double(), eigvalsh).toArray() as Float64Array;
     const [lambdaMin, lambdaMax] = [values[0], values[values.length - 1]];
     return { lambdaMin, lambdaMax, condition: lambdaMin > 0 ? lambdaMax / lambdaMin : Infinity };
   });

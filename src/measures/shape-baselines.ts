@@ -20,6 +20,7 @@
 import { eye } from '../engine/creation.js';
 import { scope } from '../engine/memory.js';
 import * as linalg from '../engine/linalg.js';
+import { linalgStep } from './finite.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
 import { pad } from '../nn/functional.js';
@@ -69,7 +70,7 @@ export function fitPca(x: Tensor, k: number): Pca {
   return scope(() => {
     const rows = x.reshape([n, -1]).double();
     const mean = rows.mean(0);
-    const { S, Vh } = linalg.svd(rows.sub(mean));
+    const { S, Vh } = linalgStep('shape PCA', rows.sub(mean), (a) => linalg.svd(a));
     return { mean, components: Vh.narrow(0, 0, k).t().contiguous(), singularValues: S.narrow(0, 0, k) };
   });
 }

@@ -22,6 +22,7 @@
  */
 import { scope } from '../engine/memory.js';
 import { matrixNorm } from '../engine/linalg.js';
+import { linalgStep } from './finite.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
 import type { Module } from '../nn/module.js';
@@ -67,7 +68,7 @@ export function layerSpectra(model: Module, opts: { foldBatchNorm?: boolean } = 
   return scope(() =>
     foldedLayers(model, opts).map(({ name, weight }) => {
       const m = asMatrix(weight);
-      return { name, spectral: matrixNorm(m, 2).item(), l21: m.norm(2, 1).sum().item() };
+      return { name, spectral: linalgStep(`spectral norm of ${name}`, m, (w) => matrixNorm(w, 2)).item(), l21: m.norm(2, 1).sum().item() };
     }),
   );
 }
