@@ -93,7 +93,7 @@ test('train, predict, eval and runs work end to end; bad model files and shapes 
   rejects(['predict', '--model', model, '--input', wrong, '--out', out], /wrong\.npy: inputs of shape \[2,5\] do not fit model mlp:784-32-10/);
   const nan = join(dir, 'nan.npy');
   writeNpy(nan, f32([2, 784], (i) => (i === 3 ? NaN : 0)));
-  rejects(['predict', '--model', model, '--input', nan, '--out', out], /nan\.npy: element 3 is NaN/);
+  rejects(['predict', '--model', model, '--input', nan, '--out', out], /nan\.npy: point 0, dimension 3 is NaN/);
   const notModel = join(dir, 'not.safetensors');
   writeFileSync(notModel, 'this is not a safetensors file at all');
   rejects(['predict', '--model', notModel, '--input', x, '--out', out], /not\.safetensors/);
