@@ -47,6 +47,7 @@ const ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 // numpy.load refuses longer headers unless allow_pickle=True, since literal_eval is slow on them.
 const MAX_HEADER_CHARS = 10000;
+const MAX_NESTING = 200;
 
 /** A header value: str, int, bool, tuple, list, a dict with str keys, or any other literal as its Python type. */
 type PyValue = string | bigint | boolean | PyTuple | PyValue[] | Map<string, PyValue> | PyOther;
@@ -178,8 +179,11 @@ function tokenize(header: string, dropLongs: boolean): { tokens: Token[]; droppe
         else if (op === undefined) {
           token.kind = 'number';
           token.value = int !== undefined ? BigInt(int.replace(/_/g, '')) : new PyOther(imaginary !== undefined ? 'complex' : 'float');
-        } else if ('([{'.includes(op)) depth++;
-        else if (')]}'.includes(op) && depth-- === 0) fail(`unmatched "${op}"`);
+        } else if ('([{'.includes(op)) {
+          // CPython's tokenizer refuses a bracket inside 200 others (MAXLEVEL).
+          if (depth === MAX_NESTING) fail('too many nested parentheses');
+          depth++;
+        } else if (')]}'.includes(op) && depth-- === 0) fail(`unmatched "${op}"`);
       }
       afterNumber = token.kind === 'number';
       tokens.push(token);
@@ -401,7 +405,8 @@ function readHeader(bytes: Uint8Array, major: number, source: string) {
   const fail = (problem: string) => new InputError(`${source}: ${problem}`);
   let text: string;
   try {
-    text = major === 3 ? new TextDecoder('utf-8', { fatal: true }).decode(bytes) : Buffer.from(bytes).toString('latin1');
+    // ignoreBOM keeps a byte order mark in the text, as Python's decode does (and literal_eval then rejects it).
+    text = major === 3 ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) : Buffer.from(bytes).toString('latin1');
   } catch {
     throw fail('NPY 3.0 header is not UTF-8');
   }
@@ -447,7 +452,7 @@ function fortranToC(bytes: Uint8Array, shape: number[], itemsize: number): Uint8
   const index = shape.map(() => 0);
   let from = 0;
   for (let to = 0; to < bytes.length; to += itemsize) {
-    out.set(bytes.subarray(from, from + itemsize), to);
+    for (let j = 0; j < itemsize; j++) out[to + j] = bytes[from + j];
     for (let axis = shape.length - 1; axis >= 0; axis--) {
       from += strides[axis];
       if (++index[axis] < shape[axis]) break;
