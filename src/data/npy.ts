@@ -47,9 +47,13 @@ const ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 // numpy.load refuses longer headers unless allow_pickle=True, since literal_eval is slow on them.
 const MAX_HEADER_CHARS = 10000;
+// CPython's tokenizer refuses a bracket inside 200 others (MAXLEVEL).
 const MAX_NESTING = 200;
 
-/** A header value: str, int, bool, tuple, list, a dict with str keys, or any other literal as its Python type. */
+/**
+ * A header value: str, int, bool, tuple, list, a dict with str keys, or any other literal (float,
+ * complex, bytes, None, Ellipsis, set, a dict with other keys) as just its Python type.
+ */
 type PyValue = string | bigint | boolean | PyTuple | PyValue[] | Map<string, PyValue> | PyOther;
 class PyTuple {
   constructor(readonly items: PyValue[]) {}
@@ -58,6 +62,7 @@ class PyOther {
   constructor(readonly type: string) {}
 }
 
+/** A value as an error message shows it: Python's notation, strings in JSON's quotes. */
 function pyRepr(value: PyValue): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return String(value);
@@ -68,6 +73,7 @@ function pyRepr(value: PyValue): string {
   return `<${value.type}>`;
 }
 
+/** A token of a header: its offset, kind and text, and for a string or number its value. */
 interface Token {
   at: number;
   kind: 'op' | 'name' | 'string' | 'number';
@@ -78,6 +84,8 @@ interface Token {
 
 const DIGITS = String.raw`\d(?:_?\d)*`;
 const FLOAT = String.raw`${DIGITS}\.(?:${DIGITS})?(?:[eE][+-]?${DIGITS})?|\.${DIGITS}(?:[eE][+-]?${DIGITS})?|${DIGITS}[eE][+-]?${DIGITS}`;
+// The tokens after whitespace, comments and newlines: a string's prefix and opening quote, an
+// imaginary number, a float, an integer, a name, punctuation.
 const LEXEME = new RegExp(
   [
     String.raw`([rR][bB]|[bB][rR]|[rRbBuU])?('''|"""|'|")`,
@@ -180,7 +188,6 @@ function tokenize(header: string, dropLongs: boolean): { tokens: Token[]; droppe
           token.kind = 'number';
           token.value = int !== undefined ? BigInt(int.replace(/_/g, '')) : new PyOther(imaginary !== undefined ? 'complex' : 'float');
         } else if ('([{'.includes(op)) {
-          // CPython's tokenizer refuses a bracket inside 200 others (MAXLEVEL).
           if (depth === MAX_NESTING) fail('too many nested parentheses');
           depth++;
         } else if (')]}'.includes(op) && depth-- === 0) fail(`unmatched "${op}"`);
