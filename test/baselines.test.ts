@@ -14,13 +14,9 @@ import { outputMargins, outputMarginSummary } from '../src/measures/output-margi
 import { layerSpectra, spectralMargin } from '../src/measures/spectral-margin.js';
 import { batchNormSources, distanceFromInit, foldedLayers, frobeniusProduct, pathNorm } from '../src/measures/norms.js';
 import { sharpness } from '../src/measures/sharpness.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
-const PYTHON = '/usr/bin/python3';
-const noNumpy: string | null = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  return r.status === 0 ? null : `${PYTHON} cannot import numpy: ${r.stderr.trim().split('\n').pop()}`;
-})();
+const noNumpy = pythonUnavailable('numpy');
 
 /** Runs `code` with `data` (JSON) bound to `inp`; the script prints one JSON value. Null (and a skip) without numpy. */
 function numpy(t: TestContext, code: string, data: unknown): any {

@@ -16,6 +16,7 @@ import { tensor } from '../src/engine/index.js';
 import { InputError } from '../src/errors.js';
 import { gdv } from '../src/measures/gdv.js';
 import { cliRunner } from './cli-run.js';
+import { withWarnings } from './input-checks.js';
 import { PYTHON, pythonUnavailable } from './python.js';
 
 /** Writes the corpus into argv[1] and prints {file: {yes, no, loadtxt}}: the values pandas/numpy read, as repr strings (null: it failed). */
@@ -58,27 +59,15 @@ print(json.dumps(out))
 type Reading = string[][] | null;
 const parseRepr = (s: string): number => (s === 'nan' ? NaN : s === 'inf' ? Infinity : s === '-inf' ? -Infinity : Number(s));
 
-/** Runs `fn` and returns what it wrote to stderr with it. */
-function stderrOf<T>(fn: () => T): { value: T; stderr: string } {
-  const write = process.stderr.write;
-  let stderr = '';
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { value: fn(), stderr };
-  } finally {
-    process.stderr.write = write;
-  }
-}
-
 function assertReads(path: string, mode: CsvHeader, want: Reading, what: string): string {
   if (want === null) {
-    assert.throws(() => stderrOf(() => readNumericCsv(path, mode)), (e: unknown) => e instanceof InputError && e.message.startsWith(path), what);
+    assert.throws(() => withWarnings(() => readNumericCsv(path, mode)), (e: unknown) => e instanceof InputError && e.message.startsWith(path), what);
     return '';
   }
-  const { value: c, stderr } = stderrOf(() => readNumericCsv(path, mode));
+  const { value: c, warnings } = withWarnings(() => readNumericCsv(path, mode));
   assert.deepEqual([c.rows, c.cols], [want.length, want[0].length], what);
   assert.deepEqual(Array.from(c.data), want.flat().map(parseRepr), what);
-  return stderr;
+  return warnings.join('\n');
 }
 
 test('CSV corpus vs pandas and numpy: default and named headers, a labels Series, CRLF, quoting, a BOM, missing values, savetxt, nan/inf', (t: TestContext) => {
@@ -112,7 +101,7 @@ test('CSV errors name the file, the line and the column', () => {
   try {
     const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
     const rejects = (path: string, mode: CsvHeader, pattern: RegExp) =>
-      assert.throws(() => stderrOf(() => readNumericCsv(path, mode)), (e: unknown) => e instanceof InputError && e.message.startsWith(path) && pattern.test(e.message));
+      assert.throws(() => withWarnings(() => readNumericCsv(path, mode)), (e: unknown) => e instanceof InputError && e.message.startsWith(path) && pattern.test(e.message));
     rejects(file('empty.csv', '\n\n'), 'auto', /no rows of numbers/);
     rejects(file('only.csv', 'a,b\n'), 'auto', /no rows of numbers after the header/);
     rejects(file('ragged.csv', '1,2\n3,4\n\n5\n'), 'no', /line 4 has 1 columns, line 1 has 2/);

@@ -25,12 +25,7 @@ import { gdvClosedForms } from '../src/claims/gdv.js';
 import type { ClaimContext } from '../src/claims/claim.js';
 import type { RunStore } from '../src/store/runs.js';
 
-const PYTHON = '/usr/bin/python3';
-const unavailable: string | null = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${PYTHON} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
-  return r.status === 0 ? null : `${PYTHON} cannot import numpy: ${r.stderr.trim().split('\n').pop()}`;
-})();
+const unavailable = pythonUnavailable('numpy');
 
 /** The definition, directly: z-score (constant dimension → 0), every pairwise difference, plain means. */
 const REFERENCE = String.raw`
@@ -49,6 +44,7 @@ inter = [dist(s[y == a], s[y == b]).mean() for i, a in enumerate(cs) for b in cs
 root = np.sqrt(x.shape[1])
 print(json.dumps({"gdv": (np.mean(intra) - np.mean(inter)) / root, "intra": np.mean(intra) / root, "inter": np.mean(inter) / root}))
 `;
+import { PYTHON, pythonUnavailable } from './python.js';
 
 /** n points in d dims: classes of the given sizes in shuffled order, shifted means, dimension `flat` constant. */
 function randomData(sizes: number[], d: number, seed: number, flat = -1): { x: Tensor; y: number[] } {

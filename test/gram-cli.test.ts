@@ -102,7 +102,7 @@ test('bad input exits with 2 and one line', () => {
   writeNpy(path('nan.npy'), { dtype: 'float64', shape: [N, 5], data: nan });
   const m = ['--model', path('m.safetensors')];
   rejects([...m, '--input', path('flat.npy')], /flat\.npy: shape \[60\]; expected \[n, dims\]/);
-  rejects([...m, '--input', path('nan.npy')], /nan\.npy: Gram: point 3, dimension 2 is NaN/);
+  rejects([...m, '--input', path('nan.npy')], /nan\.npy: point 3, dimension 2 is NaN; inputs must be finite/);
   rejects(['--limit', 'fc', '--input', path('nan.npy')], /nan\.npy: .*NaN/);
   rejects(['--limit', 'fc', '--input', path('x.npy'), '--depth', '0'], /--depth must be an integer ≥ 1, got '0'/);
   rejects([...m, '--input', path('x.npy'), '--layer', 'layers.7'], /no layer 'layers\.7' in mlp:5-16-16-3:softplus \(have: layers\.0, layers\.1, layers\.2; or sum, all\)/);

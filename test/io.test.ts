@@ -8,7 +8,9 @@ import { InputError } from '../src/errors.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import type { RawTensor } from '../src/io/raw.js';
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../src/data/npy.js';
-import { capturingStderr, npyFile, numpyUnavailable, PYTHON } from './npy-helpers.js';
+import { npyFile } from './npy-helpers.js';
+import { capturingStderr } from './input-checks.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
 const SAMPLES: Record<string, RawTensor> = {
   f32: { dtype: 'float32', shape: [2, 3], data: Float32Array.from([1.5, -2, 0, 3.25, Infinity, -0]) },
@@ -102,8 +104,8 @@ test('NPY round-trips every dtype and shape', () => {
 });
 
 test('NPY files match numpy byte for byte and numpy-written files read back', (t) => {
-  const reason = numpyUnavailable();
-  if (reason !== undefined) {
+  const reason = pythonUnavailable('numpy');
+  if (reason) {
     t.skip(reason);
     return;
   }

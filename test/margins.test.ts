@@ -20,12 +20,7 @@ import { writeNpy } from '../src/data/npy.js';
 import type { Module } from '../src/nn/module.js';
 import { EPSILON, marginDistribution, momentsOf, signatureOf, totalSignature, type MarginResult } from '../src/measures/margins.js';
 
-const PYTHON = '/usr/bin/python3';
-const unavailable: string | null = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${PYTHON} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
-  return r.status === 0 ? null : `${PYTHON} cannot import torch/numpy: ${r.stderr.trim().split('\n').pop()}`;
-})();
+const unavailable = pythonUnavailable('torch, numpy');
 
 /** The definition, written again in PyTorch one point at a time; prints JSON per probe point. */
 const REFERENCE = String.raw`
@@ -95,6 +90,7 @@ for p in names:
                    'signature': [q1, q2, q3, q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)]})
 print(json.dumps(result))
 `;
+import { PYTHON, pythonUnavailable } from './python.js';
 
 interface Reference {
   name: string;

@@ -18,7 +18,8 @@ import { liveTensors, scope } from '../src/engine/index.js';
 import { affine, dims, readNifti, volumeTensor } from '../src/data/nifti.js';
 import { readNpy } from '../src/data/npy.js';
 import { readMask } from '../src/data/volumes.js';
-import { PYTHON, noNibabel, rejects, withWarnings } from './nifti-support.js';
+import { rejects, withWarnings } from './input-checks.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
 /** One file of the corpus and what nibabel made of it (see test/nifti_corpus.py). */
 interface Variant {
@@ -89,7 +90,7 @@ function read(v: Variant, dir: string, path: string): void {
 
 /** Checks every variant of `group` against nibabel; returns the corpus folder. */
 function compare(t: TestContext, group: string): string | undefined {
-  const missing = noNibabel();
+  const missing = pythonUnavailable('nibabel');
   if (missing) {
     t.skip(missing);
     return undefined;

@@ -20,7 +20,8 @@ import {
   affine, decodeNifti, encodeNifti, niftiHeader, readNifti, volumeTensor, writeNifti, type NiftiData, type Volume,
 } from '../src/data/nifti.js';
 import { maskVolume } from '../src/data/volumes.js';
-import { PYTHON, noNibabel, rejects, withWarnings } from './nifti-support.js';
+import { rejects, withWarnings } from './input-checks.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
 /** A 5 × 4 × 3 volume with anisotropic voxels, a rotated qform, a different sform and every field set. */
 function sample(data: NiftiData): Volume {
@@ -266,7 +267,7 @@ print(json.dumps(out))
 `;
 
 test('nibabel reads our file and we read nibabel\'s', (t) => {
-  const missing = noNibabel();
+  const missing = pythonUnavailable('nibabel');
   if (missing) return t.skip(missing);
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-nifti-'));
   try {

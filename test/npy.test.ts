@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../src/errors.js';
 import { readNpy } from '../src/data/npy.js';
-import { capturingStderr, npyFile, numpyUnavailable, PYTHON } from './npy-helpers.js';
+import { npyFile } from './npy-helpers.js';
+import { capturingStderr } from './input-checks.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'npy_corpus.py');
 
@@ -82,8 +84,8 @@ function disagreement(path: string, numpy: Outcome): string | undefined {
  * corpus cannot pass, that numpy read as a type read here all, some or none of them (`numpyReads`).
  */
 function agreesWithNumpy(t: TestContext, group: string, numpyReads: 'all' | 'some' | 'none'): void {
-  const reason = numpyUnavailable();
-  if (reason !== undefined) return t.skip(reason);
+  const reason = pythonUnavailable('numpy');
+  if (reason) return t.skip(reason);
   const { dir, entries } = loadCorpus();
   const chosen = entries.filter((entry) => entry.group === group);
   const read = chosen.filter(({ numpy }) => 'supported' in numpy && numpy.supported).length;
@@ -113,8 +115,8 @@ test('NPY corpus vs numpy: complex, longdouble, datetime, timedelta, string, obj
 test('NPY corpus vs numpy: magic and version', (t) => agreesWithNumpy(t, 'magic', 'none'));
 
 test('an NPY written by Python 2 on 64-bit Windows, shape (6L, 2L), reads as the 6 × 2 array numpy reads, with a warning', (t) => {
-  const reason = numpyUnavailable();
-  if (reason !== undefined) return t.skip(reason);
+  const reason = pythonUnavailable('numpy');
+  if (reason) return t.skip(reason);
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-npy-'));
   try {
     // The reported header, padded with spaces to the 16-byte boundary numpy used then.

@@ -26,15 +26,7 @@ import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel, toRaw, fromRaw } from '../src/nn/serialize.js';
 import { readNpy, writeNpy } from '../src/data/npy.js';
 
-const PYTHON = '/usr/bin/python3';
-
-/** Why PyTorch cannot be used here, or null when `import torch, numpy` works. */
-const unavailable: string | null = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${PYTHON} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} cannot import torch/numpy: ${r.stderr.trim().split('\n').pop()}`;
-  return null;
-})();
+const unavailable = pythonUnavailable('torch, numpy');
 
 /** Skips the test (returning true) when torch is not importable. */
 function skipWithoutTorch(t: TestContext): boolean {
@@ -148,6 +140,7 @@ class ResMLP(nn.Module):
             h = h + F.relu(b(h)) * (0.5 / (self.depth * self.m ** 0.5))
         return self.output(h)
 `;
+import { PYTHON, pythonUnavailable } from './python.js';
 
 /** Runs PRELUDE + body with cwd = dir; throws with Python's stderr on failure. */
 function python(dir: string, body: string): string {

@@ -19,12 +19,7 @@ import { dbnInputs, trainDbn } from '../src/nn/dbn.js';
 import { dbnGdvCurve } from '../src/train/depth.js';
 import { gradcheck } from './gradcheck.js';
 
-const PYTHON = '/usr/bin/python3';
-const unavailable: string | null = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${PYTHON} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
-  return r.status === 0 ? null : `${PYTHON} cannot import numpy: ${r.stderr.trim().split('\n').pop()}`;
-})();
+const unavailable = pythonUnavailable('numpy');
 
 /** An RBM with N(0, scale²) float64 parameters. */
 function randomRbm(V: number, H: number, kind: VisibleKind, seed: number, scale = 0.7): Rbm {
@@ -113,6 +108,7 @@ for _ in range(a["k"]):
 n = len(v0)
 print(json.dumps({"W": ((ph0.T @ v0 - ph.T @ v) / n).tolist(), "b": (v0 - v).mean(0).tolist(), "c": (ph0 - ph).mean(0).tolist()}))
 `;
+import { PYTHON, pythonUnavailable } from './python.js';
 
 test('the CD-k estimate agrees with numpy given the same weights, data and draws (binary and Gaussian, k = 3)', (t: TestContext) => {
   if (unavailable) return t.skip(`python3-numpy not installed: ${unavailable}`);

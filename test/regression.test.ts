@@ -10,15 +10,10 @@ import { Rng } from '../src/data/rng.js';
 import {
   conditionalMutualInformation, crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, kendallTauB, type HParams,
 } from '../src/measures/regression.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
-const PYTHON = '/usr/bin/python3';
-const probe = (mod: string): string | null => {
-  const r = spawnSync(PYTHON, ['-c', `import ${mod}`], { encoding: 'utf8' });
-  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  return r.status === 0 ? null : `${PYTHON} cannot import ${mod}: ${r.stderr.trim().split('\n').pop()}`;
-};
-const noNumpy = probe('numpy');
-const noScipy = noNumpy ?? probe('scipy.stats');
+const noNumpy = pythonUnavailable('numpy');
+const noScipy = noNumpy ?? pythonUnavailable('scipy.stats');
 
 /** Runs `code` with `data` (JSON) bound to `inp`; the script prints one JSON value. Null (and a skip) without numpy. */
 function numpy(t: TestContext, code: string, data: unknown): any {

@@ -16,13 +16,9 @@ import { Rng } from '../src/data/rng.js';
 import { writeNpy } from '../src/data/npy.js';
 import { toRaw } from '../src/nn/serialize.js';
 import { fitPca, nearestOther, pcaFeatures, standardiseColumns, topOneAccuracy, volumeAndSurface } from '../src/measures/shape-baselines.js';
+import { PYTHON, pythonUnavailable } from './python.js';
 
-const PYTHON = '/usr/bin/python3';
-const unavailable: string | null = (() => {
-  const r = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${PYTHON} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
-  return r.status === 0 ? null : `${PYTHON} cannot import numpy: ${r.stderr.trim().split('\n').pop()}`;
-})();
+const unavailable = pythonUnavailable('numpy');
 
 /** A 0/1 volume [1, n, n, n] of the voxels whose centres satisfy inside(x, y, z). */
 function voxelise(n: number, inside: (x: number, y: number, z: number) => boolean): Float32Array {

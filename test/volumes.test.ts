@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { liveTensors, scope, tensor } from '../src/engine/index.js';
 import { encodeNifti, niftiHeader, readNifti, volumeTensor, writeNifti } from '../src/data/nifti.js';
 import { fitToCube, readMask } from '../src/data/volumes.js';
-import { rejects } from './nifti-support.js';
+import { rejects } from './input-checks.js';
 
 test('fitToCube: a box lands exactly where the geometry says; a ball in anisotropic voxels stays a ball', () => {
   const before = liveTensors();
