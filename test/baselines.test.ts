@@ -15,6 +15,7 @@ import { layerSpectra, spectralMargin } from '../src/measures/spectral-margin.js
 import { batchNormSources, distanceFromInit, foldedLayers, frobeniusProduct, pathNorm } from '../src/measures/norms.js';
 import { sharpness } from '../src/measures/sharpness.js';
 import { PYTHON, pythonUnavailable } from './python.js';
+import { roundOff } from './round-off.js';
 
 const noNumpy = pythonUnavailable('numpy');
 
@@ -148,8 +149,9 @@ mats = [np.array(w['data']).reshape(w['shape']).reshape(w['shape'][0], -1) for w
 print(json.dumps([[np.linalg.norm(W, 2), np.linalg.norm(W, axis=1).sum()] for W in mats]))`, weights);
   if (!ref) return;
   spectra.forEach((l, i) => {
-    close(l.spectral, ref[i][0], 1e-5, `${l.name} spectral`);
-    close(l.l21, ref[i][1], 1e-5, `${l.name} l21`);
+    // float32 weights: LAPACK's single-precision SVD against numpy's double one.
+    close(l.spectral, ref[i][0], roundOff('float32', 100), `${l.name} spectral`);
+    close(l.l21, ref[i][1], roundOff('float32', 100), `${l.name} l21`);
   });
   model.dispose();
 });

@@ -109,6 +109,7 @@ n = len(v0)
 print(json.dumps({"W": ((ph0.T @ v0 - ph.T @ v) / n).tolist(), "b": (v0 - v).mean(0).tolist(), "c": (ph0 - ph).mean(0).tolist()}))
 `;
 import { PYTHON, pythonUnavailable } from './python.js';
+import { roundOff } from './round-off.js';
 
 test('the CD-k estimate agrees with numpy given the same weights, data and draws (binary and Gaussian, k = 3)', (t: TestContext) => {
   if (unavailable) return t.skip(`python3-numpy not installed: ${unavailable}`);
@@ -218,7 +219,8 @@ test('a DBN: L layers of width W, seeded, its GDV curve, input checks, no leaks'
   assert.throws(() => dbnInputs('binary', x.mul(2)), (e: Error) => e instanceof InputError && /inputs in \[0, 1\], got \[0, 2\]/.test(e.message));
   const [z] = dbnInputs('gaussian', x);
   const stats = scope(() => [z.mean(0).abs().amax().item(), z.std(0, { correction: 0 }).sub(1).abs().amax().item()]);
-  assert.ok(stats[0] < 1e-6 && stats[1] < 1e-5, `z-scored per dimension: ${stats}`);
+  // float32 sums over 120 points: a few ε for the mean (of values ~1), more for the std's squares.
+  assert.ok(stats[0] <= roundOff('float32', 8) && stats[1] <= roundOff('float32', 84), `z-scored per dimension: ${stats}`);
   z.dispose();
   assert.throws(() => trainDbn(x, { ...o, layers: 0 }), InputError);
   x.dispose();

@@ -24,6 +24,7 @@ import { writeSafetensors } from '../src/io/safetensors.js';
 import { toRaw } from '../src/nn/serialize.js';
 import { runPython } from '../bench/python.js';
 import { gradcheck } from './gradcheck.js';
+import { roundOff } from './round-off.js';
 
 function uniform(shape: number[], seed: number): Float64Array {
   const rng = new Rng(seed);
@@ -129,14 +130,15 @@ test('PyTorch with the same weights gives the same codes, reconstructions, loss 
       const output = model.decode(codes);
       const loss = softDiceLoss(output, x);
       loss.backward();
-      close(codes.toArray() as Float32Array, readNpy(join(dir, 'codes.npy')).data as Float32Array, 'codes', 1e-5);
-      close(output.toArray() as Float32Array, readNpy(join(dir, 'output.npy')).data as Float32Array, 'output', 1e-5);
-      assert.ok(Math.abs(loss.item() - ref.loss) < 1e-6, `loss ${loss.item()} vs ${ref.loss}`);
+      // float32 through a dozen conv and norm layers on both sides, in other summation orders.
+      close(codes.toArray() as Float32Array, readNpy(join(dir, 'codes.npy')).data as Float32Array, 'codes', roundOff('float32', 100));
+      close(output.toArray() as Float32Array, readNpy(join(dir, 'output.npy')).data as Float32Array, 'output', roundOff('float32', 100));
+      assert.ok(Math.abs(loss.item() - ref.loss) <= roundOff('float32', 32, Math.abs(ref.loss)), `loss ${loss.item()} vs ${ref.loss}`);
       const theirs = new Map(model.namedParameters().map(([name]) => [name, readNpy(join(dir, `grad.${name}.npy`)).data as Float32Array]));
       // A bias just before an instance norm has a zero gradient up to rounding, so each gradient is
       // compared on the scale of the largest one in the model.
       const largest = Math.max(...[...theirs.values()].map((g) => Math.max(...Array.from(g, Math.abs))));
-      for (const [name, p] of model.namedParameters()) close(p.grad!.toArray() as Float32Array, theirs.get(name)!, `grad ${name}`, 1e-4, 1e-2 * largest);
+      for (const [name, p] of model.namedParameters()) close(p.grad!.toArray() as Float32Array, theirs.get(name)!, `grad ${name}`, roundOff('float32', 1000), 1e-2 * largest);
     });
   } finally {
     model.dispose();

@@ -18,6 +18,7 @@ import { diceScore } from '../src/nn/dice.js';
 import { AlignNet, poseMatrix, warp } from '../src/nn/models/align.js';
 import { alignShapes, disposeShapeModel, encodeShapes, loadShapeModel, saveShapeModel, trainShapeModel } from '../src/train/shapes.js';
 import { gradcheck } from './gradcheck.js';
+import { roundOff } from './round-off.js';
 
 const matmul = (a: number[], b: number[]) => [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j]));
 
@@ -75,7 +76,7 @@ test('an untrained front end is the identity; bad inputs are InputErrors', () =>
   scope(() => {
     const x = shapeBatch(generateShapes({ seed: 1, subjects: 1, scans: 1, size: 16 }));
     assert.deepEqual(net.pose(x).toNumbers(), Array(9 * x.size(0)).fill(0));
-    assert.ok(net.forward(x).sub(x).abs().amax().item() < 1e-5, 'identity warp (to float32 rounding of the grid)');
+    assert.ok(net.forward(x).sub(x).abs().amax().item() <= roundOff('float32', 100), 'identity warp (to float32 rounding of the grid)');
     assert.throws(() => net.forward(x.narrow(2, 0, 8)), /takes \[N, 1, 16, 16, 16\]/);
   });
   net.dispose();
