@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, warn } from '../errors.js';
 import { openStore, type RunStore } from '../store/runs.js';
 import { createReport } from '../report/report.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -46,6 +46,18 @@ async function writeReport(dir: string, rows: Row[]): Promise<void> {
   await report.finish();
 }
 
+/** A claim's result saved by an earlier run, or undefined (with a warning) when the file is not one: the claim then runs again. */
+function savedRow(path: string): Row | undefined {
+  try {
+    const row = JSON.parse(readFileSync(path, 'utf8')) as Row;
+    if (typeof row === 'object' && row !== null && typeof row.verdict === 'string') return row;
+    warn(`${path}: not a saved claim result; running the claim again`);
+  } catch (e) {
+    warn(`${path}: not a saved claim result (${(e as Error).message.split('\n')[0]}); running the claim again`);
+  }
+  return undefined;
+}
+
 export const reproduceCommand: Command = {
   name: 'reproduce',
   summary: "run the papers' claims and report a verdict for each",
@@ -83,8 +95,8 @@ Exit code 1 when a claim does not hold or its experiment failed.
       for (const claim of claims) {
         const saved = join(out, 'claims', `${claim.id}.json`);
         if (!v.fresh && existsSync(saved)) {
-          const prev = JSON.parse(readFileSync(saved, 'utf8')) as Row;
-          if (prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
+          const prev = savedRow(saved);
+          if (prev && prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
             process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
             rows.push(prev);
             continue;
