@@ -20,7 +20,7 @@ export { SmallResNet } from './nn/models/resnet.js';
 export { SGD } from './nn/optim/sgd.js';
 export { Adam } from './nn/optim/adam.js';
 export { constant, cosineSchedule, stepSchedule, type Schedule } from './nn/optim/schedule.js';
-export { saveModel, loadModel, fromRaw, toRaw } from './nn/serialize.js';
+export { saveModel, loadModel, readWeights, fromRaw, toRaw } from './nn/serialize.js';
 export * from './data/dataset.js';
 export * from './data/sources.js';
 export { gaussianMixture, sphereRegression } from './data/synthetic.js';
@@ -28,6 +28,7 @@ export { readNifti, writeNifti, decodeNifti, encodeNifti, niftiHeader, affine, v
 export { maskVolume, fitToCube, labelMask, readMask } from './data/volumes.js';
 export { generateShapes, renderShape, shapeBatch, unpose, writeShapeSet, makePose, SHAPE_FAMILIES, type ShapeScan, type Pose } from './data/shapes.js';
 export { readNpy, writeNpy } from './data/npy.js';
+export { readNumericCsv, type CsvHeader, type NumericCsv } from './data/csv.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { train, evaluate, type TrainOptions, type EpochMetrics } from './train/train.js';
 export { recordRun } from './train/record.js';
