@@ -41,7 +41,8 @@ test('--model FILE: the NTK, a layer and every layer as .npy, and --json spectra
   const r = cli('--model', path('m.safetensors'), '--input', path('x.npy'), '--out', path('ntk.npy'), '--json');
   assert.equal(r.code, 0, r.stderr);
   const json = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(json), ['layer', 'n', 'lambdaMin', 'lambdaMax', 'condition']);
+  assert.deepEqual(Object.keys(json), ['layer', 'n', 'lambdaMin', 'lambdaMax', 'condition', 'undefined']);
+  assert.deepEqual(json.undefined, []);
   const spectrum = gramSpectrum(lib.ntk);
   assert.deepEqual([json.layer, json.n], ['sum', N]);
   assertClose([json.lambdaMin, json.lambdaMax, json.condition], [spectrum.lambdaMin, spectrum.lambdaMax, spectrum.condition], 1e-9, 'spectrum');
@@ -93,6 +94,18 @@ test('--limit relu2|fc|resnet: the library matrices', () => {
     assert.ok(Math.abs(JSON.parse(r.stdout).lambdaMin - gramSpectrum(k).lambdaMin) < 1e-12);
     k.dispose();
   }
+});
+
+test('a singular matrix (a point given twice): λ_min 0 and condition null, with the reason, not round-off', () => {
+  const twice = Float64Array.from(x.toArray() as Float64Array);
+  twice.set(twice.subarray(0, 5), 5);
+  writeNpy(path('twice.npy'), { dtype: 'float64', shape: [N, 5], data: twice });
+  const r = cli('--limit', 'relu2', '--input', path('twice.npy'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  assert.deepEqual([json.lambdaMin, json.condition], [0, null]);
+  assert.ok(json.lambdaMax > 0);
+  assert.match(json.undefined[0], /^condition: λ_min .* is zero to round-off/);
 });
 
 test('bad input exits with 2 and one line', () => {

@@ -266,8 +266,14 @@ test('closed forms: quadrature against E[erf(u)erf(v)], fc K^(1) = 2·H^∞ for 
 test('spectrum, drift, weight movement and activation-pattern change on known cases', () => {
   scope(() => {
     const diag = tensor(Float64Array.from([4, 0, 0, 0, 1, 0, 0, 0, 0.5]), [3, 3], 'float64');
-    assert.deepEqual(gramSpectrum(diag), { lambdaMin: 0.5, lambdaMax: 4, condition: 8 });
-    assert.equal(gramSpectrum(tensor([[1, 1], [1, 1]], [2, 2], 'float64')).condition, Infinity);
+    assert.deepEqual(gramSpectrum(diag), { lambdaMin: 0.5, lambdaMax: 4, condition: 8, undefined: [] });
+    // [[1, 1], [1, 1]] has eigenvalues 0 and 2; eigvalsh gives 0 up to round-off, which is reported as 0, with the reason.
+    const singular = gramSpectrum(tensor([[1, 1], [1, 1]], [2, 2], 'float64'));
+    assert.deepEqual([singular.lambdaMin, singular.lambdaMax, singular.condition], [0, 2, NaN]);
+    assert.match(singular.undefined.join(), /^condition: λ_min .* is zero to round-off .*; the matrix is singular$/);
+    // Just above the round-off level (n·ε·λ_max) λ_min is kept: diag(1, 1e-13) is merely ill-conditioned.
+    const ill = gramSpectrum(tensor([1, 0, 0, 1e-13], [2, 2], 'float64'));
+    assert.deepEqual([ill.lambdaMin, ill.condition, ill.undefined], [1e-13, 1e13, []]);
     assert.ok(Math.abs(relativeDrift(diag.mul(1.1), diag) - 0.1) < 1e-14);
     const w0 = tensor([[0, 0], [1, 1], [2, 2]], [3, 2], 'float64');
     assert.equal(maxRowMovement(w0.add(tensor([[3, 4], [0, 1], [0, 0]], [3, 2], 'float64')), w0), 5);

@@ -141,7 +141,9 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
   pair.y.dispose();
   try {
     const features = FEATURE_SETS[fit.features](marginMeasures(model, x, y));
-    check(features.every(Number.isFinite), 'the model classifies too few training points correctly for a margin signature');
+    const undefinedAt = featureNames(fit.features, features.length).filter((_, i) => !Number.isFinite(features[i]));
+    check(undefinedAt.length === 0, () =>
+      `${v.model}: its margin signature is undefined at ${undefinedAt.join(', ')}: too few points classified correctly, or the points indistinguishable there`);
     const gap = predictLinear(Float64Array.from(fit.coefficients), [Float64Array.from(features)])[0];
     const result = { predictedGap: gap, cvRmse: fit.cvRmse, features: fit.features, grid: fit.grid };
     console.log(v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`);

@@ -46,8 +46,8 @@ ${HEADER_USAGE}
   --activation       default relu (closed form); the others by Gauss–Hermite quadrature (for inputs of norm ~1)
   --cres C           resnet branch factor c_res in (0, 1] (default 0.5)
   --out FILE.npy     the matrix as float64 [n, n] ([layers, n, n] with --layer all)
-  --json             {layer, n, lambdaMin, lambdaMax, condition} (a list with --layer all); condition is
-                     λ_max/λ_min, null when λ_min ≤ 0
+  --json             {layer, n, lambdaMin, lambdaMax, condition, undefined} (a list with --layer all); condition
+                     is λ_max/λ_min, null when λ_min is zero to round-off (then 0), as undefined says
 `,
   options: {
     model: { type: 'string' }, limit: { type: 'string' }, input: { type: 'string' }, layer: { type: 'string' }, seed: { type: 'string' },
@@ -106,7 +106,10 @@ ${HEADER_USAGE}
       if (typeof out === 'string') scope(() => writeNpy(out, toRaw(v.layer === 'all' ? stack(matrices.map((m) => m.gram)) : matrices[0].gram)));
       const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram) }));
       if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));
-      else console.log(`${title}\n\n${formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))}`);
+      else {
+        const notes = rows.flatMap((r) => r.undefined.map((u) => `\n${r.layer}: ${u}`)).join('');
+        console.log(`${title}\n\n${formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))}${notes}`);
+      }
       return 0;
     } finally {
       dispose(matrices);

@@ -57,10 +57,13 @@ export interface GramResult {
 }
 
 export interface Spectrum {
+  /** The smallest eigenvalue; exactly 0 when it is zero to round-off (see gramSpectrum). */
   lambdaMin: number;
   lambdaMax: number;
-  /** λ_max/λ_min; Infinity when λ_min ≤ 0. */
+  /** λ_max/λ_min; NaN when λ_min is 0 (named in `undefined`). */
   condition: number;
+  /** Why a field is NaN, as "field: reason"; empty when every one is defined. */
+  undefined: string[];
 }
 
 /** Every module reachable through the model's fields (its layers, arrays of layers, their layers…). */
@@ -182,13 +185,22 @@ export function empiricalGram(model: Module, x: Tensor): GramResult {
   }
 }
 
-/** λ_min, λ_max and the condition number of a symmetric matrix (float64). */
+/**
+ * λ_min, λ_max and the condition number of a symmetric positive semi-definite matrix [n, n] (its
+ * eigenvalues in float64). An eigenvalue within n·ε·λ_max of 0 (ε of g's dtype; numpy's matrix_rank
+ * tolerance) is zero to round-off, so a singular Gram matrix has λ_min exactly 0 and no condition
+ * number, named in `undefined` — not a tiny or negative λ_min that is only round-off.
+ */
 export function gramSpectrum(g: Tensor): Spectrum {
   check(g.ndim === 2 && g.size(0) === g.size(1), () => `Gram spectrum: a matrix of shape [${g.shape}] is not square`);
+  const eps = g.dtype === 'float32' ? 2 ** -23 : 2 ** -52;
   return scope(() => {
     const values = linalgStep('Gram spectrum', g.double(), eigvalsh).toArray() as Float64Array;
-    const [lambdaMin, lambdaMax] = [values[0], values[values.length - 1]];
-    return { lambdaMin, lambdaMax, condition: lambdaMin > 0 ? lambdaMax / lambdaMin : Infinity };
+    const lambdaMax = values[values.length - 1];
+    const tolerance = g.size(0) * eps * Math.abs(lambdaMax);
+    if (values[0] > tolerance) return { lambdaMin: values[0], lambdaMax, condition: lambdaMax / values[0], undefined: [] };
+    const why = `condition: λ_min ${values[0].toExponential(2)} is zero to round-off (n·ε·λ_max = ${tolerance.toExponential(2)}); the matrix is singular`;
+    return { lambdaMin: 0, lambdaMax, condition: NaN, undefined: [why] };
   });
 }
 
