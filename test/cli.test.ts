@@ -102,3 +102,41 @@ test('train, predict, eval and runs work end to end; bad model files and shapes 
   rejects(['predict', '--model', cut, '--input', x, '--out', out], /cut\.safetensors/);
   rejects(['eval', '--model', model, '--data', 'mnist', '--split', 'valid'], /--split must be one of/);
 });
+
+test('what a new user tried: data that do not fit the model, a diverging run, no points, negative options, wrong output names', () => {
+  rejects(['train', '--model', 'mlp:100-16-10', '--data', 'mnist', '--train-size', '100', '--epochs', '1'], /mnist.*: inputs \[.*\] do not fit model mlp:100-16-10/);
+  rejects(['train', '--model', 'mlp:784-16-3', '--data', 'mnist', '--train-size', '100', '--epochs', '1'], /label of point \d+ is \d, outside the model's 3 classes/);
+  const diverged = cli('train', '--model', 'mlp:784-16-10', '--data', 'mnist', '--train-size', '200', '--epochs', '1', '--lr', '1e30', '--optimizer', 'sgd');
+  assert.equal(diverged.code, 1, diverged.stderr);
+  assert.match(diverged.stderr, /training diverged: loss (NaN|-?Infinity) at epoch 1, step \d+/);
+
+  const folder = join(dir, 'npyset');
+  mkdirSync(folder);
+  writeNpy(join(folder, 'X.npy'), f32([20, 784], (i) => (i % 11) / 11));
+  writeNpy(join(folder, 'y.npy'), { dtype: 'float64', shape: [20], data: Float64Array.from({ length: 20 }, (_, i) => (i === 3 ? NaN : i % 2)) });
+  rejects(['train', '--model', 'mlp:784-8-10', '--data', join(folder, 'X.npy')], /npyset\/y\.npy: label 3 is NaN/);
+
+  const model = join(dir, 'm.safetensors');
+  const none = join(dir, 'none.npy');
+  writeNpy(none, f32([0, 784], () => 0));
+  rejects(['predict', '--model', model, '--input', none, '--out', join(dir, 'o.npy')], /none\.npy: shape \[0,784\] holds no point/);
+  rejects(['predict', '--model', model, '--input', join(dir, 'x.npy'), '--out', join(dir, 'o.csv')], /--out is written as \.npy, so its name must end in \.npy/);
+  writeFileSync(join(dir, 'a.npz'), Buffer.from('PK\x03\x04 and the rest of a zip', 'latin1'));
+  rejects(['gdv', '--input', join(dir, 'a.npz.npy'), '--labels', join(dir, 'y.npy')], /a\.npz\.npy: cannot read/);
+  writeFileSync(join(dir, 'zip.npy'), Buffer.from('PK\x03\x04 and the rest of a zip', 'latin1'));
+  rejects(['gdv', '--input', join(dir, 'zip.npy'), '--labels', join(dir, 'y.npy')], /zip\.npy: an \.npz archive \(np\.savez\)/);
+  rejects(['gdv', '--input', join(dir, 'x.txt'), '--labels', join(dir, 'y.npy')], /x\.txt: give a \.npy file or a \.csv file/);
+  rejects(['gdv', '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--limit', '-1'], /--limit must be an integer ≥ 1, got '-1'/);
+  rejects(['gdv', '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--seed', '1e30'], /--seed must be an integer ≥ 0, got '1e30'/);
+  rejects(['gdv', '--model', model, '--data', 'mnist', '--probes', ''], /--probes lists nothing/);
+  rejects(['gdv', '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--probes', 'input'], /--probes needs --model/);
+  rejects(['runs', 'ls', '--runs', model], /m\.safetensors: cannot hold a run store/);
+
+  const labels = join(dir, 'huge-labels.npy');
+  writeNpy(labels, { dtype: 'int64', shape: [3], data: BigInt64Array.from([0n, 2n ** 53n + 1n, 1n]) });
+  writeNpy(join(dir, 'three.npy'), f32([3, 2], (i) => i));
+  rejects(['gdv', '--input', join(dir, 'three.npy'), '--labels', labels], /huge-labels\.npy: label 1 is 9007199254740993, beyond ±2\^53, too large for a label/);
+  writeNpy(join(dir, 'nodims.npy'), f32([4, 0], () => 0));
+  writeNpy(join(dir, 'four.npy'), { dtype: 'int64', shape: [4], data: BigInt64Array.from([0n, 0n, 1n, 1n]) });
+  rejects(['gdv', '--input', join(dir, 'nodims.npy'), '--labels', join(dir, 'four.npy')], /no dimension; GDV needs at least one/);
+});

@@ -19,7 +19,10 @@ import { cliRunner } from './cli-run.js';
 import { withWarnings } from './input-checks.js';
 import { PYTHON, pythonUnavailable } from './python.js';
 
-/** Writes the corpus into argv[1] and prints {file: {yes, no, loadtxt}}: the values pandas/numpy read, as repr strings (null: it failed). */
+/**
+ * Writes the corpus into argv[1] and prints {file: {index, yes, no, loadtxt}}: the values pandas/numpy
+ * read, as repr strings (null: it failed); `yes` reads a frame saved with its index with index_col=0.
+ */
 const CORPUS = String.raw`
 import csv, json, sys
 import numpy as np, pandas as pd
@@ -40,16 +43,22 @@ pd.DataFrame(y).to_csv(f'{d}/missing.csv', index=False)
 np.savetxt(f'{d}/savetxt.csv', x, delimiter=',')
 np.savetxt(f'{d}/savetxt_int.csv', np.array([[0, 1], [2, 3], [4, 5]]), delimiter=',', fmt='%d')
 np.savetxt(f'{d}/special.csv', np.array([[np.inf, -np.inf], [np.nan, 1.5]]), delimiter=',')
+pd.DataFrame(x).to_csv(f'{d}/index.csv')
+pd.DataFrame(x, columns=['a', 'b']).to_csv(f'{d}/named_index.csv')
+pd.Series([0, 1, 2, 0, 1, 2]).to_csv(f'{d}/series_index.csv')
 out = {}
 def values(read):
     try:
         return [[repr(float(v)) for v in row] for row in read().to_numpy(dtype=float)]
     except Exception:
         return None
-for name in ['frame', 'frame3', 'named', 'series', 'label', 'crlf', 'quoted', 'bom', 'missing', 'savetxt', 'savetxt_int', 'special']:
+names = ['frame', 'frame3', 'named', 'series', 'label', 'crlf', 'quoted', 'bom', 'missing', 'savetxt', 'savetxt_int', 'special']
+for name in names + ['index', 'named_index', 'series_index']:
     path = f'{d}/{name}.csv'
+    index = 0 if 'index' in name else None
     out[name] = {
-        'yes': values(lambda: pd.read_csv(path, header=0, float_precision='round_trip')),
+        'index': index is not None,
+        'yes': values(lambda: pd.read_csv(path, header=0, index_col=index, float_precision='round_trip')),
         'no': values(lambda: pd.read_csv(path, header=None, float_precision='round_trip')),
         'loadtxt': values(lambda: pd.DataFrame(np.loadtxt(path, delimiter=',', ndmin=2))),
     }
@@ -70,14 +79,14 @@ function assertReads(path: string, mode: CsvHeader, want: Reading, what: string)
   return warnings.join('\n');
 }
 
-test('CSV corpus vs pandas and numpy: default and named headers, a labels Series, CRLF, quoting, a BOM, missing values, savetxt, nan/inf', (t: TestContext) => {
+test('CSV corpus vs pandas and numpy: default and named headers, a labels Series, an index column, CRLF, quoting, a BOM, missing values, savetxt, nan/inf', (t: TestContext) => {
   const unavailable = pythonUnavailable('numpy, pandas');
   if (unavailable) return t.skip(unavailable);
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-csv-'));
   try {
     const r = spawnSync(PYTHON, ['-c', CORPUS, dir], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    const corpus = JSON.parse(r.stdout) as Record<string, { yes: Reading; no: Reading; loadtxt: Reading }>;
+    const corpus = JSON.parse(r.stdout) as Record<string, { index: boolean; yes: Reading; no: Reading; loadtxt: Reading }>;
     for (const [name, ref] of Object.entries(corpus)) {
       const path = join(dir, `${name}.csv`);
       assertReads(path, 'yes', ref.yes, `${name} --header yes`);
@@ -86,8 +95,9 @@ test('CSV corpus vs pandas and numpy: default and named headers, a labels Series
       if (ref.no !== null && ref.loadtxt !== null) assert.deepEqual(ref.no, ref.loadtxt, `${name}: pandas header=None vs np.loadtxt`);
       const first = readFileSync(path, 'utf8').replace(/^\ufeff/, '').split(/\r?\n/)[0].replaceAll('"', '');
       const pandasHeader = first.split(',').every((c, j) => c === String(j));
-      const auto = assertReads(path, 'auto', ref.no === null || pandasHeader ? ref.yes : ref.no, `${name} --header auto`);
-      if (ref.no === null) assert.equal(auto, '', `${name}: a text header is taken silently`);
+      const auto = assertReads(path, 'auto', ref.no === null || pandasHeader || ref.index ? ref.yes : ref.no, `${name} --header auto`);
+      if (ref.index) assert.match(auto, /first column is unnamed, as pandas writes its index.*left out/, name);
+      else if (ref.no === null) assert.equal(auto, '', `${name}: a text header is taken silently`);
       else assert.match(auto, pandasHeader ? /taken as a header/ : /read as data/, name);
       if (ref.no !== null) assert.ok(auto.includes(path), `${name}: the warning names the file`);
     }
@@ -109,6 +119,7 @@ test('CSV errors name the file, the line and the column', () => {
     rejects(file('hex.csv', '0x10,1\n'), 'no', /line 1, column 1 is '0x10', not a number/);
     rejects(file('header.csv', 'a,b\n1,2\n'), 'no', /line 1, column 1 is 'a'/);
     rejects(file('quote.csv', '1,"2\n3,4\n'), 'no', /not a CSV file/);
+    rejects(file('semicolon.csv', '1;2\n3;4\n'), 'no', /line 1, column 1 is '1;2', not a number \(the values must be separated by commas\)/);
     rejects(join(dir, 'missing.csv'), 'auto', /no such file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

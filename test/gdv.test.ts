@@ -96,7 +96,9 @@ test('invariant to translation, scaling, per-dimension scaling and duplicated fe
     const base = gdv(x, y);
     assert.ok(base.gdv < -0.1, `separated classes give a negative GDV, got ${base.gdv}`);
     const w = tensor(Float64Array.from([0.01, 3, 50, 0.2, 1, 700]), [6], 'float64');
-    for (const t of [x.add(w.mul(-40)), x.mul(1e-3), x.mul(w), cat([x, x, x], 1), x.neg()]) {
+    // Scales whose squares leave float64's range (1e±300, 1e160) too: z-scoring removes every scale.
+    const extreme = tensor(Float64Array.from([1e-300, 1, 1e160, 1, 1e300, 1]), [6], 'float64');
+    for (const t of [x.add(w.mul(-40)), x.mul(1e-3), x.mul(w), cat([x, x, x], 1), x.neg(), x.mul(extreme), x.mul(1e200)]) {
       const r = gdv(t, y);
       assert.ok(Math.abs(r.gdv - base.gdv) < 1e-9, `${r.gdv} vs ${base.gdv}`);
     }

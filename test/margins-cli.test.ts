@@ -9,6 +9,7 @@ import { manualSeed, noGrad, scope, tensor } from '../src/engine/index.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel } from '../src/nn/serialize.js';
 import { writeNpy } from '../src/data/npy.js';
+import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { cliRunner } from './cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-margins-cli-'));
@@ -175,4 +176,15 @@ test('identical points: total variation 0, so the normalised margins are empty c
     assert.equal(p.signature.median, null);
     assert.deepEqual(p.undefined, ['signature: no point kept (every point misclassified)', 'moments: no point kept']);
   }
+});
+
+test('a float32 overflow inside the model is an error that says so, and float64 measures the same model', () => {
+  const file = readSafetensors(path('m.safetensors'));
+  (file.tensors['layers.0.weight'].data as Float32Array)[5] = 3e38;
+  writeSafetensors(path('big.safetensors'), file.tensors, file.metadata);
+  const args = ['--model', path('big.safetensors'), '--input', path('x.npy'), '--labels', path('y.npy')];
+  rejects(args, /margins: (logits|activations at \S+|squared gradient norm at \S+): point \d+, dimension \d+ is (-?Infinity|NaN); the model overflows float32 \(measure in float64\)/);
+  const r = cli(...args, '--dtype', 'float64', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  for (const p of JSON.parse(r.stdout).probes) assert.ok(p.undefined.length > 0 || Number.isFinite(p.signature.median), p.name);
 });

@@ -1,6 +1,6 @@
 /**
  * The NIfTI-1 reader (src/data/nifti.ts) against nibabel 5.0 (Debian python3-nibabel) on the corpus
- * that test/nifti_corpus.py builds and reads with nib.load. For each file nibabel reads: the same
+ * that test/fixtures/nifti_corpus.py builds and reads with nib.load. For each file nibabel reads: the same
  * shape; volumeTensor equal to get_fdata() value for value (NaN for NaN, the sign of zero included),
  * float32 only where it is exact; the same affine within float32 round-off; one warning line per
  * header field nibabel logged a fix-up or warning for, and no other. For each file nibabel rejects:
@@ -21,7 +21,7 @@ import { readMask } from '../src/data/volumes.js';
 import { rejects, withWarnings } from './input-checks.js';
 import { PYTHON, pythonUnavailable } from './python.js';
 
-/** One file of the corpus and what nibabel made of it (see test/nifti_corpus.py). */
+/** One file of the corpus and what nibabel made of it (see test/fixtures/nifti_corpus.py). */
 interface Variant {
   name: string;
   group: string;
@@ -39,7 +39,7 @@ interface Variant {
   logged: string[];
 }
 
-const SCRIPT = fileURLToPath(new URL('../../test/nifti_corpus.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../test/fixtures/nifti_corpus.py', import.meta.url));
 let corpus: { dir: string; variants: Variant[] } | undefined;
 
 /** The corpus, built once in a temporary folder (removed after the tests). */

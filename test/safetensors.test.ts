@@ -260,7 +260,7 @@ test('safetensors spec corpus, invalid duplicates: duplicate names (apart, at on
 });
 
 test('safetensors spec corpus, invalid descriptions: __metadata__ not an object of strings; a tensor description not an object, '
-  + 'missing or wrong-typed dtype, shape or data_offsets; unknown dtypes', () => {
+  + 'missing or wrong-typed dtype, shape or data_offsets, a shape or offset written 1.0 or 4e0; unknown dtypes', () => {
   const four = new Uint8Array(4);
   const tensor = (description: unknown) => file({ t: description }, four);
   const cases: [string, Uint8Array, RegExp][] = [
@@ -285,14 +285,17 @@ test('safetensors spec corpus, invalid descriptions: __metadata__ not an object 
     ['constructor.st', tensor(info('constructor', [1], 0, 4)), /has dtype "constructor", not one of/],
     ['shapestring.st', tensor({ ...info('F32', [1], 0, 4), shape: '1' }), /tensor "t" has shape "1", not a list of integers from 0 to 2\^53 - 1/],
     ['negative.st', tensor(info('F32', [-1], 0, 4)), /has shape \[-1\], not a list of integers/],
-    ['fraction.st', tensor(info('F32', [0.5], 0, 4)), /has shape \[0\.5\], not a list of integers/],
+    ['fraction.st', tensor(info('F32', [0.5], 0, 4)), /tensor "t" has 0\.5 in its shape, not an integer literal/],
+    // JSON.parse makes 1.0 the integer 1; the reference reads usize and refuses it.
+    ['floatdim.st', file('{"t":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', four), /tensor "t" has 1\.0 in its shape, not an integer literal/],
+    ['expoffset.st', file('{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}', four), /tensor "t" has 4e0 in its data_offsets, not an integer literal/],
     ['nulldim.st', tensor(info('F32', [null as unknown as number], 0, 4)), /has shape \[null\], not a list of integers/],
     ['bigdim.st', tensor(info('F32', [2 ** 53, 0], 0, 0)), /has shape \[9007199254740992,0\], not a list of integers/],
     ['reversed.st', tensor(info('F32', [1], 4, 0)), /tensor "t" has data_offsets \[4,0\], not \[begin, end\] with integers 0 <= begin <= end < 2\^53/],
     ['one.st', tensor({ ...info('F32', [1], 0, 4), data_offsets: [4] }), /has data_offsets \[4\], not \[begin, end\]/],
     ['three.st', tensor({ ...info('F32', [1], 0, 4), data_offsets: [0, 4, 4] }), /has data_offsets \[0,4,4\], not \[begin, end\]/],
     ['minus.st', tensor(info('F32', [1], -4, 0)), /has data_offsets \[-4,0\], not \[begin, end\]/],
-    ['half.st', tensor(info('F32', [1], 0.5, 4.5)), /has data_offsets \[0\.5,4\.5\], not \[begin, end\]/],
+    ['half.st', tensor(info('F32', [1], 0.5, 4.5)), /tensor "t" has 0\.5 in its data_offsets, not an integer literal/],
     ['offsetstring.st', tensor({ ...info('F32', [1], 0, 4), data_offsets: '0,4' }), /has data_offsets "0,4", not \[begin, end\]/],
   ];
   for (const [source, buf, problem] of cases) rejected(source, buf, problem);

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
 import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
-import { choiceOpt, intListOpt, numberOpt, parse, type Command } from './args.js';
+import { choiceOpt, intListOpt, numberOpt, outputOpt, parse, type Command } from './args.js';
 import { loadData } from './data.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -42,6 +42,7 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
   },
   async run(argv) {
     const { values: v, positionals } = parse(this, argv);
+    const chartPath = outputOpt(v.chart, 'chart', '.svg');
     check(positionals.length === 0, `depth: unexpected argument '${positionals[0]}'`);
     check(Boolean(v.dbn) !== Boolean(v.mlp), 'depth: give --dbn or --mlp');
     const dbnOnly = ['layers', 'k', 'momentum', 'weight-decay', 'visible'].find((o) => v.mlp && v[o] !== undefined);
@@ -113,7 +114,7 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
       disposeDataset(splits.train);
       disposeDataset(splits.test);
     }
-    if (v.chart !== undefined) writeFileAtomic(v.chart as string, await renderSvg(chart));
+    if (chartPath !== undefined) writeFileAtomic(chartPath, await renderSvg(chart));
     return 0;
   },
 };

@@ -7,7 +7,7 @@ import { fromRaw, loadModel } from '../nn/serialize.js';
 import { gdv, gdvPerLayer } from '../measures/gdv.js';
 import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
-import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { choiceOpt, listOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs, readLabels } from './points.js';
 
@@ -53,13 +53,16 @@ ${HEADER_USAGE}
     check((v.data === undefined) !== (v.input === undefined), 'give either --data (with --model) or --input with --labels');
     check(v.data === undefined || v.model !== undefined, '--data needs --model; raw activations come with --input and --labels');
     check(v.chart === undefined || v.model !== undefined, '--chart needs --model (one GDV per probe point)');
+    for (const o of ['probes', 'batch'] as const) check(v[o] === undefined || v.model !== undefined, `--${o} needs --model`);
+    check(v.split === undefined || v.data !== undefined, '--split needs --data');
+    const chart = outputOpt(v.chart, 'chart', '.svg');
     const split = choiceOpt(v.split, 'split', ['train', 'test'] as const, 'train');
     const limit = v.limit === undefined ? undefined : numberOpt(v.limit, 'limit', 0, { integer: true, min: 1 });
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     const perClass = v['sample-per-class'] === undefined ? undefined : numberOpt(v['sample-per-class'], 'sample-per-class', 0, { integer: true, min: 2 });
     const samplePerClass = perClass === undefined ? undefined : { n: perClass, seed };
     const batchSize = numberOpt(v.batch, 'batch', 256, { integer: true, min: 1 });
-    const probes = typeof v.probes === 'string' ? v.probes.split(',').filter((p) => p !== '') : undefined;
+    const probes = listOpt(v.probes, 'probes');
 
     let data: { x: Tensor; labels: Tensor | number[]; source: string };
     if (v.input !== undefined) {
@@ -90,13 +93,13 @@ ${HEADER_USAGE}
         return 0;
       }
       const rs = within(() => gdvPerLayer(model, data.x, data.labels, { probes, batchSize, limit, samplePerClass }));
-      if (v.chart !== undefined) {
+      if (chart !== undefined) {
         const rows = rs.map((r, layer) => ({ layer, probe: r.probe, GDV: r.gdv }));
         const title = `GDV per probe point: ${model.spec}, ${rs[0]?.n ?? 0} points of ${data.source}`;
         const spec = lineChart({ title, x: 'layer', y: 'GDV', data: rows });
         // Probe names on the x axis, in forward order, rather than their indices.
         (spec as { encoding: Record<string, unknown> }).encoding.x = { field: 'probe', type: 'ordinal', sort: null, title: 'probe point' };
-        writeFileAtomic(v.chart as string, await renderSvg(spec));
+        writeFileAtomic(chart, await renderSvg(spec));
       }
       if (v.json) console.log(JSON.stringify(rs.map(({ probe, gdv, intra, inter, n, dims, classes }) => ({ probe, gdv, intra, inter, n, dims, classes }))));
       else {

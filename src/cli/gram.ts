@@ -12,7 +12,7 @@ import type { Module } from '../nn/module.js';
 import { empiricalGram, gramSpectrum, linearLayers } from '../measures/gram.js';
 import { hInfinity, limitingGram, LIMIT_ACTIVATIONS } from '../measures/ntk-limit.js';
 import { formatTable } from '../report/progress.js';
-import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
 /** Points [n, dims] from a .npy or .csv file, as float64. */
@@ -102,7 +102,7 @@ ${HEADER_USAGE}
       x.dispose();
     }
     try {
-      const out = v.out;
+      const out = outputOpt(v.out, 'out', '.npy');
       if (typeof out === 'string') scope(() => writeNpy(out, toRaw(v.layer === 'all' ? stack(matrices.map((m) => m.gram)) : matrices[0].gram)));
       const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram) }));
       if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { fromRaw, loadModel } from '../nn/serialize.js';
 import { marginDistribution, type MarginResult } from '../measures/margins.js';
 import { formatTable } from '../report/progress.js';
-import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { choiceOpt, listOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs, readLabels } from './points.js';
 
@@ -84,7 +84,7 @@ ${HEADER_USAGE}
     const limit = v.limit === undefined ? undefined : numberOpt(v.limit, 'limit', 0, { integer: true, min: 1 });
     const batchSize = numberOpt(v.batch, 'batch', 256, { integer: true, min: 1 });
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
-    const probes = typeof v.probes === 'string' ? v.probes.split(',').filter((p) => p !== '') : undefined;
+    const probes = listOpt(v.probes, 'probes');
 
     const { model } = loadModel(modelPath);
     let data: { x: Tensor; y: Tensor; source: string } | undefined;

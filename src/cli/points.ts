@@ -27,9 +27,11 @@ export function headerOpt(v: string | boolean | undefined): { input: CsvHeader; 
   return { input, labels };
 }
 
-/** An array from a .csv (float64 [rows, columns]) or .npy file. */
+/** An array from a .csv (float64 [rows, columns]) or .npy file, told apart by the name's ending. */
 export function readArray(path: string, header: CsvHeader): RawTensor {
-  if (!path.toLowerCase().endsWith('.csv')) return readNpy(path);
+  const lower = path.toLowerCase();
+  check(lower.endsWith('.csv') || lower.endsWith('.npy'), () => `${path}: give a .npy file or a .csv file of comma-separated numbers`);
+  if (lower.endsWith('.npy')) return readNpy(path);
   const c = readNumericCsv(path, header);
   return { dtype: 'float64', shape: [c.rows, c.cols], data: c.data };
 }
@@ -40,6 +42,7 @@ export function readArray(path: string, header: CsvHeader): RawTensor {
  */
 export function readInputs(path: string, header: CsvHeader, flat = false): RawTensor {
   const raw = readArray(path, header);
+  check(raw.shape.length === 0 || raw.shape[0] >= 1, () => `${path}: shape [${raw.shape}] holds no point`);
   check(flat ? raw.shape.length === 2 : raw.shape.length >= 2, () => `${path}: shape [${raw.shape}]; expected [n, ${flat ? 'dims' : 'features...'}]`);
   check(raw.dtype !== 'bool', `${path}: bool inputs are not supported`);
   const per = raw.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -55,8 +58,12 @@ export function readLabels(path: string, header: CsvHeader, n: number, inputPath
   const raw = readArray(path, header);
   const column = raw.shape.length === 2 && raw.shape[1] === 1 && path.toLowerCase().endsWith('.csv');
   check(raw.shape.length === 1 || column, () => `${path}: labels have shape [${raw.shape}]; expected [n]${path.endsWith('.csv') ? ' (one label per line)' : ''}`);
-  const labels = Array.from(raw.data as ArrayLike<number | bigint>, Number);
-  labels.forEach((v, i) => check(Number.isSafeInteger(v), () => `${path}: label ${i} is ${v}, not an integer`));
+  const values = raw.data as ArrayLike<number | bigint>;
+  const labels = Array.from(values, (v, i) => {
+    // int64 labels beyond 2^53 would be rounded as numbers, so they are refused by their exact value.
+    check(Number.isSafeInteger(Number(v)), () => `${path}: label ${i} is ${v}, ${typeof v === 'bigint' ? 'beyond ±2^53, too large for a label' : 'not an integer'}`);
+    return Number(v);
+  });
   check(labels.length === n, () => `${path}: ${labels.length} labels for the ${n} points of ${inputPath}`);
   return labels;
 }

@@ -9,8 +9,8 @@ import { writeNpy } from '../data/npy.js';
 import { disposeDataset } from '../data/dataset.js';
 import { loadModel, fromRaw, toRaw } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
-import { evaluate } from '../train/train.js';
-import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { checkFits, evaluate } from '../train/train.js';
+import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
 import { loadData } from './data.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
@@ -49,7 +49,7 @@ ${HEADER_USAGE}
     const { values: v } = parse(this, argv);
     const modelPath = required(v.model, 'model');
     const input = required(v.input, 'input');
-    const out = required(v.out, 'out');
+    const out = required(outputOpt(v.out, 'out', '.npy'), 'out');
     const batch = numberOpt(v.batch, 'batch', 1000, { integer: true, min: 1 });
     const raw = readInputs(input, headerOpt(v.header).input);
     const { model } = loadModel(modelPath);
@@ -86,12 +86,8 @@ dltheory eval --model FILE --data NAME|PATH [--split train|test] [--seed S] [--j
     const splits = loadData({ name: required(v.data, 'data'), seed, dir: v['data-dir'] as string | undefined });
     try {
       const ds = splits[split];
-      let r;
-      try {
-        r = evaluate(model, ds);
-      } catch (e) {
-        throw new InputError(`${v.data}: its inputs [${ds.x.shape}] do not fit model ${model.spec}: ${(e as Error).message.split('\n')[0]}`);
-      }
+      checkFits(model, ds);
+      const r = evaluate(model, ds);
       // Finite weights and inputs can still overflow to a NaN loss, which must not pass for a measurement.
       check(Number.isFinite(r.loss), () => `${modelPath} on ${v.data} ${split}: the loss is ${r.loss}; the logits overflow`);
       const result = { split, n: ds.y.size(0), loss: r.loss, accuracy: r.accuracy };

@@ -7,7 +7,8 @@
  * line as a header where `np.loadtxt` reads it as data. So the caller says which (`header`), and the
  * default, 'auto', decides as follows and never keeps or drops a numeric first line without saying
  * so on stderr (warn):
- * - a first line with a cell that is not a number is a header;
+ * - a first line with a cell that is not a number is a header, and so is pandas' header of a frame
+ *   saved with its index (an empty first name): the index column is then left out, with a warning;
  * - a first line that is exactly pandas' default column names 0,1,…,k−1 is taken as a header, with a warning;
  * - any other numeric first line is data, with a warning.
  * Cells are decimal numbers, `nan`, `inf`, `infinity` (any case, with a sign), as numpy and Python's
@@ -43,7 +44,7 @@ function cellValue(cell: string): number | undefined {
 /** Whether a first line is a header, per `mode` (see the module note); warns as the note says. */
 function firstLineIsHeader(path: string, first: string[], mode: CsvHeader): boolean {
   if (mode !== 'auto') return mode === 'yes';
-  if (first.some((c) => cellValue(c) === undefined)) return true;
+  if (pandasIndex(first) || first.some((c) => cellValue(c) === undefined)) return true;
   const whole = first.join(',');
   const line = whole.length > 40 ? `${whole.slice(0, 40)}…` : whole;
   if (first.every((c, j) => c === String(j))) {
@@ -52,6 +53,11 @@ function firstLineIsHeader(path: string, first: string[], mode: CsvHeader): bool
   }
   warn(`${path}: first line '${line}' read as data (it holds only numbers); pass --header yes if it is a header, --header no to silence this`);
   return false;
+}
+
+/** Whether a header line is pandas' with an index column: `to_csv` leaves the index's name empty. */
+function pandasIndex(header: string[]): boolean {
+  return header.length > 1 && header[0] === '' && header.slice(1).every((c) => c !== '');
 }
 
 /**
@@ -68,6 +74,10 @@ export function readNumericCsv(path: string, header: CsvHeader = 'auto'): Numeri
   }
   check(parsed.length > 0, `${path}: no rows of numbers (the file is empty)`);
   const skip = firstLineIsHeader(path, parsed[0].record, header) ? 1 : 0;
+  if (skip && pandasIndex(parsed[0].record)) {
+    warn(`${path}: the first column is unnamed, as pandas writes its index (to_csv without index=False); it is left out`);
+    for (const p of parsed) p.record.shift();
+  }
   const rows = parsed.length - skip;
   check(rows >= 1, `${path}: no rows of numbers after the header line`);
   const cols = parsed[skip].record.length;
@@ -77,7 +87,10 @@ export function readNumericCsv(path: string, header: CsvHeader = 'auto'): Numeri
     if (r < skip) return;
     record.forEach((cell, j) => {
       const v = cellValue(cell);
-      if (v === undefined) throw new InputError(`${path}: line ${info.lines}, column ${j + 1} is '${cell}', not a number`);
+      if (v === undefined) {
+        const hint = record.length === 1 && /[;\t ]/.test(cell) ? ' (the values must be separated by commas)' : '';
+        throw new InputError(`${path}: line ${info.lines}, column ${j + 1} is '${cell}', not a number${hint}`);
+      }
       data[(r - skip) * cols + j] = v;
     });
   });

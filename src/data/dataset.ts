@@ -56,27 +56,27 @@ function gather(ds: Dataset, rows: ArrayLike<number>): Dataset {
 
 /**
  * Builds a Dataset from raw inputs `xRaw` ([n, ...], any dtype, converted to float32) and labels
- * `yRaw` ([n], integer values of any dtype). Throws an InputError naming `name` unless the label
+ * `yRaw` ([n], integer values of any dtype). Throws an InputError naming `name` (`labelsName` for the labels, default `name`) unless the label
  * count equals n, every label is an integer in [0, classes.length), at least two classes occur,
  * and every input is finite in float32.
  */
-export function datasetFromRaw(name: string, xRaw: RawTensor, yRaw: RawTensor, classes: string[]): Dataset {
+export function datasetFromRaw(name: string, xRaw: RawTensor, yRaw: RawTensor, classes: string[], labelsName = name): Dataset {
   checkRaw(xRaw, `${name} inputs`);
-  checkRaw(yRaw, `${name} labels`);
+  checkRaw(yRaw, `${labelsName} labels`);
   check(xRaw.shape.length >= 1, `${name}: inputs are a scalar, not [n, ...]`);
   const n = xRaw.shape[0];
-  check(yRaw.shape.length === 1, () => `${name}: labels have shape [${yRaw.shape}], not [n]`);
-  check(yRaw.shape[0] === n, () => `${name}: ${yRaw.shape[0]} labels for ${n} inputs`);
+  check(yRaw.shape.length === 1, () => `${labelsName}: labels have shape [${yRaw.shape}], not [n]`);
+  check(yRaw.shape[0] === n, () => `${labelsName}: ${yRaw.shape[0]} labels for ${n} inputs`);
   check(classes.length >= 2, () => `${name}: ${classes.length} class name(s); a classification needs at least 2`);
   const y = new BigInt64Array(n);
   const seen = new Set<number>();
   for (let i = 0; i < n; i++) {
     const v = Number(yRaw.data[i]);
-    check(Number.isInteger(v) && v >= 0 && v < classes.length, () => `${name}: label ${i} is ${yRaw.data[i]}, not an integer in [0, ${classes.length})`);
+    check(Number.isInteger(v) && v >= 0 && v < classes.length, () => `${labelsName}: label ${i} is ${yRaw.data[i]}, not an integer in [0, ${classes.length})`);
     y[i] = BigInt(v);
     seen.add(v);
   }
-  check(seen.size >= 2, () => `${name}: only ${seen.size} class${seen.size === 1 ? ' occurs' : 'es occur'} in the labels; a classification needs at least 2`);
+  check(seen.size >= 2, () => `${labelsName}: only ${seen.size} class${seen.size === 1 ? ' occurs' : 'es occur'} in the labels; a classification needs at least 2`);
   const x = new Float32Array(xRaw.data.length);
   let bad = -1;
   for (let i = 0; i < x.length; i++) {

@@ -116,7 +116,11 @@ function fortranToC(bytes: Uint8Array, shape: number[], itemsize: number): Uint8
  */
 export function decodeNpy(buf: Uint8Array, source: string): RawTensor {
   const fail = (problem: string) => new InputError(`${source}: ${problem}`);
-  if (buf.length < 8 || Buffer.from(buf.subarray(0, 6)).toString('latin1') !== MAGIC) throw fail('not a NPY file (no \\x93NUMPY magic)');
+  if (buf.length < 8 || Buffer.from(buf.subarray(0, 6)).toString('latin1') !== MAGIC) {
+    // np.savez writes a zip of .npy files, which np.load also opens; say so rather than "no magic".
+    if (Buffer.from(buf.subarray(0, 4)).toString('latin1') === 'PK\x03\x04') throw fail('an .npz archive (np.savez), not a .npy file; save the one array with np.save');
+    throw fail('not a NPY file (no \\x93NUMPY magic)');
+  }
   const [major, minor] = [buf[6], buf[7]];
   if (major < 1 || major > 3 || minor !== 0) throw fail(`unsupported NPY format version ${major}.${minor}`);
   const headerStart = major === 1 ? 10 : 12;

@@ -207,7 +207,7 @@ export function loadNpyDataset(path: string, { seed = 0, testSize, labels }: Loa
   const classes = existsSync(namesPath)
     ? readInputFile(namesPath).toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '')
     : numbered(Float64Array.from(y.data, Number), labelsPath);
-  const all = datasetFromRaw(path, x, y, classes);
+  const all = datasetFromRaw(path, x, y, classes, labelsPath);
   return splitOnce(all, testSize ?? Math.max(1, Math.round(all.x.shape[0] / 5)), seed);
 }
 

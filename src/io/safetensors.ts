@@ -109,24 +109,30 @@ function kind(value: unknown): string {
 }
 
 /**
- * The first key that occurs twice in one object of the JSON `text`, as a message naming it and its object.
- * JSON.parse keeps the last of a repeated key silently; the spec disallows them.
+ * The first breach, as a message, of two rules JSON.parse cannot see in the header `text`: a key twice
+ * in one object (JSON.parse keeps the last silently; the spec disallows them), and a shape or offset
+ * written as a non-integer literal such as 16.0 (JSON.parse makes it 16; the reference, reading
+ * usize, refuses it).
  */
-function duplicateKey(text: string): string | undefined {
+function syntaxBreach(text: string): string | undefined {
   const open: Set<string>[] = [];
   let found: string | undefined;
+  const where = (path: (string | number)[]) =>
+    path.length === 0 ? 'the header' : path.length > 1 ? `the header at ${JSON.stringify(path)}` : path[0] === METADATA ? METADATA : `tensor ${JSON.stringify(path[0])}`;
   visit(text, {
     onObjectBegin: () => void open.push(new Set()),
     onObjectEnd: () => void open.pop(),
     onObjectProperty: (key, _offset, _length, _line, _column, pathOf) => {
       const keys = open[open.length - 1];
-      if (found === undefined && keys.has(key)) {
-        const path = pathOf();
-        const where = path.length === 0 ? 'the header' : path.length > 1 ? `the header at ${JSON.stringify(path)}`
-          : path[0] === METADATA ? METADATA : `tensor ${JSON.stringify(path[0])}`;
-        found = `key ${JSON.stringify(key)} occurs twice in ${where}`;
-      }
+      if (found === undefined && keys.has(key)) found = `key ${JSON.stringify(key)} occurs twice in ${where(pathOf())}`;
       keys.add(key);
+    },
+    onLiteralValue: (value, offset, length, _line, _column, pathOf) => {
+      const path = pathOf();
+      const literal = text.slice(offset, offset + length);
+      if (found === undefined && typeof value === 'number' && (path[1] === 'shape' || path[1] === 'data_offsets') && /[.eE]/.test(literal)) {
+        found = `tensor ${JSON.stringify(path[0])} has ${literal} in its ${path[1]}, not an integer literal`;
+      }
     },
   });
   return found;
@@ -157,8 +163,8 @@ function readHeader(buf: Uint8Array, fail: Fail): { header: Record<string, unkno
     // V8 may quote the text around the error, which can hold a newline.
     throw fail(`safetensors header is not valid JSON: ${(err as Error).message.replace(/\s+/g, ' ')}`);
   }
-  const duplicate = duplicateKey(text);
-  if (duplicate !== undefined) throw fail(`safetensors header: ${duplicate}`);
+  const breach = syntaxBreach(text);
+  if (breach !== undefined) throw fail(`safetensors header: ${breach}`);
   return { header, dataStart };
 }
 

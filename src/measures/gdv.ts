@@ -145,9 +145,13 @@ function gdvGrouped(xs: Tensor, offsets: number[], blockSize = 256): Omit<GdvRes
   const [n, dims] = xs.shape;
   const L = offsets.length - 1;
   check(Number.isInteger(blockSize) && blockSize >= 1, () => `block size ${blockSize}: need an integer ≥ 1`);
+  check(dims >= 1, 'the points have no dimension; GDV needs at least one');
   const tile = { rows: blockSize, cols: Math.max(blockSize, Math.ceil(TILE_ELEMENTS / blockSize)) };
   return scope(() => {
     const constant = xs.amax(0).eq(xs.amin(0));
+    // z-scoring does not depend on a dimension's scale; dividing by its largest |x| first keeps the
+    // squares inside float64's range for values beyond 1e±150, which would overflow or vanish.
+    xs.copy_(xs.div(xs.abs().amax(0).maskedFill(constant, 1)));
     const factor = xs.std(0, { correction: 0 }).reciprocal().mul(0.5).maskedFill(constant, 0);
     xs.add_(xs.mean(0), -1).mul_(factor);
     const norms = rowSquares(xs);

@@ -48,6 +48,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import type { Module } from '../nn/module.js';
+import { checkFinite } from './finite.js';
 import { boxSummary, logBoxSummary, type BoxSummary } from './quantiles.js';
 
 export const EPSILON = 1e-6;
@@ -208,10 +209,16 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
           const diff = f.gather(1, yb.unsqueeze(1)).sub(f.gather(1, j.unsqueeze(1))).squeeze(1).double();
           const hs = names.map((p) => probes.get(p)!);
           const grads = grad(output, hs, { gradOutputs: [hotY.sub(oneHot(j, classes)).to(output.dtype)] });
+          // An overflow in the model's dtype would turn into margins of 0 or NaN; name it instead.
+          const position = index.subarray(start, start + len);
+          const overflow = `the model overflows ${dtype} (measure in float64)`;
+          checkFinite(f, 'margins: logits', overflow, position);
           const m = diff.toArray() as Float64Array;
           logitMargin.set(m, start);
-          names.forEach((_, l) => {
+          names.forEach((name, l) => {
+            checkFinite(hs[l].detach().flatten(1), `margins: activations at ${name}`, overflow, position);
             const sq = grads[l]!.flatten(1).square().sum(1).double();
+            checkFinite(sq.unsqueeze(1), `margins: squared gradient norm at ${name}`, overflow, position);
             distances[l].set(diff.div(sq.add(EPSILON).sqrt()).toArray() as Float64Array, start);
             const h = hs[l].detach().flatten(1);
             if (!sums[l]) sums[l] = { shift: keep(h.select(0, 0).clone()), s1: keep(zeros([h.size(1)], 'float64')), s2: keep(zeros([h.size(1)], 'float64')) };

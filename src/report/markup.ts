@@ -12,9 +12,10 @@ export function formatNumber(x: number): string {
   return String(Number(x.toPrecision(4)));
 }
 
-/** The text shown for a cell in Markdown, HTML and plain-text tables. */
+/** The text shown for a cell in Markdown, HTML and plain-text tables; an undefined number (NaN) is a dash, its reason told beside the table. */
 export function formatCell(cell: Cell): string {
   if (cell === null || cell === undefined) return '';
+  if (typeof cell === 'number' && Number.isNaN(cell)) return '—';
   return typeof cell === 'number' ? formatNumber(cell) : String(cell);
 }
 

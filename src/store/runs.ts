@@ -135,7 +135,11 @@ export class RunStore {
   constructor(dir: string) {
     this.dir = path.resolve(dir);
     this.weightsDir = path.join(this.dir, 'weights');
-    fs.mkdirSync(this.weightsDir, { recursive: true });
+    try {
+      fs.mkdirSync(this.weightsDir, { recursive: true });
+    } catch (err) {
+      throw new InputError(`${this.dir}: cannot hold a run store (${(err as Error).message.split('\n')[0]})`);
+    }
     const file = path.join(this.dir, 'runs.sqlite');
     let db: Database.Database | undefined;
     try {

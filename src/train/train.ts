@@ -8,6 +8,7 @@ import { Tensor } from '../engine/tensor.js';
 import { manualSeed, randperm } from '../engine/creation.js';
 import { noGrad } from '../engine/autograd.js';
 import { scope } from '../engine/memory.js';
+import { check, InputError } from '../errors.js';
 import { Module } from '../nn/module.js';
 import { crossEntropy } from '../nn/functional.js';
 import { SGD } from '../nn/optim/sgd.js';
@@ -63,6 +64,30 @@ export function makeOptimizer(model: Module, o: Pick<TrainOptions, 'optimizer' |
     : new SGD(model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
 }
 
+/**
+ * Checks that `model` takes the inputs of `ds` and that every label is one of its outputs, so that a
+ * mismatch is an InputError naming the data set, not a libtorch message from the middle of training.
+ */
+export function checkFits(model: Module, ds: Dataset): void {
+  const n = ds.y.size(0);
+  check(n >= 1, `${ds.name}: no points`);
+  const wasTraining = model.training;
+  model.eval();
+  let classes: number;
+  try {
+    classes = noGrad(() => scope(() => model.forward(ds.x.narrow(0, 0, 1)).size(1)));
+  } catch (e) {
+    throw new InputError(`${ds.name}: inputs [${ds.x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    model.train(wasTraining);
+  }
+  const bad = scope(() => {
+    const outside = ds.y.lt(0).logicalOr(ds.y.ge(classes));
+    return outside.any().item() ? outside.to('int64').argmax().item() : -1;
+  });
+  check(bad < 0, () => `${ds.name}: label of point ${bad} is ${scope(() => ds.y.select(0, bad).item())}, outside the model's ${classes} classes`);
+}
+
 /** Mean cross-entropy and accuracy of the model on ds, in eval mode, without autograd. */
 export function evaluate(model: Module, ds: Dataset, batchSize = 1000): Evaluation {
   const wasTraining = model.training;
@@ -90,6 +115,8 @@ export function evaluate(model: Module, ds: Dataset, batchSize = 1000): Evaluati
 
 /** Trains model on train (reporting test each epoch when given). */
 export function train(model: Module, trainSet: Dataset, testSet: Dataset | undefined, o: TrainOptions): TrainResult {
+  checkFits(model, trainSet);
+  if (testSet) checkFits(model, testSet);
   manualSeed(o.seed);
   const opt = makeOptimizer(model, o);
   const schedule = o.schedule ?? constant;
@@ -114,10 +141,13 @@ export function train(model: Module, trainSet: Dataset, testSet: Dataset | undef
             const logits = model.forward(o.augment ? o.augment(xb) : xb);
             const y = trainSet.y.indexSelect(0, idx);
             const loss = crossEntropy(logits, y);
+            const value = loss.item();
+            // A diverged run would go on to save weights no loader accepts; stop and say where.
+            if (!Number.isFinite(value)) throw new Error(`training diverged: loss ${value} at epoch ${epoch + 1}, step ${i / o.batchSize + 1} (lower the learning rate)`);
             opt.zeroGrad();
             loss.backward();
             opt.step();
-            lossSum += loss.item() * idx.size(0);
+            lossSum += value * idx.size(0);
             correct += noGrad(() => logits.argmax(1).eq(y).sum().item());
           });
           bar?.tick(1, { epoch });
