@@ -165,7 +165,8 @@ test('NPY rejects every malformed file with an InputError naming it', () => {
   const good = encodeNpy(SAMPLES.f32);
   const cases: [string, Uint8Array, RegExp][] = [
     ['empty.npy', new Uint8Array(0), /not a NPY file/],
-    ['magic.npy', Buffer.from('PK\x03\x04 this is a zip file', 'latin1'), /not a NPY file/],
+    ['magic.npy', Buffer.from('PK\x03\x04 this is a zip file', 'latin1'), /magic\.npy: an \.npz archive \(np\.savez\), not a \.npy file/],
+    ['text.npy', Buffer.from('1.0,2.0\n3.0,4.0\n', 'latin1'), /text\.npy: not a NPY file/],
     ['version.npy', Buffer.concat([Buffer.from('\x93NUMPY\x04\x00', 'latin1'), good.subarray(8)]), /unsupported NPY format version 4\.0/],
     ['hlen.npy', good.subarray(0, 40), /header length 118 runs past the end of the 40-byte file/],
     ['v2short.npy', Buffer.from('\x93NUMPY\x02\x00\x05\x00', 'latin1'), /ends inside its header length/],
