@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test` each install what is missing first.
-.PHONY: setup demo test test-portable bench clean
+.PHONY: setup demo test test-portable lint bench clean
 
 # The tests whose results go through floating-point kernels (BLAS, vectorised ATen, threads).
 NUMERIC_TESTS = baselines converge-models converge depth depth-cli engine gap-cli gd gdv gdv-cli gradients gram gram-cli \
@@ -24,6 +24,10 @@ test: setup
 
 test-portable: setup
 	$(PORTABLE)
+
+# Biome (biome.json): the formatter's layout and the linter's rules, checked, never rewritten here.
+lint: setup
+	npx biome check
 
 bench: setup
 	node bin/dltheory.js bench
