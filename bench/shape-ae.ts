@@ -1,6 +1,6 @@
 /**
  * Shape autoencoder training benchmark: voxels per second of Adam steps of the 3-D convolutional
- * autoencoder (src/nn/models/shape-ae.ts; papers.md §6) on synthetic shapes, dltheory against
+ * autoencoder (src/nn/models/shape-ae.ts; docs/papers.md §6) on synthetic shapes, dltheory against
  * PyTorch with the same architecture (bench/shape_ae_torch.py), in one run.
  *
  * Both sides start from the same weights (a safetensors file) on the same batch (an .npy file), take

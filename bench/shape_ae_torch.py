@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch twin of dltheory's shape autoencoder (src/nn/models/shape-ae.ts, papers.md section 6).
+"""PyTorch twin of dltheory's shape autoencoder (src/nn/models/shape-ae.ts, docs/papers.md section 6).
 
 The same layers under the same state_dict names, so a dltheory weights file loads as it is.
 

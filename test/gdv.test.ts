@@ -1,6 +1,6 @@
 /**
  * The generalised discrimination value (src/measures/gdv.ts):
- * - closed forms of papers.md §5 and the invariances, to 1e-9;
+ * - closed forms of docs/papers.md §5 and the invariances, to 1e-9;
  * - against the formula written directly in numpy (every pairwise difference, no Gram identity;
  *   Debian python3-numpy at /usr/bin/python3) on 300 × 20 points in 4 unequal classes with a
  *   constant dimension, to 1e-9;

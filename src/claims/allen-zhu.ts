@@ -1,5 +1,5 @@
 /**
- * Allen-Zhu, Li, Song (ICML 2019), ../shared/papers.md §4: SGD from random initialisation reaches
+ * Allen-Zhu, Li, Song (ICML 2019), docs/papers.md §4: SGD from random initialisation reaches
  * 100% training accuracy on over-parameterised ReLU networks, in a number of iterations polynomial
  * in the number of points n and the depth L.
  *

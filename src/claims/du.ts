@@ -1,5 +1,5 @@
 /**
- * Du, Zhai, Póczos, Singh (ICLR 2019) and Du, Lee, Li, Wang, Zhai (ICML 2019), ../shared/papers.md §3:
+ * Du, Zhai, Póczos, Singh (ICLR 2019) and Du, Lee, Li, Wang, Zhai (ICML 2019), docs/papers.md §3:
  * gradient descent on an over-parameterised network stays in the regime where its Gram matrix H
  * barely moves from its value at initialisation, so the squared loss ½‖u − y‖² falls linearly,
  *   ‖u(k) − y‖² ≤ (1 − ηλ₀/2)^k ‖u(0) − y‖²,   λ₀ = λ_min(H^∞);

@@ -1,5 +1,5 @@
 /**
- * Schilling et al. (2018), papers.md §5: the generalised discrimination value (src/measures/gdv.ts).
+ * Schilling et al. (2018), docs/papers.md §5: the generalised discrimination value (src/measures/gdv.ts).
  *
  * gdv-closed-forms: the GDV has closed forms on point-like classes and is invariant to translation,
  * scaling and duplicated features; checked against src/measures/gdv.ts, trains nothing, well under a second.
@@ -16,7 +16,7 @@
  * decay 2e-4, batch 100) trained without labels on MNIST digits; the GDV of the hidden probabilities
  * of held-out digits after every layer (src/train/depth.ts). Quick: width 100, 3 epochs a layer, 4,000
  * digits; full: widths 100, 250 and 500, 10 epochs, 8,000 digits — the paper's width is not in
- * papers.md, so the full run shows whether the turn depends on it.
+ * docs/papers.md §5, so the full run shows whether the turn depends on it.
  *
  * gdv-backprop: MLPs of 2, 4, 8 (full: also 16) hidden layers of width 256, He init, trained by
  * backprop (Adam, lr 1e-3, batch 128) on standardised MNIST; the GDV at the input, every hidden

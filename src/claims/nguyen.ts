@@ -1,5 +1,5 @@
 /**
- * Nguyen, Mukkamala, Hein (ICLR 2019), ../shared/papers.md §2: a network with M ≥ N hidden units
+ * Nguyen, Mukkamala, Hein (ICLR 2019), docs/papers.md §2: a network with M ≥ N hidden units
  * connected straight to the output (softplus activations, cross-entropy) has no bad local valleys —
  * from every starting point a non-increasing path leads to zero loss — because the N×M matrix of
  * skip features has rank N and the loss is convex in the skip weights.

@@ -1,5 +1,5 @@
 /**
- * Yu & Sabuncu (2018), papers.md §6: a 3-D convolutional autoencoder learns shape codes of binary
+ * Yu & Sabuncu (2018), docs/papers.md §6: a 3-D convolutional autoencoder learns shape codes of binary
  * brain-structure volumes; an alignment front end makes them pose-invariant; codes retrieve a
  * subject's other scan. No real segmentations ship with dltheory, so the data are the synthetic
  * families of src/data/shapes.ts (ellipsoid, tube, comma, lens), two scans a subject, each with its
@@ -31,7 +31,7 @@ import { disposeShapeModel, encodeShapes, reconstructShapes, trainShapeModel, ty
 import { barChart, heatmapChart, scatterChart, type Row } from '../report/chart.js';
 import { verdictOf, type Claim, type ClaimContext, type Outcome } from './claim.js';
 
-const PAPER = 'Yu & Sabuncu. A convolutional autoencoder approach to learn volumetric shape representations for brain structures. 2018 (papers.md §6)';
+const PAPER = 'Yu & Sabuncu. A convolutional autoencoder approach to learn volumetric shape representations for brain structures. arXiv:1810.07746, 2018 (docs/papers.md §6)';
 
 /** Largest rotation (degrees, about a random axis) of the rotated scans. */
 const ROTATION = 45;

@@ -1,5 +1,5 @@
 /**
- * `dltheory shapes`: the shape lab of papers.md §6 (Yu & Sabuncu 2018) on NIfTI segmentations —
+ * `dltheory shapes`: the shape lab of docs/papers.md §6 (Yu & Sabuncu 2018) on NIfTI segmentations —
  * generate synthetic scan–rescan sets, train the autoencoder (optionally behind the alignment front
  * end), write codes, reconstruct volumes, and rank a gallery by code distance.
  */

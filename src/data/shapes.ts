@@ -1,5 +1,5 @@
 /**
- * Synthetic brain-structure-like shapes for the shape lab (papers.md §6, Yu & Sabuncu 2018), since
+ * Synthetic brain-structure-like shapes for the shape lab (docs/papers.md §6, Yu & Sabuncu 2018), since
  * no real segmentations ship with the package. Four families, each an implicit surface f(q) = 0
  * (f < 0 inside, f ≈ signed distance) in the canonical frame, in units of the cube's half-side:
  * - ellipsoid: semi-axes a, b, c;

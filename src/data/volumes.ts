@@ -1,5 +1,5 @@
 /**
- * Label volumes for the shape autoencoder of papers.md §6 (Yu & Sabuncu 2018): the binary mask of
+ * Label volumes for the shape autoencoder of docs/papers.md §6 (Yu & Sabuncu 2018): the binary mask of
  * one label, cut to a cube around the structure and resampled to the model's size. Volumes are read
  * and written by the NIfTI-1 codec of nifti.ts.
  */

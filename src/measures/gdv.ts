@@ -1,7 +1,7 @@
 /**
  * The generalised discrimination value: Schilling, Metzner, Rietsch, Gerum, Schulze, Krauss, "How
  * deep is deep enough? Quantifying class separability in the hidden layers of deep neural networks",
- * 2018 (../shared/papers.md §5).
+ * 2018, arXiv:1811.01753 (docs/papers.md §5).
  *
  * For N points x_n ∈ R^D in L ≥ 2 classes C_l of N_l ≥ 2 points:
  *

@@ -1,6 +1,6 @@
 /**
  * Empirical Gram (neural tangent kernel) matrices and the quantities of Du et al.'s convergence
- * analyses (../shared/papers.md §3–§4): Du, Lee, Li, Wang, Zhai, ICML 2019; Du, Zhai, Póczos, Singh,
+ * analyses (docs/papers.md §3–§4): Du, Lee, Li, Wang, Zhai, ICML 2019; Du, Zhai, Póczos, Singh,
  * ICLR 2019; Allen-Zhu, Li, Song, ICML 2019.
  *
  * For n points and a network u(x; θ) with k outputs, the Gram matrix of layer l is

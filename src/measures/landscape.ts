@@ -1,5 +1,5 @@
 /**
- * Loss-landscape slices, for the optimisation lab (../shared/papers.md §2–§4):
+ * Loss-landscape slices, for the optimisation lab (docs/papers.md §2–§4):
  *
  * - the straight path from θ₀ (say, the initialisation) to θ₁ (the trained weights),
  *     L(α) = L((1 − α)·θ₀ + α·θ₁),   α over a grid (values outside [0, 1] extrapolate);

@@ -1,6 +1,6 @@
 /**
  * Margin distributions: Jiang, Krishnan, Mobahi, Bengio, "Predicting the Generalization Gap in Deep
- * Networks with Margin Distributions", ICLR 2019 (../shared/papers.md §1).
+ * Networks with Margin Distributions", ICLR 2019, arXiv:1810.00113 (docs/papers.md §1).
  *
  * For a point (x, y) with logits f(x), let j = argmax_{k≠y} f_k(x), the highest wrong logit. At a
  * probe point l with activation h_l(x), the first-order distance to the y/j decision boundary is

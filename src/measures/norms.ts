@@ -1,6 +1,6 @@
 /**
  * Norm-based generalisation measures, the baselines of Jiang, Neyshabur, Mobahi, Krishnan, Bengio,
- * "Fantastic Generalization Measures and Where to Find Them" (ICLR 2020; ../shared/papers.md §1):
+ * "Fantastic Generalization Measures and Where to Find Them" (ICLR 2020, arXiv:1912.02178; docs/papers.md §1):
  *
  *   product of Frobenius norms   Π_i ‖W_i‖_F                    (and its log, Σ_i log ‖W_i‖_F)
  *   distance from initialisation ‖θ − θ₀‖₂                      over every trainable parameter

@@ -1,5 +1,5 @@
 /**
- * Limiting Gram matrices of infinitely wide networks at random initialisation (../shared/papers.md §3).
+ * Limiting Gram matrices of infinitely wide networks at random initialisation (docs/papers.md §3).
  *
  * Two-layer ReLU network (Du, Zhai, Póczos, Singh, ICLR 2019), f = (1/√m) Σ_r a_r σ(w_rᵀx), a_r = ±1
  * fixed, w_r ~ N(0, I), Gram of the hidden weights:

@@ -1,6 +1,6 @@
 /**
  * The plain output margin, the unnormalised baseline beside Jiang et al.'s normalised margin
- * distributions (ICLR 2019; ../shared/papers.md §1):
+ * distributions (ICLR 2019; docs/papers.md §1):
  *
  *   γ(x, y) = f_y(x) − max_{k≠y} f_k(x)
  *

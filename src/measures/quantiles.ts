@@ -1,6 +1,6 @@
 /**
  * Quantiles and the five-number box summary shared by the margin measures (Jiang et al., ICLR 2019;
- * ../shared/papers.md §1).
+ * docs/papers.md §1).
  *
  *   quantile(s, q) = s[⌊h⌋] + (h − ⌊h⌋)·(s[⌊h⌋+1] − s[⌊h⌋]),   h = q·(n − 1),  s ascending
  *

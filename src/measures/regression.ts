@@ -1,5 +1,5 @@
 /**
- * The generalisation-gap predictor and how a measure is scored (../shared/papers.md §1): Jiang,
+ * The generalisation-gap predictor and how a measure is scored (docs/papers.md §1): Jiang,
  * Krishnan, Mobahi, Bengio (ICLR 2019) regress the gap on a measure's features; the PGDL competition
  * (Jiang et al., NeurIPS 2020) and "Fantastic Generalization Measures" (Jiang et al., ICLR 2020) rank
  * measures by Kendall's τ and a conditional mutual information. Plain TypeScript on Float64Arrays:

@@ -1,5 +1,5 @@
 /**
- * Shape retrieval and its baselines for the shape lab (papers.md §6, Yu & Sabuncu 2018, whose
+ * Shape retrieval and its baselines for the shape lab (docs/papers.md §6, Yu & Sabuncu 2018, whose
  * evaluation is retrieval of a subject's other scan by the distance between codes).
  *
  * Retrieval: with features f_1…f_N (codes or a baseline's), item i retrieves the others in order of

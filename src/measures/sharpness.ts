@@ -1,7 +1,7 @@
 /**
  * Sharpness of the training loss, after Keskar, Mudigere, Nocedal, Smelyanskiy, Tang, "On Large-Batch
  * Training for Deep Learning: Generalization Gap and Sharp Minima" (ICLR 2017), one of the baselines
- * of ../shared/papers.md §1:
+ * of docs/papers.md §1:
  *
  *   sharpness = max_{δ ∈ C_α} L(w + δ) − L(w),   C_α = { δ : |δ_i| ≤ α·(|w_i| + 1) for every parameter i }
  *

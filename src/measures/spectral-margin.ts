@@ -1,6 +1,6 @@
 /**
  * The spectrally-normalised margin of Bartlett, Foster, Telgarsky, "Spectrally-normalized margin
- * bounds for neural networks" (NeurIPS 2017; ../shared/papers.md §1):
+ * bounds for neural networks" (NeurIPS 2017, arXiv:1706.08498; docs/papers.md §1):
  *
  *   R = Π_i ‖W_i‖₂ · ( Σ_i ‖W_iᵀ‖_{2,1}^{2/3} / ‖W_i‖₂^{2/3} )^{3/2} · ‖X‖_F / n
  *   normalised margin = γ / R,   log γ/R = log γ − log R   (the regressed quantity)

@@ -1,6 +1,6 @@
 /**
  * A deep belief network (Hinton, Osindero, Teh 2006, "A fast learning algorithm for deep belief
- * nets"), as Schilling et al. (2018, papers.md §5) train it unsupervised on MNIST: L RBMs of width W
+ * nets"), as Schilling et al. (2018, docs/papers.md §5) train it unsupervised on MNIST: L RBMs of width W
  * stacked greedily. RBM 1 is trained on the data with CD-k (src/nn/rbm.ts); RBM l + 1 on the hidden
  * probabilities p(h | v) of RBM l over the training set, which is also the representation of layer l.
  *

@@ -1,5 +1,5 @@
 /**
- * Dice overlap of volumes [N, …] (papers.md §6, Yu & Sabuncu 2018), per sample over every other dim:
+ * Dice overlap of volumes [N, …] (docs/papers.md §6, Yu & Sabuncu 2018), per sample over every other dim:
  * - soft Dice loss 1 − (2Σpt + 1)/(Σp² + Σt² + 1) for probabilities p and a target t (the +1 keeps
  *   it defined, and 0, when both are empty);
  * - Dice score 2|A ∩ B|/(|A| + |B|) of masks thresholded at 0.5 (1 when both are empty), for evaluation.

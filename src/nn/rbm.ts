@@ -1,7 +1,7 @@
 /**
  * Restricted Boltzmann machines (Smolensky 1986; Hinton 2002, "Training products of experts by
  * minimizing contrastive divergence"; Hinton 2010, "A practical guide to training RBMs"), the layers
- * of Schilling et al.'s deep belief network (papers.md §5).
+ * of Schilling et al.'s deep belief network (docs/papers.md §5).
  *
  * Visible v ∈ R^V, hidden h ∈ {0, 1}^H, weight W [H, V] (PyTorch's Linear layout), visible bias b,
  * hidden bias c:

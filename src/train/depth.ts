@@ -1,5 +1,5 @@
 /**
- * The depth experiments of Schilling et al. (2018, papers.md §5), shared by `dltheory depth` and the
+ * The depth experiments of Schilling et al. (2018, docs/papers.md §5), shared by `dltheory depth` and the
  * claims gdv-dbn-depth and gdv-backprop: the GDV (src/measures/gdv.ts) of the representation after
  * every layer, on a labelled sample of points the networks were not trained on.
  * - DBN (src/nn/dbn.ts), trained without labels: layer 0 is the input, layer l the hidden

@@ -1,5 +1,5 @@
 /**
- * Plain gradient descent, as the convergence theorems state it (../shared/papers.md §3–§4):
+ * Plain gradient descent, as the convergence theorems state it (docs/papers.md §3–§4):
  *   θ(k+1) = θ(k) − η ∇L(θ(k)),
  * full-batch by default, on the squared loss of Du et al.,
  *   L(θ) = ½ Σ_i ‖u(x_i; θ) − y_i‖²      (a sum, not a mean: their rates are stated for it),

@@ -1,5 +1,5 @@
 /**
- * Training and using the shape lab's models (papers.md §6, Yu & Sabuncu 2018): the 3-D autoencoder
+ * Training and using the shape lab's models (docs/papers.md §6, Yu & Sabuncu 2018): the 3-D autoencoder
  * (src/nn/models/shape-ae.ts), alone or behind the alignment front end (src/nn/models/align.ts).
  *
  * With a front end, training has two phases, both Adam on seeded minibatches:

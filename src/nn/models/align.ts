@@ -1,5 +1,5 @@
 /**
- * The alignment front end of the shape lab (papers.md §6, Yu & Sabuncu 2018): a spatial transformer
+ * The alignment front end of the shape lab (docs/papers.md §6, Yu & Sabuncu 2018): a spatial transformer
  * (Jaderberg et al. 2015) that resamples each binary volume [N, 1, S, S, S] into a common frame
  * before the autoencoder, so that the code describes shape, not pose.
  *

@@ -1,5 +1,5 @@
 /**
- * The 3-D convolutional autoencoder of Yu & Sabuncu 2018 (papers.md §6) for binary shape volumes
+ * The 3-D convolutional autoencoder of Yu & Sabuncu 2018 (docs/papers.md §6) for binary shape volumes
  * [N, 1, S, S, S], S a multiple of 16 (32 to 80 in practice), base width w (16 in the paper) and
  * latent length L (the paper's 128):
  *   encoder: conv 1→w k3, then four times [residual block → stride-2 conv k3], channels
