@@ -7,10 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** The raw binding: every function takes and returns tensor slot ids (numbers). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Native = Record<string, (...args: any[]) => any>;
+import type { NativeApi } from './native-api.js';
 
 function packageRoot(): string {
   // dist/src/engine/native.js → three levels up; src/engine/native.ts (ts-node style) → two.
@@ -30,7 +27,7 @@ function packageRoot(): string {
 /** The environment as the process started, before dltheory set anything (for child processes). */
 export const launchEnvironment: Readonly<NodeJS.ProcessEnv> = Object.freeze({ ...process.env });
 
-function load(): Native {
+function load(): NativeApi {
   // libtorch's OpenMP threads otherwise spin-wait after every parallel region, and on a few cores
   // they take the CPU from OpenBLAS's own threads and from the next op: measured on 2 cores, a tiny
   // MLP step is 8× slower (1.2 ms vs 0.14 ms) and a 784-1024-1024-10 step 3× slower. libgomp reads
@@ -44,7 +41,7 @@ function load(): Native {
   // and the next GEMM wakes them. Read once, when the library loads; a value the user set wins.
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   const root = packageRoot();
-  const addon = createRequire(join(root, 'package.json'))(join(root, 'build', 'dltheory.node')) as Native;
+  const addon = createRequire(join(root, 'package.json'))(join(root, 'build', 'dltheory.node')) as NativeApi;
   const threads = Number(process.env.DLTHEORY_THREADS ?? availableParallelism());
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`DLTHEORY_THREADS must be a positive integer, got '${process.env.DLTHEORY_THREADS}'`);
   addon.setNumThreads(threads);
@@ -52,4 +49,5 @@ function load(): Native {
   return addon;
 }
 
-export const N: Native = load();
+/** The addon's bindings (see native-api.ts; test/native.test.ts checks the names against the addon's exports). */
+export const N: NativeApi = load();

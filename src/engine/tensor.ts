@@ -344,7 +344,7 @@ export class Tensor {
     return wrap(N.norm(this.id, p, dimsArg(dims), keepdim));
   }
   logsumexp(dims: number | number[], keepdim = false): Tensor {
-    return wrap(N.logsumexp(this.id, dimsArg(dims), keepdim));
+    return wrap(N.logsumexp(this.id, typeof dims === 'number' ? [dims] : dims, keepdim));
   }
   all(): Tensor {
     return wrap(N.all(this.id));

@@ -20,7 +20,7 @@ export interface ConvOptions {
   dilation?: number | number[];
   groups?: number;
 }
-function conv(fn: string, dims: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvOptions): Tensor {
+function conv(fn: 'conv2d' | 'conv3d', dims: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvOptions): Tensor {
   return wrap(N[fn](x.id, w.id, idOf(b), tup(o.stride ?? 1, dims), tup(o.padding ?? 0, dims), tup(o.dilation ?? 1, dims), o.groups ?? 1));
 }
 /** 2-D convolution: x [N, C, H, W], weight [out, C/groups, kH, kW]. */
@@ -35,7 +35,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvO
 export interface ConvTransposeOptions extends ConvOptions {
   outputPadding?: number | number[];
 }
-function convT(fn: string, dims: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvTransposeOptions): Tensor {
+function convT(fn: 'convTranspose2d' | 'convTranspose3d', dims: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvTransposeOptions): Tensor {
   return wrap(
     N[fn](x.id, w.id, idOf(b), tup(o.stride ?? 1, dims), tup(o.padding ?? 0, dims), tup(o.outputPadding ?? 0, dims),
       o.groups ?? 1, tup(o.dilation ?? 1, dims)),
@@ -57,10 +57,10 @@ export interface PoolOptions {
   ceilMode?: boolean;
   countIncludePad?: boolean;
 }
-function maxPool(fn: string, dims: number, x: Tensor, k: number | number[], o: PoolOptions): Tensor {
+function maxPool(fn: 'maxPool2d' | 'maxPool3d', dims: number, x: Tensor, k: number | number[], o: PoolOptions): Tensor {
   return wrap(N[fn](x.id, tup(k, dims), tup(o.stride ?? k, dims), tup(o.padding ?? 0, dims), tup(o.dilation ?? 1, dims), o.ceilMode ?? false));
 }
-function avgPool(fn: string, dims: number, x: Tensor, k: number | number[], o: PoolOptions): Tensor {
+function avgPool(fn: 'avgPool2d' | 'avgPool3d', dims: number, x: Tensor, k: number | number[], o: PoolOptions): Tensor {
   return wrap(N[fn](x.id, tup(k, dims), tup(o.stride ?? k, dims), tup(o.padding ?? 0, dims), o.ceilMode ?? false, o.countIncludePad ?? true));
 }
 export const maxPool2d = (x: Tensor, kernel: number | number[], o: PoolOptions = {}): Tensor => maxPool('maxPool2d', 2, x, kernel, o);
