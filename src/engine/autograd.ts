@@ -26,13 +26,13 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOpt
     opts.retainGraph ?? null,
     opts.createGraph ?? false,
     opts.allowUnused ?? false,
-  ) as number[];
+  );
   return ids.map((id) => (id < 0 ? null : wrap(id)));
 }
 
 /** Runs fn with gradient recording off (torch.no_grad). */
 export function noGrad<T>(fn: () => T): T {
-  const prev = N.setGradEnabled(false) as boolean;
+  const prev = N.setGradEnabled(false);
   try {
     return fn();
   } finally {
@@ -42,7 +42,7 @@ export function noGrad<T>(fn: () => T): T {
 
 /** Runs fn with gradient recording on, e.g. inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = N.setGradEnabled(true) as boolean;
+  const prev = N.setGradEnabled(true);
   try {
     return fn();
   } finally {

@@ -10,12 +10,12 @@ export function eigvalsh(a: Tensor): Tensor {
 }
 /** Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix. */
 export function eigh(a: Tensor): { values: Tensor; vectors: Tensor } {
-  const [v, q] = N.eigh(a.id) as number[];
+  const [v, q] = N.eigh(a.id);
   return { values: wrap(v), vectors: wrap(q) };
 }
 /** A = U·diag(S)·Vh; reduced unless fullMatrices. */
 export function svd(a: Tensor, fullMatrices = false): { U: Tensor; S: Tensor; Vh: Tensor } {
-  const [u, s, vh] = N.svd(a.id, fullMatrices) as number[];
+  const [u, s, vh] = N.svd(a.id, fullMatrices);
   return { U: wrap(u), S: wrap(s), Vh: wrap(vh) };
 }
 /** Singular values, descending. */
@@ -32,7 +32,7 @@ export function solve(a: Tensor, b: Tensor): Tensor {
 }
 /** Least squares min ‖A·X − B‖ (gelsd: rank-deficient A allowed). */
 export function lstsq(a: Tensor, b: Tensor): { solution: Tensor; rank: Tensor; singularValues: Tensor } {
-  const [x, residuals, rank, sv] = N.lstsq(a.id, b.id) as number[];
+  const [x, residuals, rank, sv] = N.lstsq(a.id, b.id);
   if (residuals >= 0) N.free(residuals);
   return { solution: wrap(x), rank: wrap(rank), singularValues: wrap(sv) };
 }
@@ -49,6 +49,6 @@ export function matrixRank(a: Tensor): Tensor {
   return wrap(N.matrixRank(a.id));
 }
 export function qr(a: Tensor): { Q: Tensor; R: Tensor } {
-  const [q, r] = N.qr(a.id) as number[];
+  const [q, r] = N.qr(a.id);
   return { Q: wrap(q), R: wrap(r) };
 }

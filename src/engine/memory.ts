@@ -81,5 +81,5 @@ export function dispose(value: unknown): void {
 
 /** The number of native tensors alive now (for leak tests). */
 export function liveTensors(): number {
-  return N.liveTensors() as number;
+  return N.liveTensors();
 }

@@ -51,16 +51,16 @@ export class Tensor {
 
   // ---- metadata ----
   get shape(): number[] {
-    return (this.#shape ??= N.shape(this.id) as number[]).slice();
+    return (this.#shape ??= N.shape(this.id)).slice();
   }
   get ndim(): number {
-    return (this.#shape ??= N.shape(this.id) as number[]).length;
+    return (this.#shape ??= N.shape(this.id)).length;
   }
   get numel(): number {
-    return (this.#shape ??= N.shape(this.id) as number[]).reduce((a, b) => a * b, 1);
+    return (this.#shape ??= N.shape(this.id)).reduce((a, b) => a * b, 1);
   }
   size(dim: number): number {
-    const s = (this.#shape ??= N.shape(this.id) as number[]);
+    const s = (this.#shape ??= N.shape(this.id));
     return s[dim < 0 ? s.length + dim : dim];
   }
   get dtype(): DType {
@@ -110,7 +110,7 @@ export class Tensor {
   }
   /** The accumulated gradient (a new handle sharing its storage), or null. */
   get grad(): Tensor | null {
-    const g = N.grad(this.id) as number;
+    const g = N.grad(this.id);
     return g < 0 ? null : wrap(g);
   }
   set grad(g: Tensor | null) {
@@ -289,20 +289,25 @@ export class Tensor {
   }
 
   // ---- matrix products ----
+  /** torch.matmul: [n, k]·[k, m] → [n, m]; a 1-D side is a vector ([k] → drops that axis); leading dims broadcast as batches ([b, n, k]·[k, m] → [b, n, m]). */
   matmul(o: Tensor): Tensor {
     return wrap(N.matmul(this.id, o.id));
   }
+  /** Matrix product of exactly two matrices: [n, k]·[k, m] → [n, m] (no broadcasting). */
   mm(o: Tensor): Tensor {
     return wrap(N.mm(this.id, o.id));
   }
+  /** Batched matrix product: [b, n, k]·[b, k, m] → [b, n, m]. */
   bmm(o: Tensor): Tensor {
     return wrap(N.bmm(this.id, o.id));
   }
+  /** Outer product of two vectors: [n] ⊗ [m] → [n, m]. */
   outer(o: Tensor): Tensor {
     return wrap(N.outer(this.id, o.id));
   }
 
   // ---- reductions (no dims: over everything) ----
+  /** Sum over `dims` (every element when omitted → a scalar []); keepdim keeps each summed axis as size 1. */
   sum(dims?: number | number[], keepdim = false): Tensor {
     return wrap(N.sum(this.id, dimsArg(dims), keepdim));
   }
@@ -326,6 +331,7 @@ export class Tensor {
   min(dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
     return wrapPair(N.minDim(this.id, dim, keepdim));
   }
+  /** int64 indices of the largest values along `dim` (of the flattened tensor when omitted → a scalar). */
   argmax(dim?: number, keepdim = false): Tensor {
     return wrap(N.argmax(this.id, dim ?? null, keepdim));
   }
@@ -346,18 +352,22 @@ export class Tensor {
   logsumexp(dims: number | number[], keepdim = false): Tensor {
     return wrap(N.logsumexp(this.id, typeof dims === 'number' ? [dims] : dims, keepdim));
   }
+  /** A bool scalar: whether every element is non-zero. */
   all(): Tensor {
     return wrap(N.all(this.id));
   }
+  /** A bool scalar: whether some element is non-zero. */
   any(): Tensor {
     return wrap(N.any(this.id));
   }
   cumsum(dim: number): Tensor {
     return wrap(N.cumsum(this.id, dim));
   }
+  /** Sorted values along `dim` and the int64 positions they came from, both of this tensor's shape. */
   sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
     return wrapPair(N.sort(this.id, dim, descending));
   }
+  /** The `k` largest (or smallest) values along `dim` and their int64 positions: this shape with `dim` of size k. */
   topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
     return wrapPair(N.topk(this.id, k, dim, largest, sorted));
   }
@@ -367,12 +377,15 @@ export class Tensor {
   }
 
   // ---- shape and indexing ----
+  /** The same elements in C order under `shape` (one entry may be −1: inferred); a view when possible, else a copy. */
   reshape(shape: number[]): Tensor {
     return wrap(N.reshape(this.id, shape));
   }
+  /** Like reshape, but always a view sharing memory: an error when the strides do not allow it. */
   view(shape: number[]): Tensor {
     return wrap(N.view(this.id, shape));
   }
+  /** A view with axes d0 and d1 swapped. */
   transpose(d0: number, d1: number): Tensor {
     return wrap(N.transpose(this.id, d0, d1));
   }
@@ -380,9 +393,11 @@ export class Tensor {
   t(): Tensor {
     return wrap(N.transpose(this.id, 0, 1));
   }
+  /** A view whose axis i is this tensor's axis dims[i]. */
   permute(dims: number[]): Tensor {
     return wrap(N.permute(this.id, dims));
   }
+  /** A view of `length` entries from `start` along `dim` (the other axes whole). */
   narrow(dim: number, start: number, length: number): Tensor {
     return wrap(N.narrow(this.id, dim, start, length));
   }
@@ -390,36 +405,47 @@ export class Tensor {
   slice(dim: number, start: number, end = Number.MAX_SAFE_INTEGER, step = 1): Tensor {
     return wrap(N.slice(this.id, dim, start, end, step));
   }
+  /** A view of one entry along `dim`, that axis removed: [a, b, c].select(1, i) → [a, c]. */
   select(dim: number, index: number): Tensor {
     return wrap(N.select(this.id, dim, index));
   }
+  /** A copy of the entries along `dim` at the int64 positions `index` [k], in that order: `dim` becomes size k. */
   indexSelect(dim: number, index: Tensor): Tensor {
     return wrap(N.indexSelect(this.id, dim, index.id));
   }
+  /** out[i][j] = this[i][index[i][j]] for dim 1 (likewise for other dims); `index` is int64 and gives the output's shape. */
   gather(dim: number, index: Tensor): Tensor {
     return wrap(N.gather(this.id, dim, index.id));
   }
+  /** A copy with out[i][index[i][j]] = src[i][j] for dim 1 (likewise for other dims); `index` (int64) and `src` have one shape. */
   scatter(dim: number, index: Tensor, src: Tensor): Tensor {
     return wrap(N.scatter(this.id, dim, index.id, src.id));
   }
+  /** As scatter, but adding: out[i][index[i][j]] += src[i][j]; repeated positions accumulate. */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return wrap(N.scatterAdd(this.id, dim, index.id, src.id));
   }
+  /** The elements where the bool `mask` (broadcast to this shape) is true, as a 1-D tensor in C order. */
   maskedSelect(mask: Tensor): Tensor {
     return wrap(N.maskedSelect(this.id, mask.id));
   }
+  /** A view without axes of size 1 (only axis `dim`, when given and of size 1). */
   squeeze(dim?: number): Tensor {
     return wrap(N.squeeze(this.id, dim ?? null));
   }
+  /** A view with a new axis of size 1 at `dim`: [a, b].unsqueeze(1) → [a, 1, b]. */
   unsqueeze(dim: number): Tensor {
     return wrap(N.unsqueeze(this.id, dim));
   }
+  /** Axes startDim..endDim merged into one: [n, c, h, w].flatten(1) → [n, c·h·w]. */
   flatten(startDim = 0, endDim = -1): Tensor {
     return wrap(N.flatten(this.id, startDim, endDim));
   }
+  /** A view broadcast to `shape` without copying (size-1 axes repeat; −1 keeps an axis). */
   expand(shape: number[]): Tensor {
     return wrap(N.expand(this.id, shape));
   }
+  /** A copy tiled times[i] times along axis i: [a, b].repeat([2, 3]) → [2a, 3b]. */
   repeat(times: number[]): Tensor {
     return wrap(N.repeat(this.id, times));
   }
@@ -432,14 +458,17 @@ export class Tensor {
   triu(k = 0): Tensor {
     return wrap(N.triu(this.id, k));
   }
+  /** A vector [n] → the matrix with it on diagonal k; a matrix → its diagonal k as a vector. */
   diag(k = 0): Tensor {
     return wrap(N.diag(this.id, k));
   }
+  /** A view of the diagonal of the dim1 × dim2 planes, as a last axis. */
   diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
     return wrap(N.diagonal(this.id, offset, dim1, dim2));
   }
+  /** Views of consecutive chunks along `dim` of the given sizes (which sum to its length). */
   split(sizes: number[], dim = 0): Tensor[] {
-    return (N.split(this.id, sizes, dim) as number[]).map(wrap);
+    return (N.split(this.id, sizes, dim)).map(wrap);
   }
 
   // ---- in place (for optimisers and buffers; not for tensors autograd still needs) ----
