@@ -1,7 +1,7 @@
 /** dltheory's library API: the engine, models, data, training, the run store and the claims. */
 export * from './engine/index.js';
 export * as F from './nn/functional.js';
-export { Module, Probes } from './nn/module.js';
+export { Module, withForwardHooks, type ForwardHook, type HookHandle } from './nn/module.js';
 export { Linear } from './nn/linear.js';
 export { Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d } from './nn/conv.js';
 export { BatchNorm, InstanceNorm, GroupNorm } from './nn/norm.js';

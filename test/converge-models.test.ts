@@ -77,6 +77,28 @@ test('skip-to-output: f = trunk(x) + V·softplus(U·vec(x) + c), and the skip fe
   });
 });
 
+test('forward hooks: a hook gets the activation at its probe point each pass until removed; skip hands the trunk\'s to the trunk', () => {
+  withModel<SkipToOutput>('skip:8-12-3:m=30', 6, (m) => {
+    const x = randn([5, 8], 'float64');
+    const seen: [string, Tensor][] = [];
+    const first = (m.trunk as MLP).layers[0];
+    const hidden = m.registerForwardHook('layers.0', (h) => seen.push(['layers.0', h]));
+    const skip = m.registerForwardHook('skip', (h) => seen.push(['skip', h]));
+    const linear = first.registerForwardHook('input', (h) => seen.push(['input', h]));
+    m.forward(x);
+    assert.deepEqual(seen.map(([n]) => n), ['input', 'layers.0', 'skip']);
+    assert.ok(maxAbs(seen[1][1], x.matmul(first.weight.t()).add(first.bias!)) < 1e-12);
+    assert.equal(seen[0][1], x, 'the tensor itself, not a copy');
+    [hidden, skip, linear].forEach((h) => h.remove());
+    m.forward(x);
+    assert.equal(seen.length, 3, 'removed hooks are not called');
+    assert.throws(() => m.registerForwardHook('nope', () => {}), /no probe point 'nope' \(have: input, layers.0, skip\)/);
+    const { output, probes } = m.forwardWithProbes(x, ['skip', 'input']);
+    assert.ok(maxAbs(output, m.forward(x)) < 1e-12);
+    assert.deepEqual([...probes.keys()], ['input', 'skip']);
+  });
+});
+
 test('finite-difference gradients through fcnet, resmlp, relu2 and skip (inputs and one weight)', () => {
   for (const spec of ['fcnet:4-6-3-2:softplus', 'resmlp:4-6-3-2:softplus', 'relu2:4-6', 'skip:4-5-2:m=6'])
     withModel<ResMLP>(spec, 6, (m) => {

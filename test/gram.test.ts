@@ -129,15 +129,18 @@ test('agrees with per-sample Jacobians in PyTorch (functorch) on the same weight
   }
 });
 
-/** A weight matrix N(0, 1) with no bias: Du et al.'s layers. */
+/** A weight matrix N(0, 1) with no bias: Du et al.'s layers (probe points as Linear's, for the Gram measure). */
 class Dense extends Module {
   readonly weight: Tensor;
   constructor(out: number, inp: number) {
     super();
     this.weight = this.param('weight', randn([out, inp], 'float64'));
   }
+  override probePoints(): string[] {
+    return ['input', 'output'];
+  }
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight);
+    return this.tap('output', linear(this.tap('input', x), this.weight));
   }
 }
 
@@ -296,14 +299,29 @@ test('spectrum, drift, weight movement and activation-pattern change on known ca
 });
 
 /** A layer with a 2-D weight that is not linear in it: z = x (W∘W)ᵀ. */
-class Squared extends Module {
-  readonly weight: Tensor = this.param('weight', randn([2, 3], 'float64'));
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight.square());
+class Squared extends Dense {
+  constructor() {
+    super(2, 3);
+  }
+  override forward(x: Tensor): Tensor {
+    return this.tap('output', linear(this.tap('input', x), this.weight.square()));
   }
 }
 class HoldsSquared extends Module {
   readonly inner = this.child('inner', new Squared());
+  forward(x: Tensor): Tensor {
+    return this.inner.forward(x);
+  }
+}
+
+/** A layer of the right form that does not expose its input and output to hooks. */
+class Untapped extends Module {
+  readonly inner = this.child('inner', new (class extends Module {
+    readonly weight = this.param('weight', randn([2, 3], 'float64'));
+    forward(x: Tensor): Tensor {
+      return linear(x, this.weight);
+    }
+  })());
   forward(x: Tensor): Tensor {
     return this.inner.forward(x);
   }
@@ -324,6 +342,7 @@ test('bad input: not 2-D, NaN, a convolution or BatchNorm parameter, a layer not
     throws(() => linearLayers(buildModel('cnn:1x8x8-3:w=2')), /parameter 'conv1.weight' .* not the weight or bias of a Linear layer/);
     throws(() => linearLayers(buildModel('mlp:3-4-2:bn')), /parameter 'norms.0.weight'/);
     throws(() => empiricalGram(new HoldsSquared(), x), /layer 'inner' is not of the form z = s·x Wᵀ \+ t·b/);
+    throws(() => linearLayers(new Untapped()), /layer 'inner' does not tap its input and output as probe points 'input' and 'output'/);
     throws(() => limitingGram(x, { architecture: 'fc', depth: 0 }), /depth 0/);
     throws(() => limitingGram(x, { architecture: 'resnet', depth: 2, activation: 'leaky_relu' as LimitActivation }), /activation 'leaky_relu'/);
     throws(() => limitingGram(x.flatten(), { architecture: 'fc', depth: 2 }), /expected \[n, dims\]/);

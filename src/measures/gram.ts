@@ -16,13 +16,13 @@
  *
  *   G^(l) = s² (X Xᵀ) ∘ D + t² D.
  *
- * One forward pass over all n points records every layer's X and z (each Linear layer's forward is
- * wrapped for the duration of the pass, as a PyTorch forward hook would), then one backward pass per
- * output c gives Δ^c at every layer at once; never a backward pass per point. Points do not interact
- * in eval mode only, so the model is measured in eval mode and its mode restored after. s and t are
- * read off each layer's own derivative, ∂z_i0/∂W_0· = s x_iᵀ and ∂z_i0/∂b_0 = t, which also checks
- * that the layer has that form. Forward and backward run in the parameters' dtype (convert the model
- * with Module.to('float64') for float64 Grams); the products are float64.
+ * One forward pass over all n points reads every layer's X and z (hooks on its probe points `input`
+ * and `output`, as PyTorch forward hooks), then one backward pass per output c, differentiating with
+ * respect to the z, gives Δ^c at every layer at once; never a backward pass per point. Points do not
+ * interact in eval mode only, so the model is measured in eval mode and its mode restored after. s
+ * and t are read off each layer's own derivative, ∂z_i0/∂W_0· = s x_iᵀ and ∂z_i0/∂b_0 = t, which
+ * also checks that the layer has that form. Forward and backward run in the parameters' dtype
+ * (convert the model with Module.to('float64') for float64 Grams); the products are float64.
  *
  * Also: λ_min, λ_max and λ_max/λ_min (Infinity when λ_min ≤ 0); the relative drift
  * ‖H(t) − H(0)‖_F/‖H(0)‖_F; the fraction of ReLU activation patterns 1{z > 0} (every Linear output
@@ -37,7 +37,7 @@ import { cat } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { checkFinite, linalgStep } from './finite.js';
-import { Module } from '../nn/module.js';
+import { Module, withForwardHooks, type ForwardHook } from '../nn/module.js';
 
 export interface LinearLayer {
   /** The layer's state_dict prefix, e.g. `layers.0`. */
@@ -80,7 +80,10 @@ function submodules(model: Module): Module[] {
   return [...found];
 }
 
-/** The model's Linear layers (own parameters: a 2-D `weight`, optionally a 1-D `bias`); every parameter must be in one. */
+/**
+ * The model's Linear layers (own parameters: a 2-D `weight`, optionally a 1-D `bias`; probe points
+ * `input` and `output`, as Linear's); every parameter must be in one.
+ */
 export function linearLayers(model: Module): LinearLayer[] {
   const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
   const layers: LinearLayer[] = [];
@@ -95,34 +98,34 @@ export function linearLayers(model: Module): LinearLayer[] {
   for (const [t, n] of names)
     check(covered.has(t), () => `Gram: parameter '${n}' of ${model.spec ?? 'the model'} is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp)`);
   check(layers.length > 0, () => `Gram: ${model.spec ?? 'the model'} has no trainable Linear layer`);
+  for (const l of layers) {
+    const points = l.module.probePoints();
+    check(points.includes('input') && points.includes('output'),
+      () => `Gram: layer '${l.name}' does not tap its input and output as probe points 'input' and 'output', as Linear does`);
+  }
   const order = model.parameters();
   return layers.sort((a, b) => order.indexOf(a.weight) - order.indexOf(b.weight));
 }
 
-/** One forward pass of x, recording each layer's input and output (each layer must run exactly once). */
+/** One forward pass of x, with each layer's input and output read at its probe points (each layer must run exactly once). */
 function recordLayers(model: Module, layers: LinearLayer[], x: Tensor): { output: Tensor; inputs: Tensor[]; outputs: Tensor[] } {
   const inputs: Tensor[] = [];
   const outputs: Tensor[] = [];
   const calls = layers.map(() => 0);
-  const saved = layers.map((l) => Object.getOwnPropertyDescriptor(l.module, 'forward'));
-  layers.forEach((l, i) => {
-    const forward = l.module.forward;
-    l.module.forward = (h: Tensor) => {
-      calls[i]++;
+  const hooks = layers.flatMap((l, i): [Module, string, ForwardHook][] => [
+    [l.module, 'input', (h) => {
       inputs[i] = h;
-      return (outputs[i] = forward.call(l.module, h));
-    };
-  });
+    }],
+    [l.module, 'output', (z) => {
+      outputs[i] = z;
+      calls[i]++;
+    }],
+  ]);
   let output: Tensor;
   try {
-    output = model.forward(x);
+    output = withForwardHooks(hooks, () => model.forward(x));
   } catch (e) {
     throw new InputError(`Gram: inputs of shape [${x.shape}] do not fit ${model.spec ?? 'the model'}: ${(e as Error).message.split('\n')[0]}`);
-  } finally {
-    layers.forEach((l, i) => {
-      if (saved[i]) Object.defineProperty(l.module, 'forward', saved[i]!);
-      else delete (l.module as { forward?: unknown }).forward;
-    });
   }
   calls.forEach((c, i) => check(c === 1, () => `Gram: layer '${layers[i].name}' ran ${c} times in one forward pass; the measure needs each Linear layer once`));
   return { output, inputs, outputs };

@@ -1,6 +1,6 @@
 /** Parameter-free layers and containers. */
 import { Tensor } from '../engine/tensor.js';
-import { Module, type Probes } from './module.js';
+import { Module } from './module.js';
 import * as F from './functional.js';
 
 export type Activation = 'relu' | 'softplus' | 'tanh' | 'sigmoid' | 'leaky_relu';
@@ -62,9 +62,9 @@ export class Sequential extends Module {
     super();
     this.layers = layers.map((m, i) => this.child(String(i), m));
   }
-  forward(x: Tensor, probes?: Probes): Tensor {
+  forward(x: Tensor): Tensor {
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h, probes);
+    for (const layer of this.layers) h = layer.forward(h);
     return h;
   }
 }

@@ -1,4 +1,7 @@
-/** Linear layer: y = x·Wᵀ + b, W [out, in] (PyTorch layout); with the NTK init, y = x·Wᵀ/√in + b. */
+/**
+ * Linear layer: y = x·Wᵀ + b, W [out, in] (PyTorch layout); with the NTK init, y = x·Wᵀ/√in + b.
+ * Probe points `input` (x [n, in]) and `output` (y [n, out]): what Gram matrices read per layer.
+ */
 import { Tensor } from '../engine/tensor.js';
 import { zeros } from '../engine/creation.js';
 import { Module } from './module.js';
@@ -19,9 +22,14 @@ export class Linear extends Module {
     this.#scale = init === 'ntk' ? 1 / Math.sqrt(inFeatures) : 1;
   }
 
+  override probePoints(): string[] {
+    return ['input', 'output'];
+  }
+
   forward(x: Tensor): Tensor {
-    if (this.#scale === 1) return linear(x, this.weight, this.bias);
+    this.tap('input', x);
+    if (this.#scale === 1) return this.tap('output', linear(x, this.weight, this.bias));
     const scaled = linear(x, this.weight).mul(this.#scale);
-    return this.bias ? scaled.add(this.bias) : scaled;
+    return this.tap('output', this.bias ? scaled.add(this.bias) : scaled);
   }
 }

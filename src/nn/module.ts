@@ -1,20 +1,42 @@
 /**
  * Module: parameters, buffers and sub-modules under PyTorch `state_dict` names, train/eval mode,
- * and named probe points — the inner activations that measures (margins, GDV, Gram) read.
+ * and probe points.
  *
- * A forward pass takes an optional Probes recorder. A layer that owns a probe point calls
- * `probes?.record(name, h)`; only requested names are kept, so an ordinary forward pays nothing.
+ * A probe point is a named activation inside a network that measures read: the margins at each
+ * layer (Jiang et al.), the GDV per layer, a Linear layer's input and output for Gram matrices. It
+ * is not a "linear probe" (a classifier trained on frozen features). A module lists its own in
+ * `probePoints()` (an MLP's `input` and `layers.{i}`, a Linear's `input` and `output`; an imported
+ * graph could name its nodes) and marks each in `forward` with `this.tap(name, h)`.
+ *
+ * Reading them works as PyTorch's `register_forward_hook`: `registerForwardHook(name, hook)` has
+ * `hook(h)` called with the activation at that point on every forward pass until the returned
+ * handle is removed; `forwardWithProbes` runs one pass with some points tapped. A point nobody
+ * hooks costs one Map lookup, so forward passes are written as the maths reads, with no recorder
+ * threaded through them.
  */
 import { Tensor } from '../engine/tensor.js';
 import { noGrad } from '../engine/autograd.js';
 import { keep } from '../engine/memory.js';
 
-export class Probes {
-  readonly values = new Map<string, Tensor>();
-  constructor(readonly wanted: ReadonlySet<string>) {}
-  /** Keeps h under name if it was asked for. */
-  record(name: string, h: Tensor): void {
-    if (this.wanted.has(name)) this.values.set(name, h);
+/** Receives the activation at a probe point: the tensor itself, valid in the forward pass's scope. */
+export type ForwardHook = (h: Tensor) => void;
+
+/** Returned by registerForwardHook; `remove()` unregisters the hook (as torch's RemovableHandle). */
+export interface HookHandle {
+  remove(): void;
+}
+
+/**
+ * Runs f with each [module, probe point, hook] registered, and removes them all after, also when
+ * a registration or f throws: what a measure needs to read activations for one computation.
+ */
+export function withForwardHooks<T>(hooks: [Module, string, ForwardHook][], f: () => T): T {
+  const handles: HookHandle[] = [];
+  try {
+    for (const [m, point, hook] of hooks) handles.push(m.registerForwardHook(point, hook));
+    return f();
+  } finally {
+    for (const h of handles) h.remove();
   }
 }
 
@@ -25,22 +47,40 @@ export abstract class Module {
   readonly #params = new Map<string, Tensor>();
   readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
+  /** Hooks by probe point (see registerForwardHook). */
+  readonly #hooks = new Map<string, Set<ForwardHook>>();
 
-  /** The model's output for x; layers with probe points record into `probes`. */
-  abstract forward(x: Tensor, probes?: Probes): Tensor;
+  /** The model's output for x. */
+  abstract forward(x: Tensor): Tensor;
 
   /** Names of the probe points this module exposes, in forward order. */
   probePoints(): string[] {
     return [];
   }
 
-  /** One forward pass returning the output and the activations at the requested probe points. */
+  /** Has hook called with the activation at `point` on every forward pass, until the handle is removed. */
+  registerForwardHook(point: string, hook: ForwardHook): HookHandle {
+    const known = this.probePoints();
+    if (!known.includes(point)) throw new Error(`no probe point '${point}' (have: ${known.join(', ')})`);
+    const hooks = this.#hooks.get(point) ?? this.#hooks.set(point, new Set()).get(point)!;
+    // A wrapper of its own, so that one function registered twice runs twice and each handle removes one.
+    const own = (h: Tensor) => hook(h);
+    hooks.add(own);
+    return { remove: () => void hooks.delete(own) };
+  }
+
+  /** Marks h as the activation at probe point `point` of this forward pass: its hooks receive it. Returns h. */
+  protected tap(point: string, h: Tensor): Tensor {
+    const hooks = this.#hooks.get(point);
+    if (hooks) for (const hook of hooks) hook(h);
+    return h;
+  }
+
+  /** One forward pass returning the output and the activations at the named probe points. */
   forwardWithProbes(x: Tensor, names: string[]): { output: Tensor; probes: Map<string, Tensor> } {
-    const known = new Set(this.probePoints());
-    for (const n of names) if (!known.has(n)) throw new Error(`no probe point '${n}' (have: ${[...known].join(', ')})`);
-    const probes = new Probes(new Set(names));
-    const output = this.forward(x, probes);
-    return { output, probes: probes.values };
+    const probes = new Map<string, Tensor>();
+    const output = withForwardHooks(names.map((n) => [this, n, (h: Tensor) => void probes.set(n, h)]), () => this.forward(x));
+    return { output, probes };
   }
 
   /** Registers a trainable tensor (made to require gradients and kept out of any scope). */

@@ -5,7 +5,7 @@
  * Probe points: `input`, `conv1` and `conv2` (each block's pooled output), `fc1` (pre-activation).
  */
 import { Tensor } from '../../engine/tensor.js';
-import { Module, type Probes } from '../module.js';
+import { Module } from '../module.js';
 import { Conv2d } from '../conv.js';
 import { Linear } from '../linear.js';
 import { BatchNorm } from '../norm.js';
@@ -44,19 +44,15 @@ export class SmallCNN extends Module {
     return ['input', 'conv1', 'conv2', 'fc1'];
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
-    probes?.record('input', x);
+  forward(x: Tensor): Tensor {
     const act = this.opts.activation ?? 'relu';
     const block = (h: Tensor, conv: Conv2d, bn: BatchNorm | null): Tensor => {
       const z = conv.forward(h);
       return F.maxPool2d(activate(bn ? bn.forward(z) : z, act), 2);
     };
-    const h1 = block(x, this.conv1, this.bn1);
-    probes?.record('conv1', h1);
-    const h2 = block(h1, this.conv2, this.bn2);
-    probes?.record('conv2', h2);
-    const z = this.fc1.forward(h2.flatten(1));
-    probes?.record('fc1', z);
+    const h1 = this.tap('conv1', block(this.tap('input', x), this.conv1, this.bn1));
+    const h2 = this.tap('conv2', block(h1, this.conv2, this.bn2));
+    const z = this.tap('fc1', this.fc1.forward(h2.flatten(1)));
     const a = this.opts.dropout ? F.dropout(activate(z, act), this.opts.dropout, this.training) : activate(z, act);
     return this.fc2.forward(a);
   }

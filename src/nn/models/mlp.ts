@@ -8,7 +8,7 @@
  * documented in the README.
  */
 import { Tensor } from '../../engine/tensor.js';
-import { Module, type Probes } from '../module.js';
+import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 import { BatchNorm } from '../norm.js';
 import { activate, type Activation } from '../layers.js';
@@ -39,13 +39,11 @@ export class MLP extends Module {
     return ['input', ...this.layers.slice(0, -1).map((_, i) => `layers.${i}`)];
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
-    let h = x.ndim === 2 ? x : x.flatten(1);
-    probes?.record('input', h);
+  forward(x: Tensor): Tensor {
+    let h = this.tap('input', x.ndim === 2 ? x : x.flatten(1));
     const last = this.layers.length - 1;
     for (let i = 0; i < last; i++) {
-      let z = this.layers[i].forward(h);
-      probes?.record(`layers.${i}`, z);
+      let z = this.tap(`layers.${i}`, this.layers[i].forward(h));
       if (this.norms.length) z = this.norms[i].forward(z);
       h = activate(z, this.opts.activation ?? 'relu');
       if (this.opts.dropout) h = F.dropout(h, this.opts.dropout, this.training);

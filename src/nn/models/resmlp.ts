@@ -10,7 +10,7 @@
  * `output.weight`. Probe points: `input`, `stem`, `blocks.{h}` (each block's output x⁽ʰ⁾).
  */
 import { Tensor } from '../../engine/tensor.js';
-import { Module, type Probes } from '../module.js';
+import { Module } from '../module.js';
 import { activate, type Activation } from '../layers.js';
 import { Linear } from '../linear.js';
 
@@ -59,18 +59,15 @@ export class ResMLP extends Module {
     return ['input', 'stem', ...this.blocks.map((_, h) => `blocks.${h}`)];
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
+  forward(x: Tensor): Tensor {
     const act = this.opts.activation ?? 'relu';
-    const input = x.ndim === 2 ? x : x.flatten(1);
-    probes?.record('input', input);
-    let h = activate(this.stem.forward(input), act).mul(Math.sqrt(this.#cSigma / this.width));
-    probes?.record('stem', h);
+    const input = this.tap('input', x.ndim === 2 ? x : x.flatten(1));
+    let h = this.tap('stem', activate(this.stem.forward(input), act).mul(Math.sqrt(this.#cSigma / this.width)));
     const plain = this.opts.residual === false;
     const branch = plain ? Math.sqrt(this.#cSigma / this.width) : (this.opts.cRes ?? 0.5) / (this.depth * Math.sqrt(this.width));
     this.blocks.forEach((block, i) => {
       const z = activate(block.forward(h), act).mul(branch);
-      h = plain ? z : h.add(z);
-      probes?.record(`blocks.${i}`, h);
+      h = this.tap(`blocks.${i}`, plain ? z : h.add(z));
     });
     return this.output.forward(h);
   }

@@ -6,7 +6,7 @@
  * Probe points: `input`, `stage1`, `stage2`, `stage3` (block outputs).
  */
 import { Tensor } from '../../engine/tensor.js';
-import { Module, type Probes } from '../module.js';
+import { Module } from '../module.js';
 import { Conv2d } from '../conv.js';
 import { Linear } from '../linear.js';
 import { BatchNorm } from '../norm.js';
@@ -61,12 +61,10 @@ export class SmallResNet extends Module {
     return ['input', 'stage1', 'stage2', 'stage3'];
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
-    probes?.record('input', x);
-    let h = this.bn.forward(this.stem.forward(x)).relu();
+  forward(x: Tensor): Tensor {
+    let h = this.bn.forward(this.stem.forward(this.tap('input', x))).relu();
     this.stages.forEach((stage, i) => {
-      h = stage.forward(h);
-      probes?.record(`stage${i + 1}`, h);
+      h = this.tap(`stage${i + 1}`, stage.forward(h));
     });
     return this.fc.forward(F.adaptiveAvgPool2d(h, 1).flatten(1));
   }

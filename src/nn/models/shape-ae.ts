@@ -13,7 +13,7 @@
  */
 import { Tensor } from '../../engine/tensor.js';
 import { check } from '../../errors.js';
-import { Module, type Probes } from '../module.js';
+import { Module } from '../module.js';
 import { Conv3d, ConvTranspose3d } from '../conv.js';
 import * as F from '../functional.js';
 
@@ -98,10 +98,7 @@ export class ShapeAutoencoder extends Module {
     return this.out.forward(h).sigmoid();
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
-    probes?.record('input', x);
-    const z = this.encode(x);
-    probes?.record('latent', z);
-    return this.decode(z);
+  forward(x: Tensor): Tensor {
+    return this.decode(this.tap('latent', this.encode(this.tap('input', x))));
   }
 }

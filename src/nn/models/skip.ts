@@ -17,7 +17,7 @@ import { noGrad } from '../../engine/autograd.js';
 import { matrixRank } from '../../engine/linalg.js';
 import { scope } from '../../engine/memory.js';
 import { Tensor } from '../../engine/tensor.js';
-import { Module, type Probes } from '../module.js';
+import { Module, type ForwardHook, type HookHandle } from '../module.js';
 import { Linear } from '../linear.js';
 
 export class SkipToOutput extends Module {
@@ -34,15 +34,18 @@ export class SkipToOutput extends Module {
     return [...this.trunk.probePoints(), 'skip'];
   }
 
-  /** The skip units' activations s(x) [n, M]. */
-  skipFeatures(x: Tensor, probes?: Probes): Tensor {
-    const z = this.skip.forward(x.flatten(1));
-    probes?.record('skip', z);
-    return z.softplus();
+  /** The trunk's probe points are the trunk's to tap, so hooks on them go to the trunk. */
+  override registerForwardHook(point: string, hook: ForwardHook): HookHandle {
+    return this.trunk.probePoints().includes(point) ? this.trunk.registerForwardHook(point, hook) : super.registerForwardHook(point, hook);
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
-    return this.trunk.forward(x, probes).add(this.skipOut.forward(this.skipFeatures(x, probes)));
+  /** The skip units' activations s(x) [n, M]. */
+  skipFeatures(x: Tensor): Tensor {
+    return this.tap('skip', this.skip.forward(x.flatten(1))).softplus();
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.trunk.forward(x).add(this.skipOut.forward(this.skipFeatures(x)));
   }
 }
 

@@ -9,7 +9,7 @@
 import { randint } from '../../engine/creation.js';
 import { scope } from '../../engine/memory.js';
 import { Tensor } from '../../engine/tensor.js';
-import { Module, type Probes } from '../module.js';
+import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 
 class Signs extends Module {
@@ -36,11 +36,9 @@ export class TwoLayerReLU extends Module {
     return ['input', 'hidden'];
   }
 
-  forward(x: Tensor, probes?: Probes): Tensor {
-    const input = x.ndim === 2 ? x : x.flatten(1);
-    probes?.record('input', input);
-    const z = this.hidden.forward(input);
-    probes?.record('hidden', z);
+  forward(x: Tensor): Tensor {
+    const input = this.tap('input', x.ndim === 2 ? x : x.flatten(1));
+    const z = this.tap('hidden', this.hidden.forward(input));
     return this.output.forward(z.relu()).mul(1 / Math.sqrt(this.width));
   }
 }
