@@ -8,7 +8,8 @@ export { BatchNorm, InstanceNorm, GroupNorm } from './nn/norm.js';
 export { Act, Dropout, Flatten, MaxPool2d, Sequential, activate, type Activation } from './nn/layers.js';
 export { buildModel } from './nn/models/spec.js';
 export { MLP } from './nn/models/mlp.js';
-export { ResMLP, cSigma } from './nn/models/resmlp.js';
+export { ResMLP } from './nn/models/resmlp.js';
+export { cSigma } from './nn/c-sigma.js';
 export { TwoLayerReLU } from './nn/models/twolayer.js';
 export { SkipToOutput, skipFeatureRank } from './nn/models/skip.js';
 export { ShapeAutoencoder, type ShapeAutoencoderOptions } from './nn/models/shape-ae.js';
@@ -23,6 +24,7 @@ export { constant, cosineSchedule, stepSchedule, type Schedule } from './nn/opti
 export { saveModel, loadModel, readWeights, fromRaw, toRaw } from './nn/serialize.js';
 export * from './data/dataset.js';
 export * from './data/sources.js';
+export { loadData, describeData, type DataChoice } from './data/load.js';
 export { gaussianMixture, sphereRegression } from './data/synthetic.js';
 export { readNifti, writeNifti, decodeNifti, encodeNifti, niftiHeader, affine, volumeTensor, type Volume, type NiftiHeader } from './data/nifti.js';
 export { maskVolume, fitToCube, labelMask, readMask } from './data/volumes.js';

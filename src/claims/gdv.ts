@@ -34,7 +34,7 @@ import { disposeDataset } from '../data/dataset.js';
 import { standardiseSplits } from '../data/sources.js';
 import { kendallTauB } from '../measures/regression.js';
 import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
-import { loadData } from '../cli/data.js';
+import { loadData } from '../data/load.js';
 import { verdictOf, type Claim, type ClaimContext, type Outcome } from './claim.js';
 
 const TOLERANCE = 1e-9;

@@ -12,7 +12,7 @@ import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
 import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
 import { choiceOpt, intListOpt, numberOpt, outputOpt, parse, type Command } from './args.js';
-import { loadData } from './data.js';
+import { loadData } from '../data/load.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
