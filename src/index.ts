@@ -1,4 +1,4 @@
-/** dltheory's library API: the engine, models, data, training, the run store and the claims. */
+/** dltheory's library API: the engine, models, data, training, measures, the experiments, the run store and the claims. */
 export * from './engine/index.js';
 export * as F from './nn/functional.js';
 export { Module, Probes } from './nn/module.js';
@@ -35,7 +35,6 @@ export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { train, evaluate, type TrainOptions, type EpochMetrics } from './train/train.js';
 export { recordRun } from './train/record.js';
 export { descend, objective, type DescentOptions } from './train/gd.js';
-export { dbnGdvCurve, mlpGdvCurves } from './train/depth.js';
 export { openStore, type RunStore, type RunRecord } from './store/runs.js';
 export { CLAIMS, selectClaims } from './claims/registry.js';
 export { InputError } from './errors.js';
@@ -47,8 +46,17 @@ export { sharpness } from './measures/sharpness.js';
 export { outputMargins, outputMarginSummary } from './measures/output-margin.js';
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { zooMeasures, marginMeasures, baselineMeasures, populationFeatures, FEATURE_SETS } from './measures/population.js';
-export { runZoo, GRIDS, gridCells, readGrid, type ZooGrid, type ZooCell } from './train/zoo.js';
 export { gdv, gdvPerLayer } from './measures/gdv.js';
 export { empiricalGram, gramSpectrum, relativeDrift, maxRowMovement, activationPatternChange, linearLayers, type GramResult } from './measures/gram.js';
 export { hInfinity, limitingGram, gaussHermite } from './measures/ntk-limit.js';
 export { linePath, lossSurface, filterNormalizedDirection, snapshot } from './measures/landscape.js';
+export { ExperimentCache, type RunContext } from './experiments/context.js';
+export { runZoo, GRIDS, gridCells, readGrid, type ZooGrid, type ZooCell } from './experiments/zoo.js';
+export { evaluatePopulation } from './experiments/margins.js';
+export { dbnGdvCurve, mlpGdvCurves, dbnDepthCurves, mlpDepthCurves } from './experiments/depth.js';
+export { closedFormCases, invarianceCases } from './experiments/gdv.js';
+export { twoLayerWidthSweep, depthSweep } from './experiments/du.js';
+export { sgdIterations, powerLawFit } from './experiments/allen-zhu.js';
+export { randomLabelFits, landscapes } from './experiments/nguyen.js';
+export { balancedRandomLabels, randomLabelRuns } from './experiments/random-labels.js';
+export { runShapeExperiment } from './experiments/shapes.js';
