@@ -65,7 +65,7 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
 
     const data = { name: (v.data as string | undefined) ?? 'mnist', seed, trainSize, dir: v['data-dir'] as string | undefined };
     const describe = (s: DepthSource) => `${s.name}: ${s.trainSize} train, GDV on ${s.samplePoints} test points`;
-    let chart;
+    let chart: ReturnType<typeof lineChart>;
     if (dbn) {
       const { source, curves: [{ layers: curve }] } = dbnDepthCurves(data, samplePoints, [width], { ...dbn, epochs, batchSize, lr, seed }, log);
       const best = lowest(curve);
