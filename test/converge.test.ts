@@ -1,5 +1,5 @@
 /**
- * The optimisation lab's experiments (src/claims/du.ts, allen-zhu.ts) on tiny sizes: their numbers
+ * The optimisation lab's experiments (src/experiments/du.ts, allen-zhu.ts, nguyen.ts) on tiny sizes: their numbers
  * against independent computations and identities, and `dltheory converge`'s argument errors.
  */
 import { test } from 'node:test';
@@ -8,9 +8,9 @@ import { dispose, liveTensors, scope } from '../src/engine/index.js';
 import { sphereRegression } from '../src/data/synthetic.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { hInfinity } from '../src/measures/ntk-limit.js';
-import { depthSweep, twoLayerWidthSweep } from '../src/claims/du.js';
-import { powerLawFit, sgdIterations, type SgdRun } from '../src/claims/allen-zhu.js';
-import { landscapes, randomLabelFits } from '../src/claims/nguyen.js';
+import { depthSweep, twoLayerWidthSweep } from '../src/experiments/du.js';
+import { powerLawFit, sgdIterations, type SgdRun } from '../src/experiments/allen-zhu.js';
+import { landscapes, randomLabelFits } from '../src/experiments/nguyen.js';
 import { cliRunner } from './cli-run.js';
 
 const { cli, rejects } = cliRunner(['converge']);

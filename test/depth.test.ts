@@ -1,6 +1,6 @@
 /**
  * The verdict rules of gdv-dbn-depth and gdv-backprop (src/claims/gdv.ts) on made-up curves, and
- * `lowest` (src/train/depth.ts): what counts as improving, worsening and falling toward the output;
+ * `lowest` (src/experiments/depth.ts): what counts as improving, worsening and falling toward the output;
  * mlpGdvCurves on a small Gaussian mixture.
  */
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors } from '../src/engine/index.js';
 import { judgeBackpropCurve, judgeDbnCurve } from '../src/claims/gdv.js';
-import { lowest, mlpGdvCurves } from '../src/train/depth.js';
+import { lowest, mlpGdvCurves } from '../src/experiments/depth.js';
 import { gaussianMixture } from '../src/data/synthetic.js';
 import { disposeDataset } from '../src/data/dataset.js';
 import { openStore } from '../src/store/runs.js';

@@ -23,6 +23,7 @@ import { InputError } from '../src/errors.js';
 import { gdv, gdvPerLayer } from '../src/measures/gdv.js';
 import { gdvClosedForms } from '../src/claims/gdv.js';
 import type { ClaimContext } from '../src/claims/claim.js';
+import { ExperimentCache } from '../src/experiments/context.js';
 import type { RunStore } from '../src/store/runs.js';
 
 const unavailable = pythonUnavailable('numpy');
@@ -210,7 +211,7 @@ test('gdvPerLayer: each probe point equals gdv of its activations; batch size, l
 });
 
 test('claim gdv-closed-forms holds, with a figure per case', async () => {
-  const ctx: ClaimContext = { mode: 'quick', seed: 0, store: {} as RunStore, progress: false, log: () => {} };
+  const ctx: ClaimContext = { mode: 'quick', seed: 0, store: {} as RunStore, progress: false, log: () => {}, cache: new ExperimentCache() };
   const out = await gdvClosedForms.run(ctx);
   assert.equal(out.verdict, 'holds', out.reason);
   assert.equal(out.figures.length, 9);

@@ -19,7 +19,7 @@ import { dispose, liveTensors, manualSeed, noGrad, randn, scope, tensor, type Te
 import { Module } from '../src/nn/module.js';
 import { activate } from '../src/nn/layers.js';
 import { linear } from '../src/nn/functional.js';
-import { cSigma } from '../src/nn/models/resmlp.js';
+import { cSigma } from '../src/nn/c-sigma.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel, toRaw } from '../src/nn/serialize.js';
 import { readNpy, writeNpy } from '../src/data/npy.js';

@@ -16,7 +16,7 @@ import { Rng } from '../src/data/rng.js';
 import { InputError } from '../src/errors.js';
 import { cdGradient, createRbm, disposeRbm, freeEnergy, logLikelihood, logPartition, trainRbm, type Noise, type Rbm, type VisibleKind } from '../src/nn/rbm.js';
 import { dbnInputs, trainDbn } from '../src/nn/dbn.js';
-import { dbnGdvCurve } from '../src/train/depth.js';
+import { dbnGdvCurve } from '../src/experiments/depth.js';
 import { gradcheck } from './gradcheck.js';
 
 const unavailable = pythonUnavailable('numpy');

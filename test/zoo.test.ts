@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { gridCells, cellId, readGrid } from '../src/train/zoo.js';
+import { gridCells, cellId, readGrid } from '../src/experiments/zoo.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'dltheory.js');

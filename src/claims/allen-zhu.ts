@@ -3,95 +3,13 @@
  * 100% training accuracy on over-parameterised ReLU networks, in a number of iterations polynomial
  * in the number of points n and the depth L.
  *
- * Experiment: their network (`mlp:784-m-…-m-10:init=allenzhu`: L hidden ReLU layers of width m,
- * N(0, 2/m) hidden weights, N(0, 1/10) output weights, no biases) on MNIST subsets of n digits,
- * each image scaled to unit norm as their analysis assumes; minibatch SGD (batch 32, one fixed step
- * for every run) on the cross-entropy until the full training loss is ≤ ε with every point
- * correctly classified, checked after every epoch. T(n, L) = epochs × ⌈n/32⌉ iterations. The
- * growth is read off the least-squares fit log T = a + b·log n + c·log L over all runs: b and c are
- * the polynomial exponents, and the fit's R² says whether a power law describes the growth.
+ * The claim judges the SGD experiment of src/experiments/allen-zhu.ts (their network on MNIST subsets
+ * of n digits, SGD until loss ≤ ε at 100% training accuracy) by the iteration counts T(n, L) and the
+ * fit of the power law log T = a + b·log n + c·log L.
  */
-import { dispose, scope } from '../engine/memory.js';
-import { manualSeed } from '../engine/creation.js';
-import { loadMnist } from '../data/sources.js';
-import { disposeDataset, subset } from '../data/dataset.js';
-import { buildModel } from '../nn/models/spec.js';
-import { fitLinear } from '../measures/regression.js';
-import { descend } from '../train/gd.js';
+import { powerLawFit, sgdIterations, type SgdPlan } from '../experiments/allen-zhu.js';
 import { lineChart } from '../report/chart.js';
 import { verdictOf, type Claim, type ClaimContext, type Mode, type Outcome } from './claim.js';
-
-export interface SgdRun {
-  n: number;
-  depth: number;
-  /** SGD iterations until loss ≤ ε and 100% accuracy; null when the budget ran out first. */
-  iterations: number | null;
-  finalLoss: number;
-  finalAccuracy: number;
-}
-
-export interface SgdPlan {
-  ns: number[];
-  depths: number[];
-  width: number;
-  lr: number;
-  epsilon: number;
-  maxEpochs: number;
-}
-
-const BATCH = 32;
-
-/** Trains every (n, L) of the plan and counts the iterations to loss ε at 100% training accuracy. */
-export function sgdIterations(plan: SgdPlan, seed: number, log?: (m: string) => void): SgdRun[] {
-  const { train, test } = loadMnist({ seed });
-  disposeDataset(test);
-  const runs: SgdRun[] = [];
-  try {
-    for (const n of plan.ns) {
-      const sub = subset(train, n, seed);
-      // Unit-norm inputs, as the analysis assumes (‖x_i‖ = 1).
-      const x = scope(() => {
-        const flat = sub.x.flatten(1);
-        return flat.div(flat.norm(2, 1, true));
-      });
-      try {
-        for (const depth of plan.depths) {
-          log?.(`allenzhu-sgd-100: n = ${n}, L = ${depth}, m = ${plan.width}`);
-          manualSeed(seed);
-          const model = buildModel(`mlp:784-${Array(depth).fill(plan.width).join('-')}-10:init=allenzhu`);
-          let last = { epoch: -1, loss: NaN, accuracy: NaN };
-          try {
-            descend(model, x, sub.y, {
-              lr: plan.lr, steps: plan.maxEpochs, loss: 'cross-entropy', batchSize: BATCH, seed,
-              onStep: (epoch, loss, accuracy) => {
-                last = { epoch, loss, accuracy: accuracy! };
-                return loss <= plan.epsilon && accuracy === 1;
-              },
-            });
-          } finally {
-            model.dispose();
-          }
-          const reached = last.loss <= plan.epsilon && last.accuracy === 1;
-          runs.push({ n, depth, iterations: reached ? (last.epoch + 1) * Math.ceil(n / BATCH) : null, finalLoss: last.loss, finalAccuracy: last.accuracy });
-        }
-      } finally {
-        dispose([x]);
-        disposeDataset(sub);
-      }
-    }
-  } finally {
-    disposeDataset(train);
-  }
-  return runs;
-}
-
-/** log T = a + b·log n + c·log L over the runs that converged (NaN when fewer than four did). */
-export function powerLawFit(runs: SgdRun[]): { nExponent: number; depthExponent: number; r2: number } {
-  const ok = runs.filter((r) => r.iterations !== null);
-  if (ok.length < 4) return { nExponent: NaN, depthExponent: NaN, r2: NaN };
-  const fit = fitLinear(ok.map((r) => Float64Array.of(Math.log(r.n), Math.log(r.depth))), Float64Array.from(ok, (r) => Math.log(r.iterations!)));
-  return { nExponent: fit.coefficients[1], depthExponent: fit.coefficients[2], r2: fit.r2 };
-}
 
 const PLANS: Record<Mode, SgdPlan> = {
   quick: { ns: [100, 200, 400], depths: [1, 2, 4], width: 256, lr: 0.2, epsilon: 0.01, maxEpochs: 1500 },
@@ -102,7 +20,8 @@ export const allenZhuSgd: Claim = {
   id: 'allenzhu-sgd-100',
   group: 'converge',
   statement:
-    'SGD from random initialisation reaches 100% training accuracy on over-parameterised ReLU networks, in a number of iterations that grows polynomially in the number of points n and the depth L.',
+    'SGD from random initialisation reaches 100% training accuracy on over-parameterised ReLU networks, in a number of iterations ' +
+    'that grows polynomially in the number of points n and the depth L.',
   paper: 'Allen-Zhu, Li, Song. A convergence theory for deep learning via over-parameterization. ICML 2019',
   rule:
     'Holds when every run reaches 100% training accuracy with loss ≤ ε within its epoch budget and the power law ' +
@@ -116,9 +35,10 @@ export const allenZhuSgd: Claim = {
     const fit = powerLawFit(runs);
     const holds = failed.length === 0 && fit.r2 >= 0.8;
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    const short = failed.map((r) => `n = ${r.n}, L = ${r.depth}: ${pct(r.finalAccuracy)}, loss ${r.finalLoss.toFixed(3)}`);
     const reason =
       (failed.length
-        ? `${failed.length} of ${runs.length} runs stopped short (${failed.map((r) => `n = ${r.n}, L = ${r.depth}: ${pct(r.finalAccuracy)}, loss ${r.finalLoss.toFixed(3)}`).join('; ')}); `
+        ? `${failed.length} of ${runs.length} runs stopped short (${short.join('; ')}); `
         : `all ${runs.length} runs reached 100% training accuracy with loss ≤ ${plan.epsilon}; `) +
       `iterations ${runs.map((r) => `T(${r.n}, ${r.depth}) = ${r.iterations ?? '—'}`).join(', ')}; ` +
       `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)} (width ${plan.width}, SGD step ${plan.lr})`;
@@ -134,7 +54,14 @@ export const allenZhuSgd: Claim = {
         { name: 'R² of the power law', value: fit.r2 },
       ],
       charts: [
-        { name: 'allenzhu-iterations', title: 'SGD iterations to fit, by n and depth', spec: lineChart({ title: `Iterations to loss ≤ ${plan.epsilon} at 100% training accuracy (width ${plan.width})`, data: rows, x: 'n', y: 'iterations', series: 'depth', logX: true, logY: true }) },
+        {
+          name: 'allenzhu-iterations',
+          title: 'SGD iterations to fit, by n and depth',
+          spec: lineChart({
+            title: `Iterations to loss ≤ ${plan.epsilon} at 100% training accuracy (width ${plan.width})`,
+            data: rows, x: 'n', y: 'iterations', series: 'depth', logX: true, logY: true,
+          }),
+        },
       ],
     };
   },

@@ -3,7 +3,7 @@
  * a rule fixed in code before the run (`rule`, stated in words, and `judge`, which applies it).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunStore } from '../store/runs.js';
+import type { ExperimentCache, RunContext } from '../experiments/context.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
 
@@ -46,13 +46,10 @@ export interface ClaimResult extends Outcome {
   seconds: number;
 }
 
-export interface ClaimContext {
+/** What a claim runs with: its experiment's seed, store and output, the mode, and the caller's cache of shared results. */
+export interface ClaimContext extends RunContext {
   mode: Mode;
-  seed: number;
-  store: RunStore;
-  /** Progress output for long trainings. */
-  progress: boolean;
-  log: (message: string) => void;
+  cache: ExperimentCache;
 }
 
 export interface Claim {

@@ -2,103 +2,38 @@
  * Schilling et al. (2018), docs/papers.md §5: the generalised discrimination value (src/measures/gdv.ts).
  *
  * gdv-closed-forms: the GDV has closed forms on point-like classes and is invariant to translation,
- * scaling and duplicated features; checked against src/measures/gdv.ts, trains nothing, well under a second.
- * Closed forms (point classes placed in 3-D with all coordinates distinct, so every dimension varies
- * and each contributes the same, which the 1/√D makes dimension-free):
- * - two equal classes each collapsed to one point: −1;
- * - two point classes with fractions p, 1 − p: −1 / (2√(p(1 − p))), for 90/10 and 70/30;
- * - three equal point classes equally spaced on a line: −√(2/3).
- * Invariances, on a seeded Gaussian mixture (600 points, 8 dims, 3 classes): translation by a random
- * vector of norm ~100, scaling by 7.3, a positive scale per dimension in [e^−3, e^3], every feature
- * duplicated ([x, x]; duplicating only some would reweight dimensions, which GDV is not invariant to).
+ * scaling and duplicated features; the cases are those of src/experiments/gdv.ts.
  *
  * gdv-dbn-depth: a DBN of 40 binary RBM layers (src/nn/dbn.ts; CD-1, lr 0.05, momentum 0.9, weight
  * decay 2e-4, batch 100) trained without labels on MNIST digits; the GDV of the hidden probabilities
- * of held-out digits after every layer (src/train/depth.ts). Quick: width 100, 3 epochs a layer, 4,000
- * digits; full: widths 100, 250 and 500, 10 epochs, 8,000 digits — the paper's width is not in
- * docs/papers.md §5, so the full run shows whether the turn depends on it.
+ * of held-out digits after every layer (src/experiments/depth.ts). Quick: width 100, 3 epochs a
+ * layer, 4,000 digits; full: widths 100, 250 and 500, 10 epochs, 8,000 digits — the paper's width
+ * is not in docs/papers.md §5, so the full run shows whether the turn depends on it.
  *
  * gdv-backprop: MLPs of 2, 4, 8 (full: also 16) hidden layers of width 256, He init, trained by
  * backprop (Adam, lr 1e-3, batch 128) on standardised MNIST; the GDV at the input, every hidden
  * pre-activation and the logits, over relative depth layer/(hidden layers + 1).
  */
-import { tensor } from '../engine/creation.js';
-import { cat } from '../engine/ops.js';
-import { scope } from '../engine/memory.js';
-import type { Tensor } from '../engine/tensor.js';
-import { gaussianMixture } from '../data/synthetic.js';
-import { Rng } from '../data/rng.js';
-import { gdv } from '../measures/gdv.js';
-import { barChart, lineChart } from '../report/chart.js';
-import { disposeDataset } from '../data/dataset.js';
-import { standardiseSplits } from '../data/sources.js';
+import { dbnDepthCurves, lowest, mlpDepthCurves } from '../experiments/depth.js';
+import { closedFormCases, invarianceCases } from '../experiments/gdv.js';
 import { kendallTauB } from '../measures/regression.js';
-import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
-import { loadData } from '../cli/data.js';
+import { barChart, lineChart } from '../report/chart.js';
 import { verdictOf, type Claim, type ClaimContext, type Outcome } from './claim.js';
 
 const TOLERANCE = 1e-9;
-
-interface Case {
-  name: string;
-  /** Short enough for the chart's axis. */
-  label: string;
-  measured: number;
-  expected: number;
-}
-
-/** GDV of classes made of `counts[k]` copies of the point `points[k]` (rows of D numbers). */
-function gdvOfPoints(points: number[][], counts: number[]): number {
-  const rows = counts.flatMap((c, k) => Array.from({ length: c }, () => points[k]));
-  const y = counts.flatMap((c, k) => Array.from({ length: c }, () => k));
-  return scope(() => gdv(tensor(Float64Array.from(rows.flat()), [rows.length, points[0].length], 'float64'), y).gdv);
-}
-
-/** The closed-form cases. */
-export function closedFormCases(): Case[] {
-  const [a, b] = [[1, 2, 3], [-2, 5, 0.5]];
-  const fractions = (p: number) => -1 / (2 * Math.sqrt(p * (1 - p)));
-  const [u, v] = [[0.3, -1.2, 2], [4, 1, -1]];
-  const line = [-1, 0, 1].map((t) => v.map((vi, d) => vi + t * u[d]));
-  return [
-    { name: 'two equal point classes', label: 'equal points', measured: gdvOfPoints([a, b], [4, 4]), expected: -1 },
-    { name: 'point classes 90/10', label: '90/10 points', measured: gdvOfPoints([a, b], [90, 10]), expected: fractions(0.9) },
-    { name: 'point classes 70/30', label: '70/30 points', measured: gdvOfPoints([a, b], [70, 30]), expected: fractions(0.7) },
-    { name: 'three equally spaced point classes', label: '3 points, a line', measured: gdvOfPoints(line, [5, 5, 5]), expected: -Math.sqrt(2 / 3) },
-  ];
-}
-
-/** GDV of a Gaussian mixture and of its translated, scaled and feature-duplicated versions. */
-export function invarianceCases(seed: number): Case[] {
-  const ds = gaussianMixture({ n: 600, dim: 8, classes: 3, separation: 4, seed });
-  const rng = new Rng(seed + 1);
-  const vector = (f: () => number) => tensor(Float64Array.from({ length: 8 }, f), [8], 'float64');
-  try {
-    return scope(() => {
-      const x = ds.x.double();
-      const y = ds.y.toNumbers();
-      const base = gdv(x, y).gdv;
-      const variants: [string, string, Tensor][] = [
-        ['translated', 'x + c', x.add(vector(() => 35 * rng.normal()))],
-        ['scaled by 7.3', '7.3 x', x.mul(7.3)],
-        ['scaled per dimension', 'x · w', x.mul(vector(() => Math.exp(6 * rng.uniform() - 3)))],
-        ['features duplicated', '[x, x]', cat([x, x], 1)],
-      ];
-      const cases = variants.map(([name, label, t]) => ({ name: `mixture ${name}`, label: `mixture ${label}`, measured: gdv(t, y).gdv, expected: base }));
-      return [{ name: 'mixture', label: 'mixture x', measured: base, expected: base }, ...cases];
-    });
-  } finally {
-    disposeDataset(ds);
-  }
-}
 
 export const gdvClosedForms: Claim = {
   id: 'gdv-closed-forms',
   group: 'gdv',
   statement:
-    'The generalised discrimination value takes its closed forms on point-like classes (−1, −1/(2√(p(1−p))), −√(2/3)) and is invariant to translation, scaling and duplicated features.',
-  paper: 'Schilling, Metzner, Rietsch, Gerum, Schulze, Krauss. How deep is deep enough? Quantifying class separability in the hidden layers of deep neural networks. 2018',
-  rule: `Holds when every closed-form case and every transformed Gaussian mixture gives its expected GDV to within ${TOLERANCE} (absolute); does not hold otherwise.`,
+    'The generalised discrimination value takes its closed forms on point-like classes (−1, −1/(2√(p(1−p))), −√(2/3)) and is invariant ' +
+    'to translation, scaling and duplicated features.',
+  paper:
+    'Schilling, Metzner, Rietsch, Gerum, Schulze, Krauss. How deep is deep enough? Quantifying class separability in the hidden layers ' +
+    'of deep neural networks. 2018',
+  rule:
+    `Holds when every closed-form case and every transformed Gaussian mixture gives its expected GDV to within ${TOLERANCE} (absolute); ` +
+    'does not hold otherwise.',
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const cases = [...closedFormCases(), ...invarianceCases(ctx.seed)];
@@ -107,13 +42,17 @@ export const gdvClosedForms: Claim = {
     const mixture = cases.find((c) => c.name === 'mixture')!.measured;
     return {
       verdict: verdictOf(holds),
-      reason: `${cases.length} cases, largest deviation ${worst.toExponential(1)} (tolerance ${TOLERANCE}); 90/10 → ${cases[1].measured.toFixed(4)}, mixture GDV ${mixture.toFixed(4)} under 4 transformations`,
+      reason:
+        `${cases.length} cases, largest deviation ${worst.toExponential(1)} (tolerance ${TOLERANCE}); ` +
+        `90/10 → ${cases[1].measured.toFixed(4)}, mixture GDV ${mixture.toFixed(4)} under 4 transformations`,
       figures: cases.map((c) => ({ name: c.name, value: c.measured, paper: c.expected })),
       charts: [
         {
           name: 'gdv-closed-forms',
           title: 'GDV: closed-form cases and invariances',
-          spec: barChart({ title: 'GDV per case (expected value in the figures table)', x: 'case', y: 'GDV', data: cases.map((c) => ({ case: c.label, GDV: c.measured })) }),
+          spec: barChart({
+            title: 'GDV per case (expected value in the figures table)', x: 'case', y: 'GDV', data: cases.map((c) => ({ case: c.label, GDV: c.measured })),
+          }),
         },
       ],
       runs: [],
@@ -124,7 +63,10 @@ export const gdvClosedForms: Claim = {
 /** How much the deepest layer must be worse than the best one to count as worsening: 5% of |best GDV|. */
 const WORSENING = 0.05;
 
-/** The rule of gdv-dbn-depth on one curve (layer 0 the input): where the GDV is lowest, whether it improves to there and worsens after. */
+/**
+ * The rule of gdv-dbn-depth on one curve (layer 0 the input): where the GDV is lowest, whether it
+ * improves to there and worsens after.
+ */
 export function judgeDbnCurve<T extends { layer: number; gdv: number }>(layers: T[]) {
   const best = lowest(layers);
   const last = layers[layers.length - 1];
@@ -141,35 +83,29 @@ const DBN_PLANS = {
 export const gdvDbnDepth: Claim = {
   id: 'gdv-dbn-depth',
   group: 'gdv',
-  statement: 'In a deep belief network trained unsupervised on MNIST, the GDV improves over the first layers and worsens again past some depth (the paper: past about layer 30), which points to an optimal depth.',
+  statement:
+    'In a deep belief network trained unsupervised on MNIST, the GDV improves over the first layers and worsens again past some depth ' +
+    '(the paper: past about layer 30), which points to an optimal depth.',
   paper: gdvClosedForms.paper,
   rule:
-    `For each width run (40 binary RBM layers, CD-1, GDV of the hidden probabilities of held-out digits): the lowest GDV must lie at layer ≥ 2 and below ` +
+    'For each width run (40 binary RBM layers, CD-1, GDV of the hidden probabilities of held-out digits): ' +
+    `the lowest GDV must lie at layer ≥ 2 and below ` +
     `layer 1's (improves), and the deepest layer's GDV must exceed the lowest by ≥ ${100 * WORSENING}% of |lowest| (worsens). Holds when every width ` +
     'improves and worsens; does not hold otherwise (the reason says which part failed).',
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const plan = DBN_PLANS[ctx.mode];
-    const splits = loadData({ name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize });
-    const n = Math.min(plan.samplePoints, splits.test.y.size(0));
-    const sample = { x: splits.test.x.narrow(0, 0, n), y: splits.test.y.narrow(0, 0, n).toNumbers() };
-    let curves;
-    try {
-      curves = plan.widths.map((width) => ({
-        width,
-        layers: dbnGdvCurve(splits.train.x, sample, { layers: plan.layers, width, epochs: plan.epochs, batchSize: 100, lr: 0.05, momentum: 0.9, weightDecay: 2e-4, k: 1, seed: ctx.seed }, ctx.log),
-      }));
-    } finally {
-      sample.x.dispose();
-      disposeDataset(splits.train);
-      disposeDataset(splits.test);
-    }
+    const data = { name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize };
+    const rbm = { layers: plan.layers, epochs: plan.epochs, batchSize: 100, lr: 0.05, momentum: 0.9, weightDecay: 2e-4, k: 1, seed: ctx.seed };
+    const { source, curves } = dbnDepthCurves(data, plan.samplePoints, [...plan.widths], rbm, ctx.log);
+    const n = source.samplePoints;
     const judged = curves.map(({ width, layers }) => ({ width, ...judgeDbnCurve(layers) }));
     const holds = judged.every((j) => j.improves && j.worsens);
     const reason = judged
       .map((j) =>
         `width ${j.width}: lowest GDV ${j.best.gdv.toFixed(4)} at layer ${j.best.layer} (input ${j.input.toFixed(4)}, layer 1 ${j.first.toFixed(4)}, ` +
-        `layer ${plan.layers} ${j.last.toFixed(4)}, ${(100 * j.worsening).toFixed(1)}% worse than the lowest${j.improves ? '' : '; does not improve past layer 1'}${j.worsens ? '' : `; does not worsen by ${100 * WORSENING}% within ${plan.layers} layers`})`)
+        `layer ${plan.layers} ${j.last.toFixed(4)}, ${(100 * j.worsening).toFixed(1)}% worse than the lowest` +
+        `${j.improves ? '' : '; does not improve past layer 1'}${j.worsens ? '' : `; does not worsen by ${100 * WORSENING}% within ${plan.layers} layers`})`)
       .join('; ');
     return {
       verdict: verdictOf(holds),
@@ -216,28 +152,29 @@ const MLP_PLANS = {
 export const gdvBackprop: Claim = {
   id: 'gdv-backprop',
   group: 'gdv',
-  statement: 'In MLPs trained by backprop, the GDV falls toward the output layer (the journal version adds: along a common curve over relative depth, which the chart shows and the rule does not judge).',
+  statement:
+    'In MLPs trained by backprop, the GDV falls toward the output layer (the journal version adds: along a common curve over relative ' +
+    'depth, which the chart shows and the rule does not judge).',
   paper: gdvClosedForms.paper,
   rule:
-    `For every depth run (MLPs of width 256, He init, on standardised MNIST, Adam; GDV at the input, each hidden pre-activation and the logits of held-out digits): ` +
-    `the logits' GDV is below the input's and Kendall τ between layer index and GDV is ≤ ${FALLING}. Holds when every depth passes; does not hold otherwise; ` +
+    'For every depth run (MLPs of width 256, He init, on standardised MNIST, Adam; GDV at the input, each hidden pre-activation and the ' +
+    'logits of held-out digits): ' +
+    `the logits' GDV is below the input's and Kendall τ between layer index and GDV is ≤ ${FALLING}. ` +
+    'Holds when every depth passes; does not hold otherwise; ' +
     `inconclusive when an MLP reaches less than ${100 * TRAINED}% test accuracy (not trained well enough to speak for trained networks).`,
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const plan = MLP_PLANS[ctx.mode];
-    const { train, test } = standardiseSplits(loadData({ name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize }));
-    let curves;
-    try {
-      curves = mlpGdvCurves(ctx.store, { train, test }, { ...plan, depths: [...plan.depths], batchSize: 128, lr: 1e-3, seed: ctx.seed, progress: ctx.progress }, 'claim', ctx.log);
-    } finally {
-      disposeDataset(train);
-      disposeDataset(test);
-    }
+    const data = { name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize };
+    const options = { ...plan, depths: [...plan.depths], batchSize: 128, lr: 1e-3, seed: ctx.seed, progress: ctx.progress };
+    const { curves } = mlpDepthCurves(ctx.store, data, options, 'claim', ctx.log);
     const judged = curves.map((c) => ({ ...c, ...judgeBackpropCurve(c.layers) }));
     const trained = judged.every((j) => j.testAccuracy >= TRAINED);
     return {
       verdict: !trained ? 'inconclusive' : judged.every((j) => j.passes) ? 'holds' : 'does not hold',
-      reason: judged.map((j) => `depth ${j.depth}: GDV ${j.input.toFixed(3)} → ${j.logits.toFixed(3)}, τ ${j.tau.toFixed(2)}, test ${(100 * j.testAccuracy).toFixed(1)}%`).join('; '),
+      reason: judged
+        .map((j) => `depth ${j.depth}: GDV ${j.input.toFixed(3)} → ${j.logits.toFixed(3)}, τ ${j.tau.toFixed(2)}, test ${(100 * j.testAccuracy).toFixed(1)}%`)
+        .join('; '),
       figures: judged.flatMap((j) => [
         { name: `depth ${j.depth}: GDV of the logits`, value: j.logits, paper: 'lowest toward the output' },
         { name: `depth ${j.depth}: Kendall τ (layer, GDV)`, value: j.tau, paper: 'negative: falls with depth' },
@@ -248,7 +185,8 @@ export const gdvBackprop: Claim = {
           name: 'gdv-backprop',
           title: 'GDV over relative depth of MLPs trained by backprop',
           spec: lineChart({
-            title: `GDV over relative depth, MLPs of width ${plan.width} on MNIST (input 0, logits 1)`, x: 'relative depth', y: 'GDV', series: 'hidden layers',
+            title: `GDV over relative depth, MLPs of width ${plan.width} on MNIST (input 0, logits 1)`,
+            x: 'relative depth', y: 'GDV', series: 'hidden layers',
             data: judged.flatMap((j) => j.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': j.depth }))),
           }),
         },

@@ -1,13 +1,14 @@
 /**
  * Jiang, Krishnan, Mobahi, Bengio (ICLR 2019): the distribution of normalised margins at several
  * layers predicts the generalisation gap. Four claims, all judged on one zoo of MLPs trained on the
- * embedded MNIST digits (the `quick` or `full` grid of src/train/zoo.ts), each model's features
- * measured on its own training set (src/measures/population.ts) and every regression scored by
- * 10-fold cross-validated R² with the same seeded folds (src/measures/regression.ts).
+ * embedded MNIST digits (the `quick` or `full` grid of src/experiments/zoo.ts), measured and
+ * regressed by src/experiments/margins.ts with 10-fold cross-validated R². The four share the
+ * population through the caller's cache (ctx.cache): it is trained and evaluated once per cache.
  */
-import { runZoo, GRIDS } from '../train/zoo.js';
-import { populationFeatures, SLOTS, zooMeasures, type Population } from '../measures/population.js';
-import { crossValidatedR2, evaluateMeasures, foldAssignment, type MeasureRow } from '../measures/regression.js';
+import { GRIDS } from '../experiments/zoo.js';
+import { evaluatePopulation, type EvaluatedPopulation } from '../experiments/margins.js';
+import { SLOTS } from '../measures/population.js';
+import { crossValidatedR2, foldAssignment, type MeasureRow } from '../measures/regression.js';
 import { boxPlotChart, scatterChart } from '../report/chart.js';
 import { verdictOf, type ChartOut, type Claim, type ClaimContext, type Figure, type Outcome } from './claim.js';
 
@@ -16,27 +17,7 @@ const FOLDS = 10;
 /** Fewer usable models than this cannot support a 20-feature regression: inconclusive. */
 const MIN_MODELS = 60;
 
-interface Evaluated {
-  population: Population;
-  rows: MeasureRow[];
-}
-
-// The four claims share one population; within a process it is trained and evaluated once.
-const cache = new Map<string, Evaluated>();
-
-function evaluatePopulation(ctx: ClaimContext): Evaluated {
-  const key = `${ctx.store.dir}|${ctx.mode}|${ctx.seed}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const runs = runZoo(GRIDS[ctx.mode], { store: ctx.store, measure: zooMeasures, progress: ctx.progress, log: ctx.log });
-  const population = populationFeatures(runs);
-  const rows = population.runs.length >= MIN_MODELS ? evaluateMeasures(population.features, population.gaps, population.hparams, { folds: FOLDS, seed: ctx.seed }) : [];
-  const result = { population, rows };
-  cache.set(key, result);
-  return result;
-}
-
-const row = (e: Evaluated, name: string): MeasureRow => e.rows.find((r) => r.measure === name)!;
+const row = (e: EvaluatedPopulation, name: string): MeasureRow => e.rows.find((r) => r.measure === name)!;
 const fmt = (v: number): string => v.toFixed(3);
 
 function figures(rows: MeasureRow[]): Figure[] {
@@ -47,15 +28,18 @@ function figures(rows: MeasureRow[]): Figure[] {
 }
 
 /** Runs the population and applies `judge` unless it is too small to judge. */
-function withPopulation(ctx: ClaimContext, judge: (e: Evaluated) => Omit<Outcome, 'runs'>): Outcome {
-  const e = evaluatePopulation(ctx);
+function withPopulation(ctx: ClaimContext, judge: (e: EvaluatedPopulation) => Omit<Outcome, 'runs'>): Outcome {
+  const key = `margins|${ctx.store.dir}|${ctx.mode}|${ctx.seed}`;
+  const e = ctx.cache.get(key, () => evaluatePopulation(GRIDS[ctx.mode], { folds: FOLDS, minModels: MIN_MODELS }, ctx));
   const runs = e.population.runs.map((r) => r.id);
-  if (e.rows.length === 0)
-    return { verdict: 'inconclusive', reason: `only ${e.population.runs.length} models with finite features (${MIN_MODELS} needed)`, figures: [], charts: [], runs };
+  if (e.rows.length === 0) {
+    const reason = `only ${e.population.runs.length} models with finite features (${MIN_MODELS} needed)`;
+    return { verdict: 'inconclusive', reason, figures: [], charts: [], runs };
+  }
   return { ...judge(e), runs };
 }
 
-function predictedVsTrue(e: Evaluated, seed: number): ChartOut {
+function predictedVsTrue(e: EvaluatedPopulation, seed: number): ChartOut {
   const rows = e.population.features.signature;
   const cv = crossValidatedR2(rows, e.population.gaps, foldAssignment(rows.length, FOLDS, seed));
   const data = e.population.runs.map((r, i) => ({
@@ -68,7 +52,7 @@ function predictedVsTrue(e: Evaluated, seed: number): ChartOut {
   };
 }
 
-function distributions(e: Evaluated): ChartOut {
+function distributions(e: EvaluatedPopulation): ChartOut {
   const runs = e.population.runs;
   const order = [...runs.keys()].sort((a, b) => e.population.gaps[a] - e.population.gaps[b]);
   const pick = [['gap', order[0]], ['gap', order[order.length - 1]]] as const;
@@ -76,7 +60,8 @@ function distributions(e: Evaluated): ChartOut {
     SLOTS.map((slot) => {
       const m = runs[i].final;
       const v = (k: string): number => Math.exp(m[`margin.${slot}.log_${k}`]);
-      return { group: `${label} ${fmt(e.population.gaps[i])}: ${slot}`, lower: v('lowerFence'), q1: v('q1'), median: v('median'), q3: v('q3'), upper: v('upperFence') };
+      const group = `${label} ${fmt(e.population.gaps[i])}: ${slot}`;
+      return { group, lower: v('lowerFence'), q1: v('q1'), median: v('median'), q3: v('q3'), upper: v('upperFence') };
     }),
   );
   return {
@@ -91,14 +76,18 @@ export const marginsPredictGap: Claim = {
   group: 'margins',
   statement: 'A linear regression on the log signature of normalised margins at several layers predicts the generalisation gap.',
   paper: PAPER,
-  rule: 'Holds when the 10-fold cross-validated R² of the regression of the gap on the 20 log-signature features (4 probe points × 5) is ≥ 0.8 on the quick population, ≥ 0.9 on the full one; inconclusive with fewer than 60 usable models.',
+  rule:
+    'Holds when the 10-fold cross-validated R² of the regression of the gap on the 20 log-signature features (4 probe points × 5) is ' +
+    '≥ 0.8 on the quick population, ≥ 0.9 on the full one; inconclusive with fewer than 60 usable models.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
       const r = row(e, 'signature');
       const target = ctx.mode === 'full' ? 0.9 : 0.8;
       return {
         verdict: verdictOf(r.cvR2 >= target),
-        reason: `CV R² ${fmt(r.cvR2)} (target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, Kendall τ ${fmt(r.kendallTau)}, CMI ${fmt(r.cmi)} on ${e.population.runs.length} models`,
+        reason:
+          `CV R² ${fmt(r.cvR2)} (target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, Kendall τ ${fmt(r.kendallTau)}, ` +
+          `CMI ${fmt(r.cmi)} on ${e.population.runs.length} models`,
         figures: [
           { name: 'CV R²', value: r.cvR2, paper: 'adjusted R² 0.87–0.96 (CIFAR populations)' },
           { name: 'adjusted R²', value: r.adjustedR2 },
@@ -137,7 +126,9 @@ export const marginsAblation: Claim = {
   group: 'margins',
   statement: 'Normalising the margins by the total variation of each layer, and taking logs of the signature, each improve the prediction.',
   paper: PAPER,
-  rule: 'Holds when the CV R² of the normalised log signature exceeds both that of the unnormalised log signature and that of the normalised signature without logs.',
+  rule:
+    'Holds when the CV R² of the normalised log signature exceeds both that of the unnormalised log signature and that of the ' +
+    'normalised signature without logs.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
       const names = ['signature', 'signature, not normalised', 'signature, no log', 'signature, neither'];
@@ -157,7 +148,9 @@ export const marginsVsBaselines: Claim = {
   group: 'margins',
   statement: 'The margin-signature regression predicts the gap better than the classic generalisation measures.',
   paper: PAPER,
-  rule: 'Holds when the signature regression has a higher CV R² and a higher Kendall τ than every baseline (spectrally-normalised margin, product of Frobenius norms, distance from initialisation, path norm, sharpness, output margin), each regressed on its log.',
+  rule:
+    'Holds when the signature regression has a higher CV R² and a higher Kendall τ than every baseline (spectrally-normalised margin, ' +
+    'product of Frobenius norms, distance from initialisation, path norm, sharpness, output margin), each regressed on its log.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
       const sig = row(e, 'signature');
@@ -166,7 +159,9 @@ export const marginsVsBaselines: Claim = {
       const beaten = baselines.every((b) => sig.cvR2 > b.cvR2 && sig.kendallTau > b.kendallTau);
       return {
         verdict: verdictOf(beaten),
-        reason: `signature CV R² ${fmt(sig.cvR2)}, τ ${fmt(sig.kendallTau)}; best baseline ${best.measure.slice(10)} CV R² ${fmt(best.cvR2)}, τ ${fmt(best.kendallTau)}`,
+        reason:
+          `signature CV R² ${fmt(sig.cvR2)}, τ ${fmt(sig.kendallTau)}; ` +
+          `best baseline ${best.measure.slice(10)} CV R² ${fmt(best.cvR2)}, τ ${fmt(best.kendallTau)}`,
         figures: figures([sig, ...baselines]),
         charts: [],
       };

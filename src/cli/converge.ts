@@ -1,16 +1,16 @@
 /**
- * `dltheory converge`: the optimisation lab's experiments with the user's sizes (the claims in
- * src/claims/du.ts and allen-zhu.ts run them with fixed ones):
+ * `dltheory converge`: the optimisation lab's experiments (src/experiments/du.ts, allen-zhu.ts,
+ * nguyen.ts) with the user's sizes; the claims run them with fixed ones:
  *   width  — two-layer ReLU nets of several widths under gradient descent (Du et al. ICLR 2019)
  *   depth  — Du et al.'s ResNet against their fully-connected net over depths (ICML 2019)
  *   sgd    — SGD iterations to fit MNIST subsets by n and depth (Allen-Zhu et al. 2019)
  *   skip   — skip-to-output nets against their trunk on random labels (Nguyen et al. 2019)
- *   landscape — the straight path from initialisation to solution and a 2-D slice (nguyen.ts)
+ *   landscape — the straight path from initialisation to solution and a 2-D slice (Nguyen et al.)
  */
 import { InputError } from '../errors.js';
-import { twoLayerWidthSweep, depthSweep } from '../claims/du.js';
-import { powerLawFit, sgdIterations } from '../claims/allen-zhu.js';
-import { landscapes, randomLabelFits, type ValleyPlan } from '../claims/nguyen.js';
+import { twoLayerWidthSweep, depthSweep } from '../experiments/du.js';
+import { powerLawFit, sgdIterations } from '../experiments/allen-zhu.js';
+import { landscapes, randomLabelFits, type ValleyPlan } from '../experiments/nguyen.js';
 import { formatTable } from '../report/progress.js';
 import { intListOpt, numberOpt, parse, type Command } from './args.js';
 

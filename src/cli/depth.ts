@@ -1,18 +1,15 @@
 /**
  * `dltheory depth`: how deep is deep enough (Schilling et al. 2018)? The GDV after every layer of a
  * deep belief network trained without labels, or of MLPs of several depths trained by backprop
- * (src/train/depth.ts), and the depth where it is lowest.
+ * (src/experiments/depth.ts), and the depth where it is lowest.
  */
-import { scope } from '../engine/memory.js';
 import { check } from '../errors.js';
-import { disposeDataset, standardise } from '../data/dataset.js';
 import { openStore } from '../store/runs.js';
 import { writeFileAtomic } from '../io/files.js';
 import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
-import { dbnGdvCurve, lowest, mlpGdvCurves } from '../train/depth.js';
+import { dbnDepthCurves, lowest, mlpDepthCurves, type DepthSource } from '../experiments/depth.js';
 import { choiceOpt, intListOpt, numberOpt, outputOpt, parse, type Command } from './args.js';
-import { loadData } from './data.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -66,53 +63,45 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
       : undefined;
     const depths = intListOpt(v.depths, 'depths', [2, 4, 8], { min: 1, max: 200 });
 
-    const splits = loadData({ name: (v.data as string | undefined) ?? 'mnist', seed, trainSize, dir: v['data-dir'] as string | undefined });
-    const source = `${splits.test.name}: ${splits.train.y.size(0)} train, GDV on ${Math.min(samplePoints, splits.test.y.size(0))} test points`;
-    let chart;
-    try {
-      if (dbn) {
-        const n = Math.min(samplePoints, splits.test.y.size(0));
-        const sample = { x: splits.test.x.narrow(0, 0, n), y: scope(() => splits.test.y.narrow(0, 0, n).toNumbers()) };
-        let curve;
-        try {
-          curve = dbnGdvCurve(splits.train.x, sample, { ...dbn, width, epochs, batchSize, lr, seed }, log);
-        } finally {
-          sample.x.dispose();
-        }
-        const best = lowest(curve);
-        if (v.json) console.log(JSON.stringify({ model: 'dbn', layers: curve, best: { layer: best.layer, gdv: best.gdv } }));
-        else {
-          console.log(`DBN, ${dbn.layers} layers of ${width} (${source}); GDV: more negative is better separated\n`);
-          console.log(formatTable(['layer', 'dims', 'GDV', 'intra', 'inter', 'recon. error'], curve.map((l) => [l.name, l.dims, l.gdv, l.intra, l.inter, l.reconstructionError])));
-          console.log(`\nlowest GDV ${best.gdv.toFixed(4)} at layer ${best.layer}: recommended depth ${best.layer} layer${best.layer === 1 ? '' : 's'}`);
-        }
-        chart = lineChart({ title: `GDV per layer, DBN of width ${width} (${source})`, x: 'layer', y: 'GDV', data: curve.map((l) => ({ layer: l.layer, GDV: l.gdv })) });
-      } else {
-        const [train, test] = standardise(splits.train, splits.test);
-        const store = openStore(v.runs as string | undefined);
-        try {
-          const curves = mlpGdvCurves(store, { train, test }, { depths, width, epochs, batchSize, lr, seed, samplePoints, progress: !v.json && process.stderr.isTTY }, 'depth', log);
-          const bests = curves.map((c) => ({ depth: c.depth, ...lowest(c.layers) }));
-          const best = lowest(bests);
-          if (v.json) console.log(JSON.stringify({ model: 'mlp', curves, best: { depth: best.depth, layer: best.layer, name: best.name, gdv: best.gdv } }));
-          else {
-            console.log(`MLPs of width ${width} trained by backprop (${source}); GDV: more negative is better separated\n`);
-            const rows = curves.flatMap((c) => c.layers.map((l) => [c.depth, l.name, l.relativeDepth, l.dims, l.gdv]));
-            console.log(formatTable(['depth', 'layer', 'relative depth', 'dims', 'GDV'], rows));
-            console.log(`\n${curves.map((c, i) => `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`).join('\n')}`);
-            console.log(`lowest GDV ${best.gdv.toFixed(4)}: recommended depth ${best.depth} hidden layers (at ${best.name})`);
-          }
-          const data = curves.flatMap((c) => c.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': c.depth })));
-          chart = lineChart({ title: `GDV over relative depth, MLPs trained by backprop (${source})`, x: 'relative depth', y: 'GDV', series: 'hidden layers', data });
-        } finally {
-          store.close();
-          disposeDataset(train);
-          disposeDataset(test);
-        }
+    const data = { name: (v.data as string | undefined) ?? 'mnist', seed, trainSize, dir: v['data-dir'] as string | undefined };
+    const describe = (s: DepthSource) => `${s.name}: ${s.trainSize} train, GDV on ${s.samplePoints} test points`;
+    let chart: ReturnType<typeof lineChart>;
+    if (dbn) {
+      const { source, curves: [{ layers: curve }] } = dbnDepthCurves(data, samplePoints, [width], { ...dbn, epochs, batchSize, lr, seed }, log);
+      const best = lowest(curve);
+      if (v.json) console.log(JSON.stringify({ model: 'dbn', layers: curve, best: { layer: best.layer, gdv: best.gdv } }));
+      else {
+        console.log(`DBN, ${dbn.layers} layers of ${width} (${describe(source)}); GDV: more negative is better separated\n`);
+        const rows = curve.map((l) => [l.name, l.dims, l.gdv, l.intra, l.inter, l.reconstructionError]);
+        console.log(formatTable(['layer', 'dims', 'GDV', 'intra', 'inter', 'recon. error'], rows));
+        const plural = best.layer === 1 ? '' : 's';
+        console.log(`\nlowest GDV ${best.gdv.toFixed(4)} at layer ${best.layer}: recommended depth ${best.layer} layer${plural}`);
       }
-    } finally {
-      disposeDataset(splits.train);
-      disposeDataset(splits.test);
+      const points = curve.map((l) => ({ layer: l.layer, GDV: l.gdv }));
+      chart = lineChart({ title: `GDV per layer, DBN of width ${width} (${describe(source)})`, x: 'layer', y: 'GDV', data: points });
+    } else {
+      const store = openStore(v.runs as string | undefined);
+      try {
+        const options = { depths, width, epochs, batchSize, lr, seed, samplePoints, progress: !v.json && process.stderr.isTTY };
+        const { source, curves } = mlpDepthCurves(store, data, options, 'depth', log);
+        const bests = curves.map((c) => ({ depth: c.depth, ...lowest(c.layers) }));
+        const best = lowest(bests);
+        if (v.json) console.log(JSON.stringify({ model: 'mlp', curves, best: { depth: best.depth, layer: best.layer, name: best.name, gdv: best.gdv } }));
+        else {
+          console.log(`MLPs of width ${width} trained by backprop (${describe(source)}); GDV: more negative is better separated\n`);
+          const rows = curves.flatMap((c) => c.layers.map((l) => [c.depth, l.name, l.relativeDepth, l.dims, l.gdv]));
+          console.log(formatTable(['depth', 'layer', 'relative depth', 'dims', 'GDV'], rows));
+          const lines = curves.map((c, i) => `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, ` +
+            `lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`);
+          console.log(`\n${lines.join('\n')}`);
+          console.log(`lowest GDV ${best.gdv.toFixed(4)}: recommended depth ${best.depth} hidden layers (at ${best.name})`);
+        }
+        const points = curves.flatMap((c) => c.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': c.depth })));
+        const title = `GDV over relative depth, MLPs trained by backprop (${describe(source)})`;
+        chart = lineChart({ title, x: 'relative depth', y: 'GDV', series: 'hidden layers', data: points });
+      } finally {
+        store.close();
+      }
     }
     if (chartPath !== undefined) writeFileAtomic(chartPath, await renderSvg(chart));
     return 0;

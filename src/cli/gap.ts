@@ -12,7 +12,7 @@ import { loadModel } from '../nn/serialize.js';
 import { FEATURE_SETS, marginMeasures, measurementSample, populationFeatures, SLOTS, STATS, type Population } from '../measures/population.js';
 import { crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, predictLinear } from '../measures/regression.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
-import { loadData } from './data.js';
+import { loadData } from '../data/load.js';
 import { readPair } from './margins.js';
 import { HEADER_OPTION, HEADER_USAGE } from './points.js';
 import { resolveGrid } from './zoo.js';

@@ -8,7 +8,7 @@ import { gdv, gdvPerLayer } from '../measures/gdv.js';
 import { lineChart, renderSvg } from '../report/chart.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, listOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
-import { loadData } from './data.js';
+import { loadData } from '../data/load.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs, readLabels } from './points.js';
 
 /** Points [n, ...] (2-D unless `anyShape`, for a model's inputs) and their integer labels, from .npy or .csv files. */

@@ -8,7 +8,7 @@ import { fromRaw, loadModel } from '../nn/serialize.js';
 import { marginDistribution, type MarginResult } from '../measures/margins.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, listOpt, numberOpt, parse, required, type Command } from './args.js';
-import { loadData } from './data.js';
+import { loadData } from '../data/load.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs, readLabels } from './points.js';
 
 /**

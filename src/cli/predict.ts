@@ -11,7 +11,7 @@ import { loadModel, fromRaw, toRaw } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
 import { checkFits, evaluate } from '../train/train.js';
 import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
-import { loadData } from './data.js';
+import { loadData } from '../data/load.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
 /** The model's outputs for x in batches; a shape the model cannot take is the user's error. */

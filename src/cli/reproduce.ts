@@ -12,16 +12,17 @@ import { writeFileAtomic } from '../io/files.js';
 import { formatTable } from '../report/progress.js';
 import { selectClaims } from '../claims/registry.js';
 import type { Claim, ClaimResult, Mode } from '../claims/claim.js';
+import { ExperimentCache } from '../experiments/context.js';
 import { numberOpt, parse, type Command } from './args.js';
 
 /** A claim's result, with the run store its trainings are in (a saved result is reused only with it). */
 type Row = (ClaimResult | (Omit<ClaimResult, 'verdict'> & { verdict: 'error' })) & { store: string };
 
-async function runClaim(claim: Claim, mode: Mode, seed: number, progress: boolean, store: RunStore): Promise<Row> {
+async function runClaim(claim: Claim, mode: Mode, seed: number, progress: boolean, store: RunStore, cache: ExperimentCache): Promise<Row> {
   const start = performance.now();
   const base = { id: claim.id, group: claim.group, statement: claim.statement, paper: claim.paper, rule: claim.rule, mode, seed, store: store.dir };
   try {
-    const outcome = await claim.run({ mode, seed, store, progress, log: (m) => process.stderr.write(`${m}\n`) });
+    const outcome = await claim.run({ mode, seed, store, progress, cache, log: (m) => process.stderr.write(`${m}\n`) });
     return { ...base, ...outcome, seconds: (performance.now() - start) / 1000 };
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -91,6 +92,8 @@ Exit code 1 when a claim does not hold or its experiment failed.
     mkdirSync(join(out, 'claims'), { recursive: true });
     const rows: Row[] = [];
     const store = openStore(v.runs as string | undefined);
+    // Claims that share an experiment (the margin claims' zoo, the shape lab's models) run it once in this invocation.
+    const cache = new ExperimentCache();
     try {
       for (const claim of claims) {
         const saved = join(out, 'claims', `${claim.id}.json`);
@@ -103,7 +106,7 @@ Exit code 1 when a claim does not hold or its experiment failed.
           }
         }
         process.stderr.write(`${claim.id}: running (${mode})\n`);
-        const row = await runClaim(claim, mode, seed, !v.json, store);
+        const row = await runClaim(claim, mode, seed, !v.json, store, cache);
         writeFileAtomic(saved, JSON.stringify(row, null, 2));
         rows.push(row);
       }

@@ -17,7 +17,7 @@ import { fitToCube, labelMask, maskVolume } from '../data/volumes.js';
 import { diceScore } from '../nn/dice.js';
 import { toRaw } from '../nn/serialize.js';
 import { distances } from '../measures/shape-baselines.js';
-import { toCsv } from '../report/markup.js';
+import { toCsv } from '../io/csv.js';
 import { formatTable } from '../report/progress.js';
 import { alignShapes, disposeShapeModel, encodeShapes, loadShapeModel, reconstructShapes, saveShapeModel, trainShapeModel } from '../train/shapes.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';

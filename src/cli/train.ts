@@ -6,7 +6,7 @@ import { recordRun } from '../train/record.js';
 import { formatTable } from '../report/progress.js';
 import { parseSchedule } from '../nn/optim/schedule.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
-import { describeData, loadData } from './data.js';
+import { describeData, loadData } from '../data/load.js';
 
 export const trainCommand: Command = {
   name: 'train',

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { openStore } from '../store/runs.js';
 import { formatTable } from '../report/progress.js';
-import { GRIDS, readGrid, runZoo, type ZooGrid } from '../train/zoo.js';
+import { GRIDS, readGrid, runZoo, type ZooGrid } from '../experiments/zoo.js';
 import { zooMeasures } from '../measures/population.js';
 import { parse, type Command } from './args.js';
 
@@ -23,7 +23,7 @@ dltheory zoo [--grid quick|full|FILE.json] [--runs DIR] [--json]
 Trains each model of the grid that the run store does not hold yet (killed and run again, it trains
 only the missing ones), computes the margin signature and the baseline measures on its training set,
 and commits the model, its metrics and measures in one transaction. A grid file holds the fields of
-the built-in grids (src/train/zoo.ts): name, data, arch (mlp|cnn), optimizer, batchSize, epochs,
+the built-in grids (src/experiments/zoo.ts): name, data, arch (mlp|cnn), optimizer, batchSize, epochs,
 targetTrainAccuracy, axes { width, depth, weightDecay, dropout, batchNorm, trainSize, labelNoise, lr,
 augment, seed }, and optionally sample (a seeded sample of that many cells).
 `,

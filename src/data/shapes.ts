@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { check, InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
-import { toCsv } from '../report/markup.js';
+import { toCsv } from '../io/csv.js';
 import { affineGrid, gridSample } from '../nn/functional.js';
 import { scope, stack, tensor, type Tensor } from '../engine/index.js';
 import { Rng } from './rng.js';

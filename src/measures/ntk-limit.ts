@@ -46,7 +46,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
 import { checkFinite } from './finite.js';
 import { activate, type Activation } from '../nn/layers.js';
-import { cSigma } from '../nn/models/resmlp.js';
+import { cSigma } from '../nn/c-sigma.js';
 
 export type LimitActivation = 'relu' | 'softplus' | 'tanh' | 'sigmoid';
 export const LIMIT_ACTIVATIONS: readonly LimitActivation[] = ['relu', 'softplus', 'tanh', 'sigmoid'];

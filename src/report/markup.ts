@@ -1,5 +1,6 @@
-/** A table cell as reports and the CLI print it; null and undefined print as empty. */
-export type Cell = string | number | boolean | null | undefined;
+import type { Cell } from '../io/csv.js';
+
+export type { Cell };
 
 /**
  * A number for people to read: integers in full, others to 4 significant digits, so a table of
@@ -53,16 +54,6 @@ export function htmlTable(columns: string[], rows: Cell[][]): string {
     })
     .join('\n');
   return `<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
-}
-
-/** RFC 4180 CSV with full-precision numbers, for loading into other tools. */
-export function toCsv(columns: string[], rows: Cell[][]): string {
-  const field = (cell: Cell): string => {
-    if (cell === null || cell === undefined) return '';
-    const s = String(cell);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [columns, ...rows].map((r) => columns.map((_, j) => field(r[j])).join(',')).join('\r\n') + '\r\n';
 }
 
 /** Inline Markdown (code, bold, italics, links) of already-escaped text to HTML. */

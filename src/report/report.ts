@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { check } from '../errors.js';
 import { renderSvg, type Row } from './chart.js';
-import { type Cell, escapeHtml, htmlTable, markdownTable, markdownToHtml, toCsv } from './markup.js';
+import { type Cell, escapeHtml, htmlTable, markdownTable, markdownToHtml } from './markup.js';
+import { toCsv } from '../io/csv.js';
 import { writeFileAtomic } from '../io/files.js';
 
 /** A report folder being written; add sections in order, then `finish()`. */

@@ -1,6 +1,9 @@
-/** The CLI's data options: a named or path data set, optionally subset and with label noise. */
-import { loadNamed, type Splits } from '../data/sources.js';
-import { disposeDataset, labelNoise, subset } from '../data/dataset.js';
+/**
+ * A data set chosen by name, as the CLI's data options and the claims give it: a named or path data
+ * set (see loadNamed), optionally a seeded subset of its training split, optionally with label noise.
+ */
+import { loadNamed, type Splits } from './sources.js';
+import { disposeDataset, labelNoise, subset } from './dataset.js';
 
 export interface DataChoice {
   name: string;

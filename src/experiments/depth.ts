@@ -1,7 +1,8 @@
 /**
- * The depth experiments of Schilling et al. (2018, docs/papers.md §5), shared by `dltheory depth` and the
- * claims gdv-dbn-depth and gdv-backprop: the GDV (src/measures/gdv.ts) of the representation after
- * every layer, on a labelled sample of points the networks were not trained on.
+ * The depth experiments of Schilling et al. (2018, docs/papers.md §5), shared by `dltheory depth` and
+ * the claims gdv-dbn-depth and gdv-backprop: the GDV (src/measures/gdv.ts) of the representation after
+ * every layer, on a labelled sample of points the networks were not trained on (the first points of
+ * the test split of a data set loaded by name: dbnDepthCurves, mlpDepthCurves).
  * - DBN (src/nn/dbn.ts), trained without labels: layer 0 is the input, layer l the hidden
  *   probabilities of RBM l.
  * - MLPs `mlp:IN-W×d-OUT:init=he` trained by backprop (src/train/record.ts): the input, the
@@ -13,12 +14,14 @@ import { noGrad } from '../engine/autograd.js';
 import { scope, dispose } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
+import { disposeDataset, standardise } from '../data/dataset.js';
+import { loadData, type DataChoice } from '../data/load.js';
 import type { Splits } from '../data/sources.js';
 import { gdv, gdvPerLayer, type GdvResult } from '../measures/gdv.js';
 import { dbnInputs, trainDbn, type DbnOptions } from '../nn/dbn.js';
 import { disposeRbm, hiddenProbs } from '../nn/rbm.js';
 import type { RunStore } from '../store/runs.js';
-import { recordRun } from './record.js';
+import { recordRun } from '../train/record.js';
 
 /** The GDV of one layer's representation. */
 export interface LayerGdv extends GdvResult {
@@ -36,6 +39,9 @@ export interface Sample {
   y: number[];
 }
 
+/** A DBN layer's GDV, with its RBM's reconstruction error after the last epoch (null for the input). */
+export type DbnLayerGdv = LayerGdv & { reconstructionError: number | null };
+
 /** The layer with the lowest GDV (the first, on a tie). */
 export function lowest<T extends { gdv: number }>(layers: T[]): T {
   return layers.reduce((best, l) => (l.gdv < best.gdv ? l : best));
@@ -45,10 +51,11 @@ export function lowest<T extends { gdv: number }>(layers: T[]): T {
  * Trains a DBN greedily on train [n, ...] (flattened) and returns the GDV of sample after every
  * layer, input included, with each RBM's reconstruction error after its last epoch.
  */
-export function dbnGdvCurve(train: Tensor, sample: Sample, o: DbnOptions, log: (m: string) => void = () => {}): (LayerGdv & { reconstructionError: number | null })[] {
+export function dbnGdvCurve(train: Tensor, sample: Sample, o: DbnOptions, log: (m: string) => void = () => {}): DbnLayerGdv[] {
   const [x, s] = scope(() => dbnInputs(o.visible ?? 'binary', train.flatten(1), sample.x.flatten(1)));
   let h = s;
-  const at = (layer: number, name: string, reconstructionError: number | null) => ({ layer, name, relativeDepth: layer / o.layers, reconstructionError, ...gdv(h, sample.y) });
+  const at = (layer: number, name: string, reconstructionError: number | null) =>
+    ({ layer, name, relativeDepth: layer / o.layers, reconstructionError, ...gdv(h, sample.y) });
   const curve = [at(0, 'input', null)];
   try {
     const rbms = trainDbn(x, o, (l, rbm, errors) => {
@@ -109,10 +116,68 @@ export function mlpGdvCurves(store: RunStore, splits: Splits, o: MlpDepthOptions
         const hidden = gdvPerLayer(run.model, x, y);
         const logits = gdv(noGrad(() => run.model.eval().forward(x)), y);
         const layers = [...hidden.map(({ probe, ...r }, l) => ({ ...r, layer: l, name: probe })), { ...logits, layer: depth + 1, name: 'logits' }];
-        return { depth, spec, runId: run.id, testAccuracy: run.final.testAccuracy, layers: layers.map((l) => ({ ...l, relativeDepth: l.layer / (depth + 1) })) };
+        const relative = layers.map((l) => ({ ...l, relativeDepth: l.layer / (depth + 1) }));
+        return { depth, spec, runId: run.id, testAccuracy: run.final.testAccuracy, layers: relative };
       });
     } finally {
       run.model.dispose();
+    }
+  });
+}
+
+/** What a depth run measured on: the data set's test split name, its training points, the GDV sample's points. */
+export interface DepthSource {
+  name: string;
+  trainSize: number;
+  samplePoints: number;
+}
+
+/** Loads `data` by name and runs `f` on its splits, releasing them after. */
+function withData<T>(data: DataChoice, f: (splits: Splits) => T): T {
+  const splits = loadData(data);
+  try {
+    return f(splits);
+  } finally {
+    disposeDataset(splits.train);
+    disposeDataset(splits.test);
+  }
+}
+
+const sourceOf = (splits: Splits, samplePoints: number): DepthSource =>
+  ({ name: splits.test.name, trainSize: splits.train.y.size(0), samplePoints: Math.min(samplePoints, splits.test.y.size(0)) });
+
+/**
+ * One DBN per width (the other options `o`) trained on the training split of `data`, and the GDV
+ * after every layer on its first samplePoints test points.
+ */
+export function dbnDepthCurves(data: DataChoice, samplePoints: number, widths: number[], o: Omit<DbnOptions, 'width'>, log: (m: string) => void = () => {}): {
+  source: DepthSource;
+  curves: { width: number; layers: DbnLayerGdv[] }[];
+} {
+  return withData(data, (splits) => {
+    const source = sourceOf(splits, samplePoints);
+    const n = source.samplePoints;
+    const sample = { x: splits.test.x.narrow(0, 0, n), y: scope(() => splits.test.y.narrow(0, 0, n).toNumbers()) };
+    try {
+      return { source, curves: widths.map((width) => ({ width, layers: dbnGdvCurve(splits.train.x, sample, { ...o, width }, log) })) };
+    } finally {
+      sample.x.dispose();
+    }
+  });
+}
+
+/** mlpGdvCurves on `data`, its inputs standardised with the training split's statistics. */
+export function mlpDepthCurves(store: RunStore, data: DataChoice, o: MlpDepthOptions, kind: string, log: (m: string) => void = () => {}): {
+  source: DepthSource;
+  curves: MlpCurve[];
+} {
+  return withData(data, (raw) => {
+    const [train, test] = standardise(raw.train, raw.test);
+    try {
+      return { source: sourceOf(raw, o.samplePoints), curves: mlpGdvCurves(store, { train, test }, o, kind, log) };
+    } finally {
+      disposeDataset(train);
+      disposeDataset(test);
     }
   });
 }

@@ -2,7 +2,8 @@
  * A model zoo: a population of networks trained over a grid of hyper-parameters — width, depth,
  * weight decay, dropout, batch norm, training-set size, label noise, learning rate, augmentation,
  * seed — recorded in the run store with the measures of every model. The population is what the
- * gap regression of Jiang et al. (2019) is fitted and judged on.
+ * gap regression of Jiang et al. (2019), docs/papers.md §1, is fitted and judged on: by the margin
+ * claims (src/experiments/margins.ts), `dltheory zoo` and `dltheory gap`.
  *
  * Each grid cell has a deterministic run id (a hash of the grid name and the cell), and a model is
  * committed with its measures in one transaction, so a killed zoo run again trains only the models
@@ -18,7 +19,7 @@ import { randomShift } from '../data/augment.js';
 import type { Module } from '../nn/module.js';
 import type { Metrics, RunRecord, RunStore } from '../store/runs.js';
 import { progress } from '../report/progress.js';
-import { recordRun } from './record.js';
+import { recordRun } from '../train/record.js';
 
 export interface ZooCell {
   width: number;
@@ -85,7 +86,8 @@ export function readGrid(path: string): ZooGrid {
   } catch (e) {
     throw new InputError(`${path}: not a readable JSON grid: ${(e as Error).message.split('\n')[0]}`);
   }
-  const grid = { ...BASE, epochs: 30, targetTrainAccuracy: 0.99, name: '', ...raw, axes: { ...FIXED, width: [256], depth: [1], trainSize: [2000], labelNoise: [0], ...raw.axes } } as ZooGrid;
+  const axes = { ...FIXED, width: [256], depth: [1], trainSize: [2000], labelNoise: [0], ...raw.axes };
+  const grid = { ...BASE, epochs: 30, targetTrainAccuracy: 0.99, name: '', ...raw, axes } as ZooGrid;
   check(/^[A-Za-z0-9_-]+$/.test(grid.name), `${path}: "name" must be letters, digits, '_' or '-'`);
   check(grid.arch === 'mlp' || grid.arch === 'cnn', `${path}: "arch" must be mlp or cnn`);
   for (const [k, v] of Object.entries(grid.axes))
@@ -135,7 +137,8 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
     const bar = o.progress ? progress({ total: todo.length, label: `zoo ${grid.name}` }) : undefined;
     try {
       for (const cell of todo) {
-        check(cell.trainSize <= train.y.size(0), `zoo ${grid.name}: trainSize ${cell.trainSize} exceeds the ${train.y.size(0)} training points of ${grid.data}`);
+        const points = train.y.size(0);
+        check(cell.trainSize <= points, `zoo ${grid.name}: trainSize ${cell.trainSize} exceeds the ${points} training points of ${grid.data}`);
         trainCell(grid, cell, train, test, o);
         bar?.tick(1, { model: cellId(grid, cell) });
       }

@@ -1,0 +1,150 @@
+/**
+ * The experiments of Nguyen, Mukkamala, Hein (ICLR 2019), docs/papers.md §2, run by the claims
+ * nguyen-no-bad-valleys and landscape-path (src/claims/nguyen.ts) and by `dltheory converge
+ * skip|landscape` with the user's sizes.
+ *
+ * Data: N MNIST digits (standardised) with random labels (balanced within each true class, as in
+ * src/experiments/random-labels.ts). Nets: the narrow trunk `mlp:784-W-10:softplus` with and without
+ * M = N skip units (`skip:784-W-10:m=N`), trained by full-batch Adam with the same budget. The trunk
+ * alone is too small to memorise N random labels, so whatever the skip net reaches is owed to the
+ * skip units.
+ *
+ * randomLabelFits: both nets on the random labels from `inits` random initialisations, the
+ * skip-feature rank checked at every initialisation, and each net once on the true labels (train
+ * and test accuracy).
+ *
+ * landscapes: for the skip net and the trunk, the loss along the straight line from initialisation
+ * to solution, L((1 − α)θ₀ + αθ₁) for α in [−0.25, 1.25]; for the skip net also a filter-normalised
+ * 2-D slice around its solution (src/measures/landscape.ts).
+ */
+import { manualSeed } from '../engine/creation.js';
+import { dispose } from '../engine/memory.js';
+import type { Tensor } from '../engine/tensor.js';
+import { loadMnist, standardiseSplits, type Splits } from '../data/sources.js';
+import { disposeDataset, subset, type Dataset } from '../data/dataset.js';
+import { buildModel } from '../nn/models/spec.js';
+import { SkipToOutput, skipFeatureRank } from '../nn/models/skip.js';
+import type { Module } from '../nn/module.js';
+import { evaluate, train } from '../train/train.js';
+import { filterNormalizedDirection, linePath, lossSurface, snapshot } from '../measures/landscape.js';
+import { balancedRandomLabels } from './random-labels.js';
+
+export interface ValleyPlan {
+  n: number;
+  trunkWidth: number;
+  inits: number;
+  epochs: number;
+  lr: number;
+}
+
+const specs = (p: ValleyPlan) => ({ skip: `skip:784-${p.trunkWidth}-10:m=${p.n}`, trunk: `mlp:784-${p.trunkWidth}-10:softplus` });
+
+/** N standardised digits with random labels, and the true-label splits of the same digits. */
+function data(p: ValleyPlan, seed: number): { random: Dataset; truth: Splits } {
+  const { train: train_, test } = standardiseSplits(loadMnist({ seed }));
+  const sub = subset(train_, p.n, seed);
+  disposeDataset(train_);
+  return { random: balancedRandomLabels(sub, seed + 1), truth: { train: sub, test } };
+}
+
+/** Trains spec on ds from seed; also returns the initial weights and, for a skip net, the skip-feature rank at initialisation. */
+function fit(spec: string, ds: Dataset, p: ValleyPlan, seed: number): { model: Module; initial: Tensor[]; rank?: number } {
+  manualSeed(seed);
+  const model = buildModel(spec);
+  const initial = snapshot(model);
+  try {
+    const rank = model instanceof SkipToOutput ? skipFeatureRank(model, ds.x).rank : undefined;
+    train(model, ds, undefined, { epochs: p.epochs, batchSize: p.n, lr: p.lr, optimizer: 'adam', seed });
+    return { model, initial, rank };
+  } catch (e) {
+    model.dispose();
+    dispose(initial);
+    throw e;
+  }
+}
+
+export interface ValleyRun {
+  seed: number;
+  loss: number;
+  accuracy: number;
+  /** Rank of the skip-feature matrix at initialisation (skip nets only). */
+  rank?: number;
+}
+
+/**
+ * The skip net and the trunk alone on N random labels from `inits` seeds (seed, seed + 1, …), and
+ * each once on the true labels (train and test accuracy).
+ */
+export function randomLabelFits(p: ValleyPlan, seed: number, log: (m: string) => void = () => {}): {
+  runs: Record<'skip' | 'trunk', ValleyRun[]>;
+  trueAccuracy: Record<'skip' | 'trunk', { train: number; test: number }>;
+} {
+  const { skip, trunk } = specs(p);
+  const { random, truth } = data(p, seed);
+  const runs: Record<'skip' | 'trunk', ValleyRun[]> = { skip: [], trunk: [] };
+  const trueAccuracy = {} as Record<'skip' | 'trunk', { train: number; test: number }>;
+  try {
+    for (let k = 0; k < p.inits; k++)
+      for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+        log(`nguyen-no-bad-valleys: ${spec}, random labels, initialisation ${k + 1} of ${p.inits}`);
+        const { model, initial, rank } = fit(spec, random, p, seed + k);
+        const ev = evaluate(model, random);
+        runs[kind].push({ seed: seed + k, loss: ev.loss, accuracy: ev.accuracy, ...(rank === undefined ? {} : { rank }) });
+        model.dispose();
+        dispose(initial);
+      }
+    for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+      log(`nguyen-no-bad-valleys: ${spec}, true labels`);
+      const { model, initial } = fit(spec, truth.train, p, seed);
+      trueAccuracy[kind] = { train: evaluate(model, truth.train).accuracy, test: evaluate(model, truth.test).accuracy };
+      model.dispose();
+      dispose(initial);
+    }
+  } finally {
+    disposeDataset(random);
+    disposeDataset(truth.train);
+    disposeDataset(truth.test);
+  }
+  return { runs, trueAccuracy };
+}
+
+/** α of the straight path, −0.25 to 1.25 in steps of 0.05. */
+const ALPHAS = Array.from({ length: 31 }, (_, i) => -0.25 + (1.5 * i) / 30);
+/** Both coordinates of the 2-D slice, −1 to 1 in steps of 0.1: the solution is at [10][10]. */
+export const SLICE_GRID = Array.from({ length: 21 }, (_, i) => -1 + i / 10);
+
+/**
+ * For the skip net and the trunk alone trained on N random labels (seed `seed`): the loss on the
+ * straight path from initialisation to solution at ALPHAS, and for the skip net the loss on the
+ * filter-normalised slice SLICE_GRID × SLICE_GRID around its solution.
+ */
+export function landscapes(p: ValleyPlan, seed: number, log: (m: string) => void = () => {}): {
+  paths: Record<'skip' | 'trunk', { alpha: number; loss: number }[]>;
+  surface: number[][];
+} {
+  const { skip, trunk } = specs(p);
+  const { random, truth } = data(p, seed);
+  disposeDataset(truth.test);
+  disposeDataset(truth.train);
+  const paths = {} as Record<'skip' | 'trunk', { alpha: number; loss: number }[]>;
+  let surface: number[][] = [];
+  try {
+    for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+      log(`landscape-path: ${spec}, random labels`);
+      const { model, initial } = fit(spec, random, p, seed);
+      const loss = () => evaluate(model, random).loss;
+      const solution = snapshot(model);
+      paths[kind] = linePath(model, initial, solution, ALPHAS, loss);
+      if (kind === 'skip') {
+        const [d1, d2] = [filterNormalizedDirection(solution, seed + 101), filterNormalizedDirection(solution, seed + 102)];
+        surface = lossSurface(model, solution, d1, d2, SLICE_GRID, SLICE_GRID, loss);
+        dispose([d1, d2]);
+      }
+      dispose([initial, solution]);
+      model.dispose();
+    }
+  } finally {
+    disposeDataset(random);
+  }
+  return { paths, surface };
+}
