@@ -6,7 +6,7 @@
 import { Tensor } from '../engine/tensor.js';
 import { randint, zeros } from '../engine/creation.js';
 import { stack } from '../engine/ops.js';
-import { affineGrid, gridSample } from '../nn/functional.js';
+import { affineGrid, gridSample } from '../engine/sampling.js';
 
 export function randomShift(x: Tensor, maxShift: number): Tensor {
   const [n, , h, w] = x.shape;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { check, InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { toCsv } from '../io/csv.js';
-import { affineGrid, gridSample } from '../nn/functional.js';
+import { affineGrid, gridSample } from '../engine/sampling.js';
 import { scope, stack, tensor, type Tensor } from '../engine/index.js';
 import { Rng } from './rng.js';
 import { niftiHeader, writeNifti } from './nifti.js';

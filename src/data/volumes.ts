@@ -4,7 +4,7 @@
  * and written by the NIfTI-1 codec of nifti.ts.
  */
 import { InputError, check } from '../errors.js';
-import { affineGrid, gridSample } from '../nn/functional.js';
+import { affineGrid, gridSample } from '../engine/sampling.js';
 import { scope, tensor, type Tensor } from '../engine/index.js';
 import { dims, niftiHeader, readNifti, volumeTensor, type Volume } from './nifti.js';
 

@@ -142,20 +142,8 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, red
   return wrap(N.binaryCrossEntropyWithLogits(logits.id, target.id, reduction));
 }
 
-/** Sampling grid for the affine maps theta [N, 2, 3] (2-D) or [N, 3, 4] (3-D). */
-export function affineGrid(theta: Tensor, size: number[], alignCorners = false): Tensor {
-  return wrap(N.affineGrid(theta.id, size, alignCorners));
-}
-const MODES = { bilinear: 0, nearest: 1 } as const;
-const PADDING = { zeros: 0, border: 1, reflection: 2 } as const;
-/** Samples x at grid locations in [−1, 1] (bilinear is trilinear for 5-D input). */
-export function gridSample(
-  x: Tensor,
-  grid: Tensor,
-  o: { mode?: keyof typeof MODES; padding?: keyof typeof PADDING; alignCorners?: boolean } = {},
-): Tensor {
-  return wrap(N.gridSample(x.id, grid.id, MODES[o.mode ?? 'bilinear'], PADDING[o.padding ?? 'zeros'], o.alignCorners ?? false));
-}
+// Resampling lives in the engine, below data/, whose augmentations and volumes use it; F exposes it as torch's functional does.
+export { affineGrid, gridSample } from '../engine/sampling.js';
 /** Trilinear resampling of [N, C, D, H, W] to `size`. */
 export function upsampleTrilinear(x: Tensor, size: number[], alignCorners = false): Tensor {
   return wrap(N.upsampleTrilinear(x.id, size, alignCorners));
