@@ -80,28 +80,24 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
       const points = curve.map((l) => ({ layer: l.layer, GDV: l.gdv }));
       chart = lineChart({ title: `GDV per layer, DBN of width ${width} (${describe(source)})`, x: 'layer', y: 'GDV', data: points });
     } else {
-      const store = openStore(v.runs as string | undefined);
-      try {
-        const options = { depths, width, epochs, batchSize, lr, seed, samplePoints, progress: !v.json && process.stderr.isTTY };
-        const { source, curves } = mlpDepthCurves(store, data, options, 'depth', log);
-        const bests = curves.map((c) => ({ depth: c.depth, ...lowest(c.layers) }));
-        const best = lowest(bests);
-        if (v.json) console.log(JSON.stringify({ model: 'mlp', curves, best: { depth: best.depth, layer: best.layer, name: best.name, gdv: best.gdv } }));
-        else {
-          console.log(`MLPs of width ${width} trained by backprop (${describe(source)}); GDV: more negative is better separated\n`);
-          const rows = curves.flatMap((c) => c.layers.map((l) => [c.depth, l.name, l.relativeDepth, l.dims, l.gdv]));
-          console.log(formatTable(['depth', 'layer', 'relative depth', 'dims', 'GDV'], rows));
-          const lines = curves.map((c, i) => `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, ` +
-            `lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`);
-          console.log(`\n${lines.join('\n')}`);
-          console.log(`lowest GDV ${best.gdv.toFixed(4)}: recommended depth ${best.depth} hidden layers (at ${best.name})`);
-        }
-        const points = curves.flatMap((c) => c.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': c.depth })));
-        const title = `GDV over relative depth, MLPs trained by backprop (${describe(source)})`;
-        chart = lineChart({ title, x: 'relative depth', y: 'GDV', series: 'hidden layers', data: points });
-      } finally {
-        store.close();
+      using store = openStore(v.runs as string | undefined);
+      const options = { depths, width, epochs, batchSize, lr, seed, samplePoints, progress: !v.json && process.stderr.isTTY };
+      const { source, curves } = mlpDepthCurves(store, data, options, 'depth', log);
+      const bests = curves.map((c) => ({ depth: c.depth, ...lowest(c.layers) }));
+      const best = lowest(bests);
+      if (v.json) console.log(JSON.stringify({ model: 'mlp', curves, best: { depth: best.depth, layer: best.layer, name: best.name, gdv: best.gdv } }));
+      else {
+        console.log(`MLPs of width ${width} trained by backprop (${describe(source)}); GDV: more negative is better separated\n`);
+        const rows = curves.flatMap((c) => c.layers.map((l) => [c.depth, l.name, l.relativeDepth, l.dims, l.gdv]));
+        console.log(formatTable(['depth', 'layer', 'relative depth', 'dims', 'GDV'], rows));
+        const lines = curves.map((c, i) => `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, ` +
+          `lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`);
+        console.log(`\n${lines.join('\n')}`);
+        console.log(`lowest GDV ${best.gdv.toFixed(4)}: recommended depth ${best.depth} hidden layers (at ${best.name})`);
       }
+      const points = curves.flatMap((c) => c.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': c.depth })));
+      const title = `GDV over relative depth, MLPs trained by backprop (${describe(source)})`;
+      chart = lineChart({ title, x: 'relative depth', y: 'GDV', series: 'hidden layers', data: points });
     }
     if (chartPath !== undefined) writeFileAtomic(chartPath, await renderSvg(chart));
     return 0;

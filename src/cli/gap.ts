@@ -13,6 +13,7 @@ import { FEATURE_SETS, marginMeasures, measurementSample, populationFeatures, SL
 import { crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, predictLinear } from '../measures/regression.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from '../data/load.js';
+import { disposing } from '../engine/memory.js';
 import { readPair } from './margins.js';
 import { HEADER_OPTION, HEADER_USAGE } from './points.js';
 import { resolveGrid } from './zoo.js';
@@ -78,38 +79,34 @@ export const gapCommand: Command = {
     if (sub === 'predict') return predict(v, seed);
     if (sub !== 'fit' && sub !== 'evaluate') throw new InputError(`gap: expected fit, predict or evaluate, got '${sub ?? ''}'`);
     const gridName = (v.grid as string | undefined) ?? 'quick';
-    const store = openStore(v.runs as string | undefined);
-    try {
-      if (sub === 'evaluate') {
-        const p = population(store, gridName);
-        const folds = numberOpt(v.folds, 'folds', 10, { integer: true, min: 2, max: p.runs.length });
-        const rows = evaluateMeasures(p.features, p.gaps, p.hparams, { folds, seed }).sort((a, b) => b.cvR2 - a.cvR2);
-        if (v.json) console.log(JSON.stringify({ models: p.runs.length, excluded: p.excluded, rows }));
-        else
-          console.log(`${p.runs.length} models (${p.excluded.length} left out for a non-finite feature)\n` +
-            formatTable(['measure', 'features', 'adjusted R²', 'CV R²', 'MSE', 'Kendall τ', 'CMI'],
-              rows.map((r) => [r.measure, r.features, r.adjustedR2, r.cvR2, r.mse, r.kendallTau, r.cmi])));
-        return 0;
-      }
-      const set = choiceOpt(v.features, 'features', Object.keys(FEATURE_SETS), 'signature');
-      const p = population(store, gridName, [set]);
-      const rows = p.features[set];
-      const fit = fitLinear(rows, p.gaps);
-      const cv = crossValidatedR2(rows, p.gaps, foldAssignment(rows.length, 10, seed));
-      const cvRmse = Math.sqrt(cv.predictions.reduce((a, yhat, i) => a + (yhat - p.gaps[i]) ** 2, 0) / rows.length);
-      const out: GapFit = {
-        grid: gridName, features: set, names: featureNames(set, rows[0].length), coefficients: Array.from(fit.coefficients),
-        cvR2: cv.r2, cvRmse, models: rows.length,
-      };
-      if (v.out) writeFileAtomic(v.out as string, JSON.stringify(out, null, 2));
-      if (v.json) console.log(JSON.stringify({ ...out, adjustedR2: fit.adjustedR2 }));
+    using store = openStore(v.runs as string | undefined);
+    if (sub === 'evaluate') {
+      const p = population(store, gridName);
+      const folds = numberOpt(v.folds, 'folds', 10, { integer: true, min: 2, max: p.runs.length });
+      const rows = evaluateMeasures(p.features, p.gaps, p.hparams, { folds, seed }).sort((a, b) => b.cvR2 - a.cvR2);
+      if (v.json) console.log(JSON.stringify({ models: p.runs.length, excluded: p.excluded, rows }));
       else
-        console.log(`${set} on ${rows.length} models: adjusted R² ${fit.adjustedR2.toFixed(3)}, CV R² ${cv.r2.toFixed(3)}, CV RMSE ${cvRmse.toFixed(4)}\n` +
-          formatTable(['term', 'coefficient'], [['intercept', fit.coefficients[0]], ...out.names.map((n, i) => [n, fit.coefficients[i + 1]])]));
+        console.log(`${p.runs.length} models (${p.excluded.length} left out for a non-finite feature)\n` +
+          formatTable(['measure', 'features', 'adjusted R²', 'CV R²', 'MSE', 'Kendall τ', 'CMI'],
+            rows.map((r) => [r.measure, r.features, r.adjustedR2, r.cvR2, r.mse, r.kendallTau, r.cmi])));
       return 0;
-    } finally {
-      store.close();
     }
+    const set = choiceOpt(v.features, 'features', Object.keys(FEATURE_SETS), 'signature');
+    const p = population(store, gridName, [set]);
+    const rows = p.features[set];
+    const fit = fitLinear(rows, p.gaps);
+    const cv = crossValidatedR2(rows, p.gaps, foldAssignment(rows.length, 10, seed));
+    const cvRmse = Math.sqrt(cv.predictions.reduce((a, yhat, i) => a + (yhat - p.gaps[i]) ** 2, 0) / rows.length);
+    const out: GapFit = {
+      grid: gridName, features: set, names: featureNames(set, rows[0].length), coefficients: Array.from(fit.coefficients),
+      cvR2: cv.r2, cvRmse, models: rows.length,
+    };
+    if (v.out) writeFileAtomic(v.out as string, JSON.stringify(out, null, 2));
+    if (v.json) console.log(JSON.stringify({ ...out, adjustedR2: fit.adjustedR2 }));
+    else
+      console.log(`${set} on ${rows.length} models: adjusted R² ${fit.adjustedR2.toFixed(3)}, CV R² ${cv.r2.toFixed(3)}, CV RMSE ${cvRmse.toFixed(4)}\n` +
+        formatTable(['term', 'coefficient'], [['intercept', fit.coefficients[0]], ...out.names.map((n, i) => [n, fit.coefficients[i + 1]])]));
+    return 0;
   },
 };
 
@@ -123,7 +120,7 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
   }
   check(FEATURE_SETS[fit.features] && Array.isArray(fit.coefficients), `${fitPath}: not a gap fit written by \`dltheory gap fit --out\``);
   check(fit.features.startsWith('signature'), `${fitPath}: predict takes a fit of margin-signature features, not '${fit.features}'`);
-  const { model } = loadModel(required(v.model, 'model'));
+  using model = loadModel(required(v.model, 'model')).model;
   const pair = v.input
     ? readPair(v.input as string, required(v.labels, 'labels'), v.header)
     : (() => {
@@ -137,20 +134,15 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
       })();
   // The same seeded sample of at most 2,000 training points the zoo's models were measured on.
   const [x, y] = measurementSample(pair.x, pair.y, seed);
+  using _sample = disposing([x, y]);
   pair.x.dispose();
   pair.y.dispose();
-  try {
-    const features = FEATURE_SETS[fit.features](marginMeasures(model, x, y));
-    const undefinedAt = featureNames(fit.features, features.length).filter((_, i) => !Number.isFinite(features[i]));
-    check(undefinedAt.length === 0, () =>
-      `${v.model}: its margin signature is undefined at ${undefinedAt.join(', ')}: too few points classified correctly, or the points indistinguishable there`);
-    const gap = predictLinear(Float64Array.from(fit.coefficients), [Float64Array.from(features)])[0];
-    const result = { predictedGap: gap, cvRmse: fit.cvRmse, features: fit.features, grid: fit.grid };
-    console.log(v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`);
-    return 0;
-  } finally {
-    x.dispose();
-    y.dispose();
-    model.dispose();
-  }
+  const features = FEATURE_SETS[fit.features](marginMeasures(model, x, y));
+  const undefinedAt = featureNames(fit.features, features.length).filter((_, i) => !Number.isFinite(features[i]));
+  check(undefinedAt.length === 0, () =>
+    `${v.model}: its margin signature is undefined at ${undefinedAt.join(', ')}: too few points classified correctly, or the points indistinguishable there`);
+  const gap = predictLinear(Float64Array.from(fit.coefficients), [Float64Array.from(features)])[0];
+  const result = { predictedGap: gap, cvRmse: fit.cvRmse, features: fit.features, grid: fit.grid };
+  console.log(v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`);
+  return 0;
 }

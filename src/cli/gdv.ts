@@ -1,4 +1,5 @@
 /** `dltheory gdv`: the generalised discrimination value (src/measures/gdv.ts) of raw activations or of a model's layers. */
+import { disposing } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { disposeDataset } from '../data/dataset.js';
@@ -74,43 +75,38 @@ ${HEADER_USAGE}
       disposeDataset(split === 'train' ? splits.test : splits.train);
       data = { x: splits[split].x, labels: splits[split].y, source: `${v.data} ${split}` };
     }
-    const model = v.model === undefined ? undefined : loadModel(v.model as string).model;
-    try {
-      const within = <T>(f: () => T): T => {
-        try {
-          return f();
-        } catch (e) {
-          throw e instanceof InputError ? new InputError(`${data.source}: ${e.message}`) : e;
-        }
-      };
-      if (!model) {
-        let { x, labels } = data as { x: Tensor; labels: number[] };
-        if (limit !== undefined && limit < labels.length) [x, labels] = [x.narrow(0, 0, limit), labels.slice(0, limit)];
-        const r = within(() => gdv(x, labels, { samplePerClass }));
-        if (x !== data.x) x.dispose();
-        const out = { gdv: r.gdv, intra: r.intra, inter: r.inter, n: r.n, dims: r.dims, classes: r.classes };
-        console.log(v.json ? JSON.stringify(out) : `${v.input}: GDV ${fmt(r.gdv)} (intra ${fmt(r.intra)}, inter ${fmt(r.inter)}; ${r.n} points, ${r.dims} dims, ${r.classes} classes)`);
-        return 0;
+    using _data = disposing(data);
+    using model = v.model === undefined ? undefined : loadModel(v.model as string).model;
+    const within = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        throw e instanceof InputError ? new InputError(`${data.source}: ${e.message}`) : e;
       }
-      const rs = within(() => gdvPerLayer(model, data.x, data.labels, { probes, batchSize, limit, samplePerClass }));
-      if (chart !== undefined) {
-        const rows = rs.map((r, layer) => ({ layer, probe: r.probe, GDV: r.gdv }));
-        const title = `GDV per probe point: ${model.spec}, ${rs[0]?.n ?? 0} points of ${data.source}`;
-        const spec = lineChart({ title, x: 'layer', y: 'GDV', data: rows });
-        // Probe names on the x axis, in forward order, rather than their indices.
-        (spec as { encoding: Record<string, unknown> }).encoding.x = { field: 'probe', type: 'ordinal', sort: null, title: 'probe point' };
-        writeFileAtomic(chart, await renderSvg(spec));
-      }
-      if (v.json) console.log(JSON.stringify(rs.map(({ probe, gdv, intra, inter, n, dims, classes }) => ({ probe, gdv, intra, inter, n, dims, classes }))));
-      else {
-        const head = `${rs[0]?.n ?? 0} points of ${data.source}, ${rs[0]?.classes ?? 0} classes, model ${model.spec}; GDV (more negative: better separated)`;
-        console.log(`${head}\n\n${formatTable(['probe', 'dims', 'GDV', 'intra', 'inter'], rs.map((r) => [r.probe, r.dims, r.gdv, r.intra, r.inter]))}`);
-      }
+    };
+    if (!model) {
+      let { x, labels } = data as { x: Tensor; labels: number[] };
+      if (limit !== undefined && limit < labels.length) [x, labels] = [x.narrow(0, 0, limit), labels.slice(0, limit)];
+      const r = within(() => gdv(x, labels, { samplePerClass }));
+      if (x !== data.x) x.dispose();
+      const out = { gdv: r.gdv, intra: r.intra, inter: r.inter, n: r.n, dims: r.dims, classes: r.classes };
+      console.log(v.json ? JSON.stringify(out) : `${v.input}: GDV ${fmt(r.gdv)} (intra ${fmt(r.intra)}, inter ${fmt(r.inter)}; ${r.n} points, ${r.dims} dims, ${r.classes} classes)`);
       return 0;
-    } finally {
-      model?.dispose();
-      data.x.dispose();
-      if (!Array.isArray(data.labels)) data.labels.dispose();
     }
+    const rs = within(() => gdvPerLayer(model, data.x, data.labels, { probes, batchSize, limit, samplePerClass }));
+    if (chart !== undefined) {
+      const rows = rs.map((r, layer) => ({ layer, probe: r.probe, GDV: r.gdv }));
+      const title = `GDV per probe point: ${model.spec}, ${rs[0]?.n ?? 0} points of ${data.source}`;
+      const spec = lineChart({ title, x: 'layer', y: 'GDV', data: rows });
+      // Probe names on the x axis, in forward order, rather than their indices.
+      (spec as { encoding: Record<string, unknown> }).encoding.x = { field: 'probe', type: 'ordinal', sort: null, title: 'probe point' };
+      writeFileAtomic(chart, await renderSvg(spec));
+    }
+    if (v.json) console.log(JSON.stringify(rs.map(({ probe, gdv, intra, inter, n, dims, classes }) => ({ probe, gdv, intra, inter, n, dims, classes }))));
+    else {
+      const head = `${rs[0]?.n ?? 0} points of ${data.source}, ${rs[0]?.classes ?? 0} classes, model ${model.spec}; GDV (more negative: better separated)`;
+      console.log(`${head}\n\n${formatTable(['probe', 'dims', 'GDV', 'intra', 'inter'], rs.map((r) => [r.probe, r.dims, r.gdv, r.intra, r.inter]))}`);
+    }
+    return 0;
   },
 };

@@ -1,7 +1,7 @@
 /** `dltheory gram`: empirical Gram/NTK matrices of a model (src/measures/gram.ts) and their infinite-width limits (src/measures/ntk-limit.ts). */
 import { existsSync } from 'node:fs';
 import { manualSeed } from '../engine/creation.js';
-import { dispose, scope } from '../engine/memory.js';
+import { dispose, disposing, scope } from '../engine/memory.js';
 import { stack } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
@@ -61,58 +61,47 @@ ${HEADER_USAGE}
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     let matrices: { layer: string; gram: Tensor }[];
     let title: string;
-    const x = readInput(inputPath, v.header);
-    try {
-      const within = <T>(f: () => T): T => {
-        try {
-          return f();
-        } catch (e) {
-          throw e instanceof InputError ? new InputError(`${inputPath}: ${e.message}`) : e;
-        }
-      };
-      if (v.model !== undefined) {
-        for (const k of ['depth', 'activation', 'cres'] as const) check(v[k] === undefined, `--${k} goes with --limit`);
-        const model = openModel(v.model as string, seed).double();
-        try {
-          const names = linearLayers(model).map((l) => l.name);
-          const layer = typeof v.layer === 'string' ? v.layer : 'sum';
-          check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.spec} (have: ${names.join(', ')}; or sum, all)`);
-          const r = within(() => empiricalGram(model, x));
-          matrices = layer === 'sum' ? [{ layer, gram: r.ntk }] : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
-          const chosen = new Set(matrices.map((m) => m.gram));
-          dispose([r.ntk, ...r.layers.map((l) => l.gram)].filter((g) => !chosen.has(g)));
-          title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${r.outputs === 1 ? '' : 's'})`;
-        } finally {
-          model.dispose();
-        }
-      } else {
-        check(v.layer === undefined && v.seed === undefined, '--layer and --seed go with --model');
-        const kind = choiceOpt(v.limit, 'limit', ['relu2', 'fc', 'resnet'] as const, 'fc');
-        const activation = choiceOpt(v.activation, 'activation', LIMIT_ACTIVATIONS, 'relu');
-        check(kind !== 'relu2' || (v.depth === undefined && activation === 'relu'), '--limit relu2 is the two-layer ReLU net: no --depth or --activation');
-        check(kind === 'resnet' || v.cres === undefined, '--cres goes with --limit resnet');
-        const depth = numberOpt(v.depth, 'depth', 2, { integer: true, min: 1 });
-        const cRes = numberOpt(v.cres, 'cres', 0.5, { min: Number.MIN_VALUE, max: 1 });
-        const gram = within(() => (kind === 'relu2' ? hInfinity(x) : limitingGram(x, { architecture: kind, depth, activation, cRes })));
-        const layer = kind === 'relu2' ? 'H^∞' : `K^(${depth})`;
-        matrices = [{ layer, gram }];
-        title = `${layer} of the infinitely wide ${kind === 'relu2' ? 'two-layer ReLU' : `${kind} ${activation}`} network on the ${x.size(0)} points of ${inputPath}`;
+    using x = readInput(inputPath, v.header);
+    const within = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        throw e instanceof InputError ? new InputError(`${inputPath}: ${e.message}`) : e;
       }
-    } finally {
-      x.dispose();
+    };
+    if (v.model !== undefined) {
+      for (const k of ['depth', 'activation', 'cres'] as const) check(v[k] === undefined, `--${k} goes with --limit`);
+      using model = openModel(v.model as string, seed).double();
+      const names = linearLayers(model).map((l) => l.name);
+      const layer = typeof v.layer === 'string' ? v.layer : 'sum';
+      check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.spec} (have: ${names.join(', ')}; or sum, all)`);
+      const r = within(() => empiricalGram(model, x));
+      matrices = layer === 'sum' ? [{ layer, gram: r.ntk }] : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
+      const chosen = new Set(matrices.map((m) => m.gram));
+      dispose([r.ntk, ...r.layers.map((l) => l.gram)].filter((g) => !chosen.has(g)));
+      title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${r.outputs === 1 ? '' : 's'})`;
+    } else {
+      check(v.layer === undefined && v.seed === undefined, '--layer and --seed go with --model');
+      const kind = choiceOpt(v.limit, 'limit', ['relu2', 'fc', 'resnet'] as const, 'fc');
+      const activation = choiceOpt(v.activation, 'activation', LIMIT_ACTIVATIONS, 'relu');
+      check(kind !== 'relu2' || (v.depth === undefined && activation === 'relu'), '--limit relu2 is the two-layer ReLU net: no --depth or --activation');
+      check(kind === 'resnet' || v.cres === undefined, '--cres goes with --limit resnet');
+      const depth = numberOpt(v.depth, 'depth', 2, { integer: true, min: 1 });
+      const cRes = numberOpt(v.cres, 'cres', 0.5, { min: Number.MIN_VALUE, max: 1 });
+      const gram = within(() => (kind === 'relu2' ? hInfinity(x) : limitingGram(x, { architecture: kind, depth, activation, cRes })));
+      const layer = kind === 'relu2' ? 'H^∞' : `K^(${depth})`;
+      matrices = [{ layer, gram }];
+      title = `${layer} of the infinitely wide ${kind === 'relu2' ? 'two-layer ReLU' : `${kind} ${activation}`} network on the ${x.size(0)} points of ${inputPath}`;
     }
-    try {
-      const out = outputOpt(v.out, 'out', '.npy');
-      if (typeof out === 'string') scope(() => writeNpy(out, toRaw(v.layer === 'all' ? stack(matrices.map((m) => m.gram)) : matrices[0].gram)));
-      const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram) }));
-      if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));
-      else {
-        const notes = rows.flatMap((r) => r.undefined.map((u) => `\n${r.layer}: ${u}`)).join('');
-        console.log(`${title}\n\n${formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))}${notes}`);
-      }
-      return 0;
-    } finally {
-      dispose(matrices);
+    using _matrices = disposing(matrices);
+    const out = outputOpt(v.out, 'out', '.npy');
+    if (typeof out === 'string') scope(() => writeNpy(out, toRaw(v.layer === 'all' ? stack(matrices.map((m) => m.gram)) : matrices[0].gram)));
+    const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram) }));
+    if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));
+    else {
+      const notes = rows.flatMap((r) => r.undefined.map((u) => `\n${r.layer}: ${u}`)).join('');
+      console.log(`${title}\n\n${formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))}${notes}`);
     }
+    return 0;
   },
 };

@@ -1,5 +1,6 @@
 /** `dltheory margins`: the margin distribution of a saved model on a data set (src/measures/margins.ts). */
 import { tensor } from '../engine/creation.js';
+import { disposing } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { disposeDataset } from '../data/dataset.js';
@@ -86,38 +87,33 @@ ${HEADER_USAGE}
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     const probes = listOpt(v.probes, 'probes');
 
-    const { model } = loadModel(modelPath);
-    let data: { x: Tensor; y: Tensor; source: string } | undefined;
-    try {
-      if (v.input !== undefined) {
-        data = { ...readPair(v.input as string, v.labels as string, v.header), source: `${v.input}, ${v.labels}` };
-      } else {
-        const splits = loadData({ name: v.data as string, seed, dir: v['data-dir'] as string | undefined });
-        disposeDataset(split === 'train' ? splits.test : splits.train);
-        data = { ...splits[split], source: `${v.data} ${split}` };
-      }
-      if (dtype === 'float64') model.to('float64');
-      let r: MarginResult;
-      try {
-        r = marginDistribution(model, data.x, data.y, { probes, batchSize, limit });
-      } catch (e) {
-        throw e instanceof InputError ? new InputError(`${data.source}: ${e.message}`) : e;
-      }
-      if (v.csv !== undefined) writeFileAtomic(v.csv as string, csv(r));
-      if (v.json) {
-        // NaN becomes null in JSON; `undefined` names each null and why.
-        const out = r.probes.map(({ name, totalVariation, droppedFraction, signature, logSignature, moments, undefined }) => ({
-          name, totalVariation, droppedFraction, signature, logSignature, moments, undefined,
-        }));
-        console.log(JSON.stringify({ n: r.index.length, dtype, probes: out }));
-      } else {
-        console.log(table(r, `${r.index.length} points of ${data.source}, model ${model.spec}, ${dtype}; margins normalised by total variation`));
-      }
-      return 0;
-    } finally {
-      model.dispose();
-      data?.x.dispose();
-      data?.y.dispose();
+    using model = loadModel(modelPath).model;
+    let data: { x: Tensor; y: Tensor; source: string };
+    if (v.input !== undefined) {
+      data = { ...readPair(v.input as string, v.labels as string, v.header), source: `${v.input}, ${v.labels}` };
+    } else {
+      const splits = loadData({ name: v.data as string, seed, dir: v['data-dir'] as string | undefined });
+      disposeDataset(split === 'train' ? splits.test : splits.train);
+      data = { ...splits[split], source: `${v.data} ${split}` };
     }
+    using _data = disposing(data);
+    if (dtype === 'float64') model.to('float64');
+    let r: MarginResult;
+    try {
+      r = marginDistribution(model, data.x, data.y, { probes, batchSize, limit });
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(`${data.source}: ${e.message}`) : e;
+    }
+    if (v.csv !== undefined) writeFileAtomic(v.csv as string, csv(r));
+    if (v.json) {
+      // NaN becomes null in JSON; `undefined` names each null and why.
+      const out = r.probes.map(({ name, totalVariation, droppedFraction, signature, logSignature, moments, undefined }) => ({
+        name, totalVariation, droppedFraction, signature, logSignature, moments, undefined,
+      }));
+      console.log(JSON.stringify({ n: r.index.length, dtype, probes: out }));
+    } else {
+      console.log(table(r, `${r.index.length} points of ${data.source}, model ${model.spec}, ${dtype}; margins normalised by total variation`));
+    }
+    return 0;
   },
 };

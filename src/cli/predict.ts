@@ -6,7 +6,6 @@ import { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { checkFinite } from '../measures/finite.js';
 import { writeNpy } from '../data/npy.js';
-import { disposeDataset } from '../data/dataset.js';
 import { loadModel, fromRaw, toRaw } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
 import { checkFits, evaluate } from '../train/train.js';
@@ -52,20 +51,11 @@ ${HEADER_USAGE}
     const out = required(outputOpt(v.out, 'out', '.npy'), 'out');
     const batch = numberOpt(v.batch, 'batch', 1000, { integer: true, min: 1 });
     const raw = readInputs(input, headerOpt(v.header).input);
-    const { model } = loadModel(modelPath);
-    const x = scope(() => fromRaw(raw).float());
-    try {
-      const logits = runModel(model, x, batch, input);
-      try {
-        checkFinite(logits, `${modelPath} on ${input}: logits`, 'the activations overflow');
-        writeNpy(out, toRaw(logits));
-      } finally {
-        logits.dispose();
-      }
-    } finally {
-      x.dispose();
-      model.dispose();
-    }
+    using model = loadModel(modelPath).model;
+    using x = scope(() => fromRaw(raw).float());
+    using logits = runModel(model, x, batch, input);
+    checkFinite(logits, `${modelPath} on ${input}: logits`, 'the activations overflow');
+    writeNpy(out, toRaw(logits));
     return 0;
   },
 };
@@ -82,21 +72,16 @@ dltheory eval --model FILE --data NAME|PATH [--split train|test] [--seed S] [--j
     const modelPath = required(v.model, 'model');
     const split = choiceOpt(v.split, 'split', ['train', 'test'] as const, 'test');
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
-    const { model } = loadModel(modelPath);
+    using model = loadModel(modelPath).model;
     const splits = loadData({ name: required(v.data, 'data'), seed, dir: v['data-dir'] as string | undefined });
-    try {
-      const ds = splits[split];
-      checkFits(model, ds);
-      const r = evaluate(model, ds);
-      // Finite weights and inputs can still overflow to a NaN loss, which must not pass for a measurement.
-      check(Number.isFinite(r.loss), () => `${modelPath} on ${v.data} ${split}: the loss is ${r.loss}; the logits overflow`);
-      const result = { split, n: ds.y.size(0), loss: r.loss, accuracy: r.accuracy };
-      console.log(v.json ? JSON.stringify(result) : `${split}: ${result.n} points, loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}`);
-      return 0;
-    } finally {
-      model.dispose();
-      disposeDataset(splits.train);
-      disposeDataset(splits.test);
-    }
+    using _train = splits.train, _test = splits.test;
+    const ds = splits[split];
+    checkFits(model, ds);
+    const r = evaluate(model, ds);
+    // Finite weights and inputs can still overflow to a NaN loss, which must not pass for a measurement.
+    check(Number.isFinite(r.loss), () => `${modelPath} on ${v.data} ${split}: the loss is ${r.loss}; the logits overflow`);
+    const result = { split, n: ds.y.size(0), loss: r.loss, accuracy: r.accuracy };
+    console.log(v.json ? JSON.stringify(result) : `${split}: ${result.n} points, loss ${r.loss.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}`);
+    return 0;
   },
 };

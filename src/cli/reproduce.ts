@@ -91,27 +91,23 @@ Exit code 1 when a claim does not hold or its experiment failed.
     const out = (v.out as string | undefined) ?? join('reports', `reproduce-${mode}`);
     mkdirSync(join(out, 'claims'), { recursive: true });
     const rows: Row[] = [];
-    const store = openStore(v.runs as string | undefined);
+    using store = openStore(v.runs as string | undefined);
     // Claims that share an experiment (the margin claims' zoo, the shape lab's models) run it once in this invocation.
     const cache = new ExperimentCache();
-    try {
-      for (const claim of claims) {
-        const saved = join(out, 'claims', `${claim.id}.json`);
-        if (!v.fresh && existsSync(saved)) {
-          const prev = savedRow(saved);
-          if (prev && prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
-            process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
-            rows.push(prev);
-            continue;
-          }
+    for (const claim of claims) {
+      const saved = join(out, 'claims', `${claim.id}.json`);
+      if (!v.fresh && existsSync(saved)) {
+        const prev = savedRow(saved);
+        if (prev && prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
+          process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
+          rows.push(prev);
+          continue;
         }
-        process.stderr.write(`${claim.id}: running (${mode})\n`);
-        const row = await runClaim(claim, mode, seed, !v.json, store, cache);
-        writeFileAtomic(saved, JSON.stringify(row, null, 2));
-        rows.push(row);
       }
-    } finally {
-      store.close();
+      process.stderr.write(`${claim.id}: running (${mode})\n`);
+      const row = await runClaim(claim, mode, seed, !v.json, store, cache);
+      writeFileAtomic(saved, JSON.stringify(row, null, 2));
+      rows.push(row);
     }
     await writeReport(out, rows);
     const table = formatTable(['claim', 'verdict', 'numbers', 's'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds.toFixed(1)]));

@@ -1,6 +1,5 @@
 /** `dltheory train`: trains a model from a spec on a data set and records the run. */
 import { buildModel } from '../nn/models/spec.js';
-import { disposeDataset } from '../data/dataset.js';
 import { openStore } from '../store/runs.js';
 import { recordRun } from '../train/record.js';
 import { formatTable } from '../report/progress.js';
@@ -65,26 +64,21 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
       onEpoch: v.json ? (m: object) => console.log(JSON.stringify({ event: 'epoch', ...m })) : undefined,
     };
     const splits = loadData(data);
-    const store = openStore(v.runs as string | undefined);
-    try {
-      const run = recordRun(store, {
-        spec, data: describeData(data, splits.train.y.size(0)), splits, options, kind: 'train',
-        hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name, schedule: (v.schedule as string | undefined) ?? 'constant' }, savePath: v.save as string | undefined,
-      });
-      run.model.dispose();
-      const result = { runId: run.id, ...run.final };
-      if (v.json) console.log(JSON.stringify(result));
-      else {
-        console.log(formatTable(['epoch', 'train loss', 'train acc', 'test loss', 'test acc'],
-          run.epochs.map((e) => [e.epoch, e.trainLoss, e.trainAccuracy, e.testLoss ?? NaN, e.testAccuracy ?? NaN])));
-        console.log(`final: train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)}, ` +
-          `${result.epochs} epochs in ${result.seconds.toFixed(1)} s; run ${run.id}`);
-      }
-      return 0;
-    } finally {
-      store.close();
-      disposeDataset(splits.train);
-      disposeDataset(splits.test);
+    using _train = splits.train, _test = splits.test;
+    using store = openStore(v.runs as string | undefined);
+    const run = recordRun(store, {
+      spec, data: describeData(data, splits.train.y.size(0)), splits, options, kind: 'train',
+      hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name, schedule: (v.schedule as string | undefined) ?? 'constant' }, savePath: v.save as string | undefined,
+    });
+    run.model.dispose();
+    const result = { runId: run.id, ...run.final };
+    if (v.json) console.log(JSON.stringify(result));
+    else {
+      console.log(formatTable(['epoch', 'train loss', 'train acc', 'test loss', 'test acc'],
+        run.epochs.map((e) => [e.epoch, e.trainLoss, e.trainAccuracy, e.testLoss ?? NaN, e.testAccuracy ?? NaN])));
+      console.log(`final: train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)}, ` +
+        `${result.epochs} epochs in ${result.seconds.toFixed(1)} s; run ${run.id}`);
     }
+    return 0;
   },
 };

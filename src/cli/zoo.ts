@@ -32,16 +32,12 @@ augment, seed }, and optionally sample (a seeded sample of that many cells).
     const { values: v, positionals } = parse(this, argv);
     if (positionals.length) throw new InputError(`zoo: unexpected arguments: ${positionals.join(' ')}`);
     const grid = resolveGrid((v.grid as string | undefined) ?? 'quick');
-    const store = openStore(v.runs as string | undefined);
-    try {
-      const runs = runZoo(grid, { store, measure: zooMeasures, progress: true, log: (m) => process.stderr.write(`${m}\n`) });
-      if (v.json) console.log(JSON.stringify(runs));
-      else
-        console.log(formatTable(['id', 'spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
-          runs.map((r) => [r.id, r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])));
-      return 0;
-    } finally {
-      store.close();
-    }
+    using store = openStore(v.runs as string | undefined);
+    const runs = runZoo(grid, { store, measure: zooMeasures, progress: true, log: (m) => process.stderr.write(`${m}\n`) });
+    if (v.json) console.log(JSON.stringify(runs));
+    else
+      console.log(formatTable(['id', 'spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
+        runs.map((r) => [r.id, r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])));
+    return 0;
   },
 };

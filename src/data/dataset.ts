@@ -6,9 +6,9 @@ import { Rng } from './rng.js';
 /**
  * A labelled classification dataset. Transforms below work on copies of the data in JS (datasets
  * here are small) and return new Datasets that own new tensors: they never dispose or alias their
- * input, so the caller disposes each Dataset it holds exactly once.
+ * input, so the caller disposes each Dataset it holds exactly once (disposeDataset, or `using`).
  */
-export interface Dataset {
+export interface Dataset extends Disposable {
   name: string;
   /** float32, [n, ...feature shape] */
   x: Tensor;
@@ -36,7 +36,15 @@ function labels(ds: Dataset): BigInt64Array {
 }
 
 function make(name: string, x: Float32Array, featureShape: number[], y: BigInt64Array, classes: string[]): Dataset {
-  return { name, x: tensor(x, [y.length, ...featureShape], 'float32'), y: tensor(y, [y.length], 'int64'), classes: [...classes] };
+  return {
+    name,
+    x: tensor(x, [y.length, ...featureShape], 'float32'),
+    y: tensor(y, [y.length], 'int64'),
+    classes: [...classes],
+    [Symbol.dispose]() {
+      disposeDataset(this);
+    },
+  };
 }
 
 /** The rows of `ds` at `rows`, in that order. */

@@ -8,24 +8,25 @@
  */
 import { N } from './native.js';
 
-export interface Disposable {
+/** What scopes track: a tensor, anything with dispose(). (Not the language's `Disposable`, whose method is Symbol.dispose.) */
+export interface Freeable {
   dispose(): void;
 }
 
-const stack: Set<Disposable>[] = [];
+const stack: Set<Freeable>[] = [];
 
 /** Records a new tensor in the innermost scope, if any. */
-export function track(t: Disposable): void {
+export function track(t: Freeable): void {
   if (stack.length > 0) stack[stack.length - 1].add(t);
 }
 
 /** Takes a tensor out of every open scope, so it outlives them. Returns it. */
-export function keep<T extends Disposable>(t: T): T {
+export function keep<T extends Freeable>(t: T): T {
   for (const s of stack) s.delete(t);
   return t;
 }
 
-function collect(value: unknown, into: Set<Disposable>, seen: Set<unknown>): void {
+function collect(value: unknown, into: Set<Freeable>, seen: Set<unknown>): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;
   seen.add(value);
   if (isTensorLike(value)) {
@@ -39,15 +40,15 @@ function collect(value: unknown, into: Set<Disposable>, seen: Set<unknown>): voi
   }
 }
 
-let isTensorLike: (v: unknown) => v is Disposable = (_v): _v is Disposable => false;
+let isTensorLike: (v: unknown) => v is Freeable = (_v): _v is Freeable => false;
 /** Lets tensor.ts say what a tensor is without a circular import. */
-export function setTensorCheck(check: (v: unknown) => v is Disposable): void {
+export function setTensorCheck(check: (v: unknown) => v is Freeable): void {
   isTensorLike = check;
 }
 
 /** Runs fn and frees every tensor it created that it does not return. fn must be synchronous. */
 export function scope<T>(fn: () => T): T {
-  const mine = new Set<Disposable>();
+  const mine = new Set<Freeable>();
   stack.push(mine);
   let result: T;
   try {
@@ -62,7 +63,7 @@ export function scope<T>(fn: () => T): T {
     for (const t of mine) t.dispose();
     throw new Error('scope(fn): fn must be synchronous (libtorch calls are)');
   }
-  const returned = new Set<Disposable>();
+  const returned = new Set<Freeable>();
   collect(result, returned, new Set());
   const parent = stack[stack.length - 1];
   for (const t of mine) {
@@ -74,9 +75,17 @@ export function scope<T>(fn: () => T): T {
 
 /** Disposes every tensor found in value (arrays, objects, Maps). */
 export function dispose(value: unknown): void {
-  const found = new Set<Disposable>();
+  const found = new Set<Freeable>();
   collect(value, found, new Set());
   for (const t of found) t.dispose();
+}
+
+/**
+ * A guard for `using`: at the end of the block it disposes every tensor found in `value` (arrays,
+ * plain objects, Maps, as dispose does), however the block ends: `using _ = disposing(initial);`.
+ */
+export function disposing(value: unknown): Disposable {
+  return { [Symbol.dispose]: () => dispose(value) };
 }
 
 /** The number of native tensors alive now (for leak tests). */

@@ -47,7 +47,11 @@ export class Tensor {
     finalizer.unregister(this);
     N.free(this.#id);
     this.#id = -1;
+  }  /** Frees the native memory at the end of a `using` block: `using t = randn([3])`. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
+
 
   // ---- metadata ----
   get shape(): number[] {

@@ -10,10 +10,10 @@
  * fit log T = a + b·log n + c·log L over all runs: b and c are the polynomial exponents, and the
  * fit's R² says whether a power law describes the growth.
  */
-import { dispose, scope } from '../engine/memory.js';
+import { scope } from '../engine/memory.js';
 import { manualSeed } from '../engine/creation.js';
 import { loadMnist } from '../data/sources.js';
-import { disposeDataset, subset } from '../data/dataset.js';
+import { subset } from '../data/dataset.js';
 import { buildModel } from '../nn/models/spec.js';
 import { fitLinear } from '../measures/regression.js';
 import { descend } from '../train/gd.js';
@@ -40,44 +40,32 @@ const BATCH = 32;
 
 /** Trains every (n, L) of the plan and counts the iterations to loss ε at 100% training accuracy. */
 export function sgdIterations(plan: SgdPlan, seed: number, log?: (m: string) => void): SgdRun[] {
-  const { train, test } = loadMnist({ seed });
-  disposeDataset(test);
+  const splits = loadMnist({ seed });
+  splits.test[Symbol.dispose]();
+  using train = splits.train;
   const runs: SgdRun[] = [];
-  try {
-    for (const n of plan.ns) {
-      const sub = subset(train, n, seed);
-      // Unit-norm inputs, as the analysis assumes (‖x_i‖ = 1).
-      const x = scope(() => {
-        const flat = sub.x.flatten(1);
-        return flat.div(flat.norm(2, 1, true));
+  for (const n of plan.ns) {
+    using sub = subset(train, n, seed);
+    // Unit-norm inputs, as the analysis assumes (‖x_i‖ = 1).
+    using x = scope(() => {
+      const flat = sub.x.flatten(1);
+      return flat.div(flat.norm(2, 1, true));
+    });
+    for (const depth of plan.depths) {
+      log?.(`allenzhu-sgd-100: n = ${n}, L = ${depth}, m = ${plan.width}`);
+      manualSeed(seed);
+      using model = buildModel(`mlp:784-${Array(depth).fill(plan.width).join('-')}-10:init=allenzhu`);
+      let last = { epoch: -1, loss: NaN, accuracy: NaN };
+      descend(model, x, sub.y, {
+        lr: plan.lr, steps: plan.maxEpochs, loss: 'cross-entropy', batchSize: BATCH, seed,
+        onStep: (epoch, loss, accuracy) => {
+          last = { epoch, loss, accuracy: accuracy! };
+          return loss <= plan.epsilon && accuracy === 1;
+        },
       });
-      try {
-        for (const depth of plan.depths) {
-          log?.(`allenzhu-sgd-100: n = ${n}, L = ${depth}, m = ${plan.width}`);
-          manualSeed(seed);
-          const model = buildModel(`mlp:784-${Array(depth).fill(plan.width).join('-')}-10:init=allenzhu`);
-          let last = { epoch: -1, loss: NaN, accuracy: NaN };
-          try {
-            descend(model, x, sub.y, {
-              lr: plan.lr, steps: plan.maxEpochs, loss: 'cross-entropy', batchSize: BATCH, seed,
-              onStep: (epoch, loss, accuracy) => {
-                last = { epoch, loss, accuracy: accuracy! };
-                return loss <= plan.epsilon && accuracy === 1;
-              },
-            });
-          } finally {
-            model.dispose();
-          }
-          const reached = last.loss <= plan.epsilon && last.accuracy === 1;
-          runs.push({ n, depth, iterations: reached ? (last.epoch + 1) * Math.ceil(n / BATCH) : null, finalLoss: last.loss, finalAccuracy: last.accuracy });
-        }
-      } finally {
-        dispose([x]);
-        disposeDataset(sub);
-      }
+      const reached = last.loss <= plan.epsilon && last.accuracy === 1;
+      runs.push({ n, depth, iterations: reached ? (last.epoch + 1) * Math.ceil(n / BATCH) : null, finalLoss: last.loss, finalAccuracy: last.accuracy });
     }
-  } finally {
-    disposeDataset(train);
   }
   return runs;
 }

@@ -95,33 +95,28 @@ export function twoLayerWidthSweep(o: { n: number; d: number; widths: number[]; 
       o.log?.(`du-two-layer-width: m = ${width}, ${o.steps} steps`);
       const spec = `relu2:${o.d}-${width}`;
       manualSeed(o.seed);
-      const initial = buildModel(spec).double() as TwoLayerReLU;
+      using initial = buildModel(spec).double() as TwoLayerReLU;
       manualSeed(o.seed);
-      const model = buildModel(spec).double() as TwoLayerReLU;
-      try {
-        // In a scope: the two Gram matrices are released whatever happens.
-        return scope((): WidthPoint => {
-          const h0 = ntk(model, x);
-          const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
-          const h = ntk(model, x);
-          const logs = Float64Array.from(losses, Math.log);
-          const line = fitLinear(Array.from(logs, (_, k) => Float64Array.of(k)), logs);
-          return {
-            width,
-            drift: relativeDrift(h, h0),
-            patternChange: activationPatternChange(initial, model, x),
-            maxMovement: maxRowMovement(model.hidden.weight, initial.hidden.weight),
-            lambdaMinH0: gramSpectrum(h0).lambdaMin,
-            fittedRate: 1 - Math.exp(line.coefficients[1]),
-            lineR2: line.r2,
-            boundHeld: losses.every((l, k) => l <= bound ** k * losses[0] * (1 + 1e-9)),
-            losses,
-          };
-        });
-      } finally {
-        initial.dispose();
-        model.dispose();
-      }
+      using model = buildModel(spec).double() as TwoLayerReLU;
+      // In a scope: the two Gram matrices are released whatever happens.
+      return scope((): WidthPoint => {
+        const h0 = ntk(model, x);
+        const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
+        const h = ntk(model, x);
+        const logs = Float64Array.from(losses, Math.log);
+        const line = fitLinear(Array.from(logs, (_, k) => Float64Array.of(k)), logs);
+        return {
+          width,
+          drift: relativeDrift(h, h0),
+          patternChange: activationPatternChange(initial, model, x),
+          maxMovement: maxRowMovement(model.hidden.weight, initial.hidden.weight),
+          lambdaMinH0: gramSpectrum(h0).lambdaMin,
+          fittedRate: 1 - Math.exp(line.coefficients[1]),
+          lineR2: line.r2,
+          boundHeld: losses.every((l, k) => l <= bound ** k * losses[0] * (1 + 1e-9)),
+          losses,
+        };
+      });
     });
     return { n: o.n, d: o.d, steps: o.steps, lambda0, lr, points };
   } finally {
@@ -148,18 +143,14 @@ export function depthSweep(o: { n: number; d: number; width: number; depths: num
       o.depths.map((depth) => {
         o.log?.(`du-resnet-depth: ${arch}, H = ${depth}, m = ${o.width}, ${o.steps} steps`);
         manualSeed(o.seed);
-        const model: Module = buildModel(`${arch}:${o.d}-${o.width}-${depth}-1:softplus`).double();
-        try {
-          const { s, mean } = scope(() => {
-            const g = ntk(model, x);
-            return { s: gramSpectrum(g), mean: g.diagonal().sum().item() / o.n };
-          });
-          const lr = 1 / s.lambdaMax;
-          const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
-          return { arch, depth, lambdaMin: s.lambdaMin, relativeLambdaMin: s.lambdaMin / mean, condition: s.condition, lr, rate: averageRate(losses), losses };
-        } finally {
-          model.dispose();
-        }
+        using model: Module = buildModel(`${arch}:${o.d}-${o.width}-${depth}-1:softplus`).double();
+        const { s, mean } = scope(() => {
+          const g = ntk(model, x);
+          return { s: gramSpectrum(g), mean: g.diagonal().sum().item() / o.n };
+        });
+        const lr = 1 / s.lambdaMax;
+        const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
+        return { arch, depth, lambdaMin: s.lambdaMin, relativeLambdaMin: s.lambdaMin / mean, condition: s.condition, lr, rate: averageRate(losses), losses };
       }),
     );
   } finally {

@@ -18,7 +18,7 @@
  * 2-D slice around its solution (src/measures/landscape.ts).
  */
 import { manualSeed } from '../engine/creation.js';
-import { dispose } from '../engine/memory.js';
+import { dispose, disposing } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { loadMnist, standardiseSplits, type Splits } from '../data/sources.js';
 import { disposeDataset, subset, type Dataset } from '../data/dataset.js';
@@ -47,18 +47,25 @@ function data(p: ValleyPlan, seed: number): { random: Dataset; truth: Splits } {
   return { random: balancedRandomLabels(sub, seed + 1), truth: { train: sub, test } };
 }
 
-/** Trains spec on ds from seed; also returns the initial weights and, for a skip net, the skip-feature rank at initialisation. */
-function fit(spec: string, ds: Dataset, p: ValleyPlan, seed: number): { model: Module; initial: Tensor[]; rank?: number } {
+/** A trained model with its initial weights and, for a skip net, the skip-feature rank at initialisation; `using` frees both. */
+interface Fitted extends Disposable {
+  model: Module;
+  initial: Tensor[];
+  rank?: number;
+}
+
+/** Trains spec on ds from seed (see Fitted). */
+function fit(spec: string, ds: Dataset, p: ValleyPlan, seed: number): Fitted {
   manualSeed(seed);
   const model = buildModel(spec);
   const initial = snapshot(model);
+  const fitted: Fitted = { model, initial, [Symbol.dispose]: () => (model.dispose(), dispose(initial)) };
   try {
-    const rank = model instanceof SkipToOutput ? skipFeatureRank(model, ds.x).rank : undefined;
+    if (model instanceof SkipToOutput) fitted.rank = skipFeatureRank(model, ds.x).rank;
     train(model, ds, undefined, { epochs: p.epochs, batchSize: p.n, lr: p.lr, optimizer: 'adam', seed });
-    return { model, initial, rank };
+    return fitted;
   } catch (e) {
-    model.dispose();
-    dispose(initial);
+    fitted[Symbol.dispose]();
     throw e;
   }
 }
@@ -80,30 +87,21 @@ export function randomLabelFits(p: ValleyPlan, seed: number, log: (m: string) =>
   trueAccuracy: Record<'skip' | 'trunk', { train: number; test: number }>;
 } {
   const { skip, trunk } = specs(p);
-  const { random, truth } = data(p, seed);
+  const d = data(p, seed);
+  using random = d.random, train = d.truth.train, test = d.truth.test;
   const runs: Record<'skip' | 'trunk', ValleyRun[]> = { skip: [], trunk: [] };
   const trueAccuracy = {} as Record<'skip' | 'trunk', { train: number; test: number }>;
-  try {
-    for (let k = 0; k < p.inits; k++)
-      for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
-        log(`nguyen-no-bad-valleys: ${spec}, random labels, initialisation ${k + 1} of ${p.inits}`);
-        const { model, initial, rank } = fit(spec, random, p, seed + k);
-        const ev = evaluate(model, random);
-        runs[kind].push({ seed: seed + k, loss: ev.loss, accuracy: ev.accuracy, ...(rank === undefined ? {} : { rank }) });
-        model.dispose();
-        dispose(initial);
-      }
+  for (let k = 0; k < p.inits; k++)
     for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
-      log(`nguyen-no-bad-valleys: ${spec}, true labels`);
-      const { model, initial } = fit(spec, truth.train, p, seed);
-      trueAccuracy[kind] = { train: evaluate(model, truth.train).accuracy, test: evaluate(model, truth.test).accuracy };
-      model.dispose();
-      dispose(initial);
+      log(`nguyen-no-bad-valleys: ${spec}, random labels, initialisation ${k + 1} of ${p.inits}`);
+      using fitted = fit(spec, random, p, seed + k);
+      const ev = evaluate(fitted.model, random);
+      runs[kind].push({ seed: seed + k, loss: ev.loss, accuracy: ev.accuracy, ...(fitted.rank === undefined ? {} : { rank: fitted.rank }) });
     }
-  } finally {
-    disposeDataset(random);
-    disposeDataset(truth.train);
-    disposeDataset(truth.test);
+  for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+    log(`nguyen-no-bad-valleys: ${spec}, true labels`);
+    using fitted = fit(spec, train, p, seed);
+    trueAccuracy[kind] = { train: evaluate(fitted.model, train).accuracy, test: evaluate(fitted.model, test).accuracy };
   }
   return { runs, trueAccuracy };
 }
@@ -123,28 +121,24 @@ export function landscapes(p: ValleyPlan, seed: number, log: (m: string) => void
   surface: number[][];
 } {
   const { skip, trunk } = specs(p);
-  const { random, truth } = data(p, seed);
-  disposeDataset(truth.test);
-  disposeDataset(truth.train);
+  const d = data(p, seed);
+  d.truth.train[Symbol.dispose]();
+  d.truth.test[Symbol.dispose]();
+  using random = d.random;
   const paths = {} as Record<'skip' | 'trunk', { alpha: number; loss: number }[]>;
   let surface: number[][] = [];
-  try {
-    for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
-      log(`landscape-path: ${spec}, random labels`);
-      const { model, initial } = fit(spec, random, p, seed);
-      const loss = () => evaluate(model, random).loss;
-      const solution = snapshot(model);
-      paths[kind] = linePath(model, initial, solution, ALPHAS, loss);
-      if (kind === 'skip') {
-        const [d1, d2] = [filterNormalizedDirection(solution, seed + 101), filterNormalizedDirection(solution, seed + 102)];
-        surface = lossSurface(model, solution, d1, d2, SLICE_GRID, SLICE_GRID, loss);
-        dispose([d1, d2]);
-      }
-      dispose([initial, solution]);
-      model.dispose();
+  for (const [kind, spec] of [['skip', skip], ['trunk', trunk]] as const) {
+    log(`landscape-path: ${spec}, random labels`);
+    using fitted = fit(spec, random, p, seed);
+    const loss = () => evaluate(fitted.model, random).loss;
+    const solution = snapshot(fitted.model);
+    using _solution = disposing(solution);
+    paths[kind] = linePath(fitted.model, fitted.initial, solution, ALPHAS, loss);
+    if (kind === 'skip') {
+      const directions = [filterNormalizedDirection(solution, seed + 101), filterNormalizedDirection(solution, seed + 102)];
+      using _directions = disposing(directions);
+      surface = lossSurface(fitted.model, solution, directions[0], directions[1], SLICE_GRID, SLICE_GRID, loss);
     }
-  } finally {
-    disposeDataset(random);
   }
   return { paths, surface };
 }

@@ -34,7 +34,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { checkFinite } from './finite.js';
 import { Rng } from '../data/rng.js';
-import type { Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 
 export interface GdvResult {
   gdv: number;
@@ -225,45 +225,35 @@ export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<numb
   }
   // Points are fed in class order, so every layer's activations arrive already grouped.
   const g = groupByClass(labels, opts.samplePerClass);
-  const index = tensor(BigInt64Array.from(g.order, BigInt), [g.order.length], 'int64');
+  using index = tensor(BigInt64Array.from(g.order, BigInt), [g.order.length], 'int64');
   const dtype = model.parameters()[0]?.dtype === 'float64' ? 'float64' : 'float32';
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return names.map((probe) =>
-      noGrad(() => {
-        const parts: Tensor[] = [];
-        try {
-          for (let s = 0; s < g.order.length; s += batch) {
-            const len = Math.min(batch, g.order.length - s);
-            parts.push(
-              scope(() => {
-                const xb = x.indexSelect(0, index.narrow(0, s, len)).to(dtype);
-                let h: Tensor;
-                try {
-                  h = model.forwardWithProbes(xb, [probe]).probes.get(probe)!;
-                } catch (e) {
-                  throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
-                }
-                return h.flatten(1).to('float64');
-              }),
-            );
-          }
-          const xs = cat(parts);
-          dispose(parts.splice(0));
-          try {
-            checkFinite(xs, `activations at probe point ${probe}`, NEEDS_FINITE, g.order);
-            return { probe, ...gdvGrouped(xs, g.offsets, opts.blockSize), classes: g.labels.length };
-          } finally {
-            xs.dispose();
-          }
-        } finally {
-          dispose(parts);
+  using _eval = evalMode(model);
+  return names.map((probe) =>
+    noGrad(() => {
+      const parts: Tensor[] = [];
+      try {
+        for (let s = 0; s < g.order.length; s += batch) {
+          const len = Math.min(batch, g.order.length - s);
+          parts.push(
+            scope(() => {
+              const xb = x.indexSelect(0, index.narrow(0, s, len)).to(dtype);
+              let h: Tensor;
+              try {
+                h = model.forwardWithProbes(xb, [probe]).probes.get(probe)!;
+              } catch (e) {
+                throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
+              }
+              return h.flatten(1).to('float64');
+            }),
+          );
         }
-      }),
-    );
-  } finally {
-    model.train(wasTraining);
-    index.dispose();
-  }
+        using xs = cat(parts);
+        dispose(parts.splice(0));
+        checkFinite(xs, `activations at probe point ${probe}`, NEEDS_FINITE, g.order);
+        return { probe, ...gdvGrouped(xs, g.offsets, opts.blockSize), classes: g.labels.length };
+      } finally {
+        dispose(parts);
+      }
+    }),
+  );
 }

@@ -37,7 +37,7 @@ import { cat } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { checkFinite, linalgStep } from './finite.js';
-import { Module, withForwardHooks, type ForwardHook } from '../nn/module.js';
+import { evalMode, Module, withForwardHooks, type ForwardHook } from '../nn/module.js';
 
 export interface LinearLayer {
   /** The layer's state_dict prefix, e.g. `layers.0`. */
@@ -157,35 +157,30 @@ export function empiricalGram(model: Module, x: Tensor): GramResult {
   checkFinite(x, 'Gram', 'the Gram matrix needs finite inputs');
   const layers = linearLayers(model);
   const dtype = layers[0].weight.dtype === 'float64' ? 'float64' : 'float32';
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return scope(() =>
-      enableGrad(() => {
-        const { output, inputs, outputs } = recordLayers(model, layers, x.detach().to(dtype));
-        const u = output.ndim === 1 ? output.unsqueeze(1) : output.flatten(1);
-        const k = u.size(1);
-        const scales = layers.map((l, i) => layerScales(l, inputs[i], outputs[i]));
-        const deltas: Tensor[][] = layers.map(() => []);
-        for (let c = 0; c < k; c++) {
-          const pick = zeros([k], dtype);
-          pick.select(0, c).fill_(1);
-          const gs = grad(u, outputs, { gradOutputs: [pick.expand(u.shape)], retainGraph: c < k - 1 });
-          gs.forEach((g, l) => deltas[l].push(g!.detach().flatten(1).double()));
-        }
-        const grams = layers.map((l, i) => {
-          const delta = cat(deltas[i], 1);
-          const d = delta.mm(delta.t());
-          const xi = inputs[i].detach().flatten(1).double();
-          const { s, t } = scales[i];
-          return { name: l.name, gram: xi.mm(xi.t()).mul(d).mul(s * s).add(d.mul(t * t)) };
-        });
-        return { layers: grams, ntk: grams.slice(1).reduce((a, g) => a.add(g.gram), grams[0].gram), outputs: k };
-      }),
-    );
-  } finally {
-    model.train(wasTraining);
-  }
+  using _eval = evalMode(model);
+  return scope(() =>
+    enableGrad(() => {
+      const { output, inputs, outputs } = recordLayers(model, layers, x.detach().to(dtype));
+      const u = output.ndim === 1 ? output.unsqueeze(1) : output.flatten(1);
+      const k = u.size(1);
+      const scales = layers.map((l, i) => layerScales(l, inputs[i], outputs[i]));
+      const deltas: Tensor[][] = layers.map(() => []);
+      for (let c = 0; c < k; c++) {
+        const pick = zeros([k], dtype);
+        pick.select(0, c).fill_(1);
+        const gs = grad(u, outputs, { gradOutputs: [pick.expand(u.shape)], retainGraph: c < k - 1 });
+        gs.forEach((g, l) => deltas[l].push(g!.detach().flatten(1).double()));
+      }
+      const grams = layers.map((l, i) => {
+        const delta = cat(deltas[i], 1);
+        const d = delta.mm(delta.t());
+        const xi = inputs[i].detach().flatten(1).double();
+        const { s, t } = scales[i];
+        return { name: l.name, gram: xi.mm(xi.t()).mul(d).mul(s * s).add(d.mul(t * t)) };
+      });
+      return { layers: grams, ntk: grams.slice(1).reduce((a, g) => a.add(g.gram), grams[0].gram), outputs: k };
+    }),
+  );
 }
 
 /**
@@ -224,14 +219,9 @@ export function activationPatternChange(initial: Module, current: Module, x: Ten
   check(x.ndim === 2, () => `activation patterns: inputs of shape [${x.shape}]; expected [n, dims]`);
   const patterns = (model: Module): Tensor[] => {
     const layers = linearLayers(model);
-    const wasTraining = model.training;
-    model.eval();
-    try {
-      const { output, outputs } = recordLayers(model, layers, x.detach().to(layers[0].weight.dtype));
-      return outputs.filter((z) => z !== output).map((z) => z.gt(0));
-    } finally {
-      model.train(wasTraining);
-    }
+    using _eval = evalMode(model);
+    const { output, outputs } = recordLayers(model, layers, x.detach().to(layers[0].weight.dtype));
+    return outputs.filter((z) => z !== output).map((z) => z.gt(0));
   };
   return noGrad(() =>
     scope(() => {

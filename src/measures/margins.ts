@@ -47,7 +47,7 @@ import { oneHot } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { Rng } from '../data/rng.js';
-import type { Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 import { checkFinite } from './finite.js';
 import { boxSummary, logBoxSummary, type BoxSummary } from './quantiles.js';
 
@@ -178,8 +178,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
   const distances = names.map(() => new Float64Array(n));
   // Per probe: the shift c and the running sums of (h − c) and (h − c)² over units, in float64.
   const sums: { shift: Tensor; s1: Tensor; s2: Tensor }[] = [];
-  const wasTraining = model.training;
-  model.eval();
+  using _eval = evalMode(model);
   try {
     // One point through the model: the number of classes, and an input shape it cannot take is the user's error.
     const classes = noGrad(() =>
@@ -257,7 +256,6 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
       }),
     };
   } finally {
-    model.train(wasTraining);
     dispose(sums);
   }
 }

@@ -38,7 +38,7 @@ import { ones } from '../engine/creation.js';
 import { keep, scope, dispose } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { InputError } from '../errors.js';
-import type { Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 import { modelDtype } from './output-margin.js';
 
 export const BN_EPS = 1e-5;
@@ -140,7 +140,7 @@ export function pathNorm(model: Module, inputShape: number[]): Measured {
   const state = model.stateDict();
   const sources = batchNormSources(model);
   const saved = new Map([...state].map(([k, t]) => [k, keep(scope(() => t.detach().clone()))]));
-  const wasTraining = model.training;
+  using _eval = evalMode(model);
   try {
     noGrad(() => scope(() => {
       for (const [, p] of model.namedParameters()) p.copy_(p.square());
@@ -155,7 +155,6 @@ export function pathNorm(model: Module, inputShape: number[]): Measured {
         state.get(`${bn}.running_mean`)!.zero_();
       }
     }));
-    model.eval();
     const value = noGrad(() => scope(() => model.forward(ones([1, ...inputShape], modelDtype(model))).double().sum().item()));
     return { value, log: Math.log(value) };
   } finally {
@@ -163,6 +162,5 @@ export function pathNorm(model: Module, inputShape: number[]): Measured {
       for (const [k, t] of state) t.copy_(saved.get(k)!);
     });
     dispose([...saved.values()]);
-    model.train(wasTraining);
   }
 }

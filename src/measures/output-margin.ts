@@ -18,7 +18,7 @@ import { scope } from '../engine/memory.js';
 import { oneHot } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
-import type { Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 import { boxSummary, logBoxSummary, type BoxSummary } from './quantiles.js';
 
 export interface OutputMarginResult {
@@ -42,23 +42,18 @@ export function outputMargins(model: Module, x: Tensor, y: Tensor, opts: { batch
   const batch = opts.batchSize ?? 1000;
   const dtype = modelDtype(model);
   const out = new Float64Array(n);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    noGrad(() => {
-      for (let i = 0; i < n; i += batch) {
-        scope(() => {
-          const len = Math.min(batch, n - i);
-          const f = model.forward(x.narrow(0, i, len).to(dtype)).double();
-          const yb = y.narrow(0, i, len);
-          const wrong = f.maskedFill(oneHot(yb, f.size(1)).to('bool'), -Infinity).amax(1);
-          out.set(f.gather(1, yb.unsqueeze(1)).squeeze(1).sub(wrong).toArray() as Float64Array, i);
-        });
-      }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  using _eval = evalMode(model);
+  noGrad(() => {
+    for (let i = 0; i < n; i += batch) {
+      scope(() => {
+        const len = Math.min(batch, n - i);
+        const f = model.forward(x.narrow(0, i, len).to(dtype)).double();
+        const yb = y.narrow(0, i, len);
+        const wrong = f.maskedFill(oneHot(yb, f.size(1)).to('bool'), -Infinity).amax(1);
+        out.set(f.gather(1, yb.unsqueeze(1)).squeeze(1).sub(wrong).toArray() as Float64Array, i);
+      });
+    }
+  });
   return out;
 }
 

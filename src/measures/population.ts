@@ -13,7 +13,7 @@
 import { manualSeed, tensor } from '../engine/creation.js';
 import { noGrad } from '../engine/autograd.js';
 import { scope } from '../engine/memory.js';
-import type { Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 import { buildModel } from '../nn/models/spec.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
@@ -55,15 +55,10 @@ export function measurementSample(x: Tensor, y: Tensor, seed: number): [Tensor, 
  */
 export function zooMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
   const [x, y] = measurementSample(train.x, train.y, cell.seed);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return { ...marginMeasures(model, x, y), ...baselineMeasures(model, x, y, spec, cell.seed) };
-  } finally {
-    model.train(wasTraining);
-    x.dispose();
-    y.dispose();
-  }
+  using _x = x;
+  using _y = y;
+  using _eval = evalMode(model);
+  return { ...marginMeasures(model, x, y), ...baselineMeasures(model, x, y, spec, cell.seed) };
 }
 
 /** The margin signatures of every slot, normalised and not, for points x with labels y (model in eval mode). */

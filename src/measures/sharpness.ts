@@ -26,7 +26,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { crossEntropy } from '../nn/functional.js';
-import type { Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 import { modelDtype } from './output-margin.js';
 import { snapshot } from './landscape.js';
 
@@ -70,8 +70,7 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   const params = model.parameters();
   const original = snapshot(model);
   const box = params.map((p) => keep(scope(() => p.detach().abs().add(1).mul(alpha))));
-  const wasTraining = model.training;
-  model.eval();
+  using _eval = evalMode(model);
 
   /** Mean loss over the sample at the current parameters, and its gradient when asked. */
   const lossAt = (withGrad: boolean): { loss: number; grads: Tensor[] } => {
@@ -113,6 +112,5 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   } finally {
     noGrad(() => params.forEach((p, k) => p.copy_(original[k])));
     dispose([original, box, xs, ys]);
-    model.train(wasTraining);
   }
 }

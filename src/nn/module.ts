@@ -164,4 +164,19 @@ export abstract class Module {
   dispose(): void {
     for (const t of this.stateDict().values()) t.dispose();
   }
+  /** Frees the module at the end of a `using` block: `using model = buildModel('mlp:784-10')`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * Eval mode (BatchNorm on its running statistics, no dropout) until the returned guard is disposed,
+ * then back to the mode the model had, however the block ends: `using _eval = evalMode(model);`.
+ * Measures read a model in eval mode without changing the caller's mode.
+ */
+export function evalMode(model: Module): Disposable {
+  const was = model.training;
+  model.eval();
+  return { [Symbol.dispose]: () => void model.train(was) };
 }

@@ -243,6 +243,11 @@ export class RunStore {
   close(): void {
     this.db.close();
   }
+
+  /** Closes the store at the end of a `using` block: `using store = openStore(dir)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** Creates the tables in a new file and upgrades older ones; a current file is only read. */

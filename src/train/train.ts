@@ -9,7 +9,7 @@ import { manualSeed, randperm } from '../engine/creation.js';
 import { noGrad } from '../engine/autograd.js';
 import { scope } from '../engine/memory.js';
 import { check, InputError } from '../errors.js';
-import { Module } from '../nn/module.js';
+import { evalMode, Module } from '../nn/module.js';
 import { crossEntropy } from '../nn/functional.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { Adam } from '../nn/optim/adam.js';
@@ -71,15 +71,12 @@ export function makeOptimizer(model: Module, o: Pick<TrainOptions, 'optimizer' |
 export function checkFits(model: Module, ds: Dataset): void {
   const n = ds.y.size(0);
   check(n >= 1, `${ds.name}: no points`);
-  const wasTraining = model.training;
-  model.eval();
   let classes: number;
   try {
+    using _eval = evalMode(model);
     classes = noGrad(() => scope(() => model.forward(ds.x.narrow(0, 0, 1)).size(1)));
   } catch (e) {
     throw new InputError(`${ds.name}: inputs [${ds.x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
-  } finally {
-    model.train(wasTraining);
   }
   const bad = scope(() => {
     const outside = ds.y.lt(0).logicalOr(ds.y.ge(classes));
@@ -90,26 +87,21 @@ export function checkFits(model: Module, ds: Dataset): void {
 
 /** Mean cross-entropy and accuracy of the model on ds, in eval mode, without autograd. */
 export function evaluate(model: Module, ds: Dataset, batchSize = 1000): Evaluation {
-  const wasTraining = model.training;
-  model.eval();
+  using _eval = evalMode(model);
   const n = ds.y.size(0);
   let loss = 0;
   let correct = 0;
-  try {
-    noGrad(() => {
-      for (let i = 0; i < n; i += batchSize) {
-        scope(() => {
-          const len = Math.min(batchSize, n - i);
-          const logits = model.forward(ds.x.narrow(0, i, len));
-          const y = ds.y.narrow(0, i, len);
-          loss += crossEntropy(logits, y, 'sum').item();
-          correct += logits.argmax(1).eq(y).sum().item();
-        });
-      }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  noGrad(() => {
+    for (let i = 0; i < n; i += batchSize) {
+      scope(() => {
+        const len = Math.min(batchSize, n - i);
+        const logits = model.forward(ds.x.narrow(0, i, len));
+        const y = ds.y.narrow(0, i, len);
+        loss += crossEntropy(logits, y, 'sum').item();
+        correct += logits.argmax(1).eq(y).sum().item();
+      });
+    }
+  });
   return { loss: loss / n, accuracy: correct / n };
 }
 
