@@ -82,7 +82,15 @@ function submodules(model: Module): Module[] {
 
 /**
  * The model's Linear layers (own parameters: a 2-D `weight`, optionally a 1-D `bias`; probe points
- * `input` and `output`, as Linear's); every parameter must be in one.
+ * `input` and `output`, as Linear's), in parameter order; every parameter must be in one.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, linearLayers } from 'dltheory';
+ * const layers = linearLayers(buildModel('resmlp:10-64-3-1'));
+ * layers.map((l) => l.name); // ['stem', 'blocks.0', 'blocks.1', 'output']
+ * layers[0].weight.shape;    // [64, 10], and bias null: Du et al.'s networks have none
+ * ```
  */
 export function linearLayers(model: Module): LinearLayer[] {
   const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
@@ -150,7 +158,18 @@ function layerScales(layer: LinearLayer, input: Tensor, out: Tensor): { s: numbe
   });
 }
 
-/** G^(l) of every Linear layer and the NTK, on points x [n, dims] (see the module comment). */
+/**
+ * G^(l) of every Linear layer and the NTK, on points x [n, dims] (see the module comment): each [n, n], float64.
+ *
+ * @example
+ * ```ts
+ * import { TwoLayerReLU, empiricalGram, gramSpectrum, randn } from 'dltheory';
+ * const model = new TwoLayerReLU(10, 4096).double();
+ * const { layers, ntk, outputs } = empiricalGram(model, randn([50, 10], 'float64'));
+ * layers.map((l) => l.name); // ['hidden']: the only trained layer, so ntk equals its Gram; outputs 1
+ * gramSpectrum(ntk).lambdaMin; // λ_min of the [50, 50] NTK
+ * ```
+ */
 export function empiricalGram(model: Module, x: Tensor): GramResult {
   check(x.ndim === 2, () => `Gram: inputs of shape [${x.shape}]; expected [n, dims]`);
   check(x.size(0) >= 1, 'Gram: no points');
@@ -188,6 +207,13 @@ export function empiricalGram(model: Module, x: Tensor): GramResult {
  * eigenvalues in float64). An eigenvalue within n·ε·λ_max of 0 (ε of g's dtype; numpy's matrix_rank
  * tolerance) is zero to round-off, so a singular Gram matrix has λ_min exactly 0 and no condition
  * number, named in `undefined` — not a tiny or negative λ_min that is only round-off.
+ *
+ * @example
+ * ```ts
+ * import { gramSpectrum, tensor } from 'dltheory';
+ * gramSpectrum(tensor([[2, 0], [0, 1]])); // { lambdaMin: 1, lambdaMax: 2, condition: 2, undefined: [] }
+ * gramSpectrum(tensor([[1, 1], [1, 1]])); // { lambdaMin: 0, lambdaMax: 2, condition: NaN, undefined: ['condition: λ_min … singular'] }
+ * ```
  */
 export function gramSpectrum(g: Tensor): Spectrum {
   check(g.ndim === 2 && g.size(0) === g.size(1), () => `Gram spectrum: a matrix of shape [${g.shape}] is not square`);
@@ -202,19 +228,54 @@ export function gramSpectrum(g: Tensor): Spectrum {
   });
 }
 
-/** ‖H − H0‖_F / ‖H0‖_F. */
+/**
+ * ‖H − H0‖_F / ‖H0‖_F for two matrices of one shape (Gram matrices [n, n] at time t and at initialisation).
+ *
+ * @example
+ * ```ts
+ * import { TwoLayerReLU, empiricalGram, randn, relativeDrift } from 'dltheory';
+ * const model = new TwoLayerReLU(10, 1024);
+ * const x = randn([20, 10]);
+ * const h0 = empiricalGram(model, x).ntk;
+ * // … train model …
+ * relativeDrift(empiricalGram(model, x).ntk, h0); // 0 before training; small for wide networks after
+ * ```
+ */
 export function relativeDrift(h: Tensor, h0: Tensor): number {
   check(h.shape.join() === h0.shape.join(), () => `Gram drift: shapes [${h.shape}] and [${h0.shape}] differ`);
   return scope(() => h.double().sub(h0.double()).norm().item() / h0.double().norm().item());
 }
 
-/** max_r ‖w_r − w0_r‖ over the rows r (units) of a weight matrix at two times. */
+/**
+ * max_r ‖w_r − w0_r‖ over the rows r (units) of a weight matrix [units, inputs] at two times.
+ *
+ * @example
+ * ```ts
+ * import { TwoLayerReLU, maxRowMovement } from 'dltheory';
+ * const model = new TwoLayerReLU(10, 1024);
+ * const w0 = model.hidden.weight.clone(); // [1024, 10]
+ * // … train model …
+ * maxRowMovement(model.hidden.weight, w0); // 0 before training
+ * ```
+ */
 export function maxRowMovement(w: Tensor, w0: Tensor): number {
   check(w.ndim === 2 && w.shape.join() === w0.shape.join(), () => `weight movement: shapes [${w.shape}] and [${w0.shape}]; expected two equal [units, inputs]`);
   return scope(() => w.double().sub(w0.double()).norm(2, 1).amax().item());
 }
 
-/** The fraction of activation patterns 1{z > 0} of the hidden Linear layers that differ between two weight states of one architecture. */
+/**
+ * The fraction of activation patterns 1{z > 0} of the hidden Linear layers that differ between two weight states of one
+ * architecture, over every point of x [n, dims] and every hidden unit.
+ *
+ * @example
+ * ```ts
+ * import { activationPatternChange, buildModel, manualSeed, randn } from 'dltheory';
+ * manualSeed(7); const initial = buildModel('mlp:10-256-1');
+ * manualSeed(7); const current = buildModel('mlp:10-256-1');
+ * // … train current …
+ * activationPatternChange(initial, current, randn([100, 10])); // over 100 × 256 patterns; 0 before training
+ * ```
+ */
 export function activationPatternChange(initial: Module, current: Module, x: Tensor): number {
   check(x.ndim === 2, () => `activation patterns: inputs of shape [${x.shape}]; expected [n, dims]`);
   const patterns = (model: Module): Tensor[] => {

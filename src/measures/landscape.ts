@@ -23,7 +23,17 @@ import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
 import type { Module } from '../nn/module.js';
 
-/** Copies of the model's parameters (kept: dispose them when done). */
+/**
+ * Copies of the model's parameters, in parameter order and in their shapes (kept: dispose them when done).
+ *
+ * @example
+ * ```ts
+ * import { buildModel, dispose, snapshot } from 'dltheory';
+ * const model = buildModel('mlp:20-64-3');
+ * const theta = snapshot(model); // [W0 [64, 20], b0 [64], W1 [3, 64], b1 [3]]
+ * dispose(theta);
+ * ```
+ */
 export function snapshot(model: Module): Tensor[] {
   return noGrad(() => scope(() => model.parameters().map((p) => keep(p.detach().clone()))));
 }
@@ -45,7 +55,19 @@ function lossesAt(model: Module, count: number, point: (k: number, p: number) =>
   }
 }
 
-/** L((1 − α)θ₀ + αθ₁) for each α; from and to list the model's parameters in order. */
+/**
+ * L((1 − α)θ₀ + αθ₁) for each α; from and to list the model's parameters in order (as snapshot gives them).
+ *
+ * @example
+ * ```ts
+ * import { F, buildModel, gaussianMixture, linePath, scope, snapshot } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 200, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const model = buildModel('mlp:20-64-3');
+ * const theta0 = snapshot(model); // … then train model
+ * const loss = () => scope(() => F.crossEntropy(model.forward(x), y).item());
+ * linePath(model, theta0, snapshot(model), [0, 0.5, 1], loss); // [{ alpha: 0, loss }, { alpha: 0.5, loss }, { alpha: 1, loss }]
+ * ```
+ */
 export function linePath(model: Module, from: Tensor[], to: Tensor[], alphas: number[], loss: () => number): { alpha: number; loss: number }[] {
   check(from.length === model.parameters().length && to.length === from.length, 'landscape: the end points must list every parameter');
   const values = lossesAt(model, alphas.length, (k, i) => from[i].mul(1 - alphas[k]).add(to[i].mul(alphas[k])), loss);
@@ -53,8 +75,17 @@ export function linePath(model: Module, from: Tensor[], to: Tensor[], alphas: nu
 }
 
 /**
- * A filter-normalised Gaussian direction for the parameters `center` (kept: dispose it). Drawn from
- * the engine's generator after manualSeed(seed), so it reseeds that generator.
+ * A filter-normalised Gaussian direction for the parameters `center` (kept: dispose it), one tensor per parameter in
+ * its shape. Drawn from the engine's generator after manualSeed(seed), so it reseeds that generator.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, filterNormalizedDirection, snapshot } from 'dltheory';
+ * const center = snapshot(buildModel('mlp:20-64-3'));
+ * const d = filterNormalizedDirection(center, 1);
+ * d[0].norm(2, 1);    // [64]: each row has the norm of the same row of center[0]
+ * d[1].abs().sum();   // 0: biases get no direction
+ * ```
  */
 export function filterNormalizedDirection(center: Tensor[], seed: number): Tensor[] {
   manualSeed(seed);
@@ -68,7 +99,19 @@ export function filterNormalizedDirection(center: Tensor[], seed: number): Tenso
   );
 }
 
-/** L(θ* + a·δ + b·η) over the grid a × b: rows follow `as`, columns `bs`. */
+/**
+ * L(θ* + a·δ + b·η) over the grid a × b: rows follow `as`, columns `bs` ([as.length][bs.length], in the loss's units).
+ *
+ * @example
+ * ```ts
+ * import { F, buildModel, filterNormalizedDirection, gaussianMixture, lossSurface, scope, snapshot } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 200, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const model = buildModel('mlp:20-64-3');
+ * const loss = () => scope(() => F.crossEntropy(model.forward(x), y).item());
+ * const [center, grid] = [snapshot(model), [-1, -0.5, 0, 0.5, 1]];
+ * lossSurface(model, center, filterNormalizedDirection(center, 1), filterNormalizedDirection(center, 2), grid, grid, loss); // 5 × 5
+ * ```
+ */
 export function lossSurface(model: Module, center: Tensor[], d1: Tensor[], d2: Tensor[], as: number[], bs: number[], loss: () => number): number[][] {
   const values = lossesAt(model, as.length * bs.length, (k, i) => center[i].add(d1[i].mul(as[Math.floor(k / bs.length)])).add(d2[i].mul(bs[k % bs.length])), loss);
   return as.map((_, r) => values.slice(r * bs.length, (r + 1) * bs.length));

@@ -116,7 +116,17 @@ function selectPoints(total: number, opts: MarginOptions): Int32Array {
   return new Rng(opts.sample.seed).permutation(total).subarray(0, n).sort();
 }
 
-/** Quartiles and Tukey fences of `values`, and their logs with the fences clamped into [min, max] (quantiles.ts). */
+/**
+ * Quartiles and Tukey fences of `values`, and their logs with the fences clamped into [min, max] (quantiles.ts).
+ *
+ * @example
+ * ```ts
+ * import { signatureOf } from 'dltheory';
+ * const { signature, logSignature } = signatureOf(Float64Array.of(5, 1, 4, 2, 3));
+ * signature;               // { q1: 2, median: 3, q3: 4, lowerFence: -1, upperFence: 7 }
+ * logSignature.lowerFence; // 0 = log 1: the fence −1 clamped to the smallest value first
+ * ```
+ */
 export function signatureOf(values: Float64Array): { signature: Signature; logSignature: Signature } {
   return { signature: boxSummary(values), logSignature: logBoxSummary(values) };
 }
@@ -125,6 +135,13 @@ export function signatureOf(values: Float64Array): { signature: Signature; logSi
  * Mean, population standard deviation, skewness and Pearson's kurtosis of `values`, with the reasons
  * any of them is undefined: no value, or a constant sample — a spread ≤ `resolution`·|mean|, which
  * takes round-off for no spread (std 0, skewness and kurtosis NaN, as scipy.stats returns).
+ *
+ * @example
+ * ```ts
+ * import { momentsOf } from 'dltheory';
+ * momentsOf(Float64Array.of(1, 2, 3, 4)).moments; // { mean: 2.5, std: 1.118…, skewness: 0, kurtosis: 1.64 }
+ * momentsOf(Float64Array.of(2, 2)).undefined;     // ['moments.skewness: constant sample', 'moments.kurtosis: constant sample']
+ * ```
  */
 export function momentsOf(values: Float64Array, resolution = ROUNDOFF * MACHINE_EPSILON.float64): { moments: Moments; undefined: string[] } {
   const n = values.length;
@@ -156,7 +173,20 @@ function probeStatistics(margins: Float64Array, tvUndefined: string | undefined,
   return { ...signatureOf(margins), ...momentsOf(margins, ROUNDOFF * MACHINE_EPSILON[dtype]) };
 }
 
-/** The margin distribution of `model` on inputs x [n, ...] with int64 labels y [n], at each probe point. */
+/**
+ * The margin distribution of `model` on inputs x [n, ...] with int64 labels y [n], at each probe point.
+ * `index`, `label`, `logitMargin` and each probe's `distances` have one entry per measured point (n, or fewer with `limit` or
+ * `sample`); `margins` holds the kept points only. d_l is in the units of the activation h_l, and d_l / TV_l is unitless.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, marginDistribution } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const r = marginDistribution(buildModel('mlp:20-64-3'), x, y); // probe points 'input' and 'layers.0'
+ * r.probes[1].signature.median; // median of d/TV at layers.0 over the points with f_y − f_j > 0
+ * r.probes[1].droppedFraction;  // the fraction left out (misclassified or tied)
+ * ```
+ */
 export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: MarginOptions = {}): MarginResult {
   const known = model.probePoints();
   const names = opts.probes ?? known;
@@ -265,7 +295,16 @@ export type SignatureVariant = 'quartiles' | 'moments';
 
 /**
  * The "total signature": per probe point (in the result's order) the five log-signature features,
- * or with 'moments' the four moment features (log mean, log std, skewness, log kurtosis).
+ * or with 'moments' the four moment features (log mean, log std, skewness, log kurtosis); `names` and
+ * `values` have 5 (or 4) entries per probe point.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, marginDistribution, totalSignature } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const { names, values } = totalSignature(marginDistribution(buildModel('mlp:20-64-3'), x, y));
+ * names; // ['input.log_q1', 'input.log_median', …, 'layers.0.log_upperFence'], values a Float64Array of 10
+ * ```
  */
 export function totalSignature(result: MarginResult, variant: SignatureVariant = 'quartiles'): { names: string[]; values: Float64Array } {
   const names: string[] = [];

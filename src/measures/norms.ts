@@ -114,14 +114,35 @@ export function foldedLayers(model: Module, opts: { foldBatchNorm?: boolean } = 
 /** W as the matrix [out, in·k…]. */
 export const asMatrix = (w: Tensor): Tensor => w.reshape([w.size(0), -1]);
 
-/** Π_i ‖W_i‖_F over the (folded) weight layers, with the log computed as Σ log. */
+/**
+ * Π_i ‖W_i‖_F over the (folded) weight layers, with the log computed as Σ log; `perLayer` has one ‖W_i‖_F per layer.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, frobeniusProduct } from 'dltheory';
+ * const f = frobeniusProduct(buildModel('cnn:1x28x28-10:bn'));
+ * f.perLayer.length; // 4: conv1, conv2 (each with its BatchNorm folded in), fc1, fc2
+ * f.log;             // Σ_i log ‖W_i‖_F, finite where `value` may overflow
+ * ```
+ */
 export function frobeniusProduct(model: Module, opts: { foldBatchNorm?: boolean } = {}): Measured & { perLayer: number[] } {
   const perLayer = scope(() => foldedLayers(model, opts).map((l) => l.weight.norm(2).item()));
   const log = perLayer.reduce((s, v) => s + Math.log(v), 0);
   return { value: Math.exp(log), log, perLayer };
 }
 
-/** ‖θ − θ₀‖₂ over every trainable parameter; `init` is the state dict at initialisation. */
+/**
+ * ‖θ − θ₀‖₂ over every trainable parameter; `init` is the state dict at initialisation (the same names and shapes).
+ *
+ * @example
+ * ```ts
+ * import { buildModel, distanceFromInit, manualSeed } from 'dltheory';
+ * manualSeed(7); const model = buildModel('mlp:20-64-3');
+ * manualSeed(7); const init = buildModel('mlp:20-64-3').stateDict(); // the same initial weights
+ * // … train model …
+ * distanceFromInit(model, init); // { value: ‖θ − θ₀‖₂, log }; value 0 (log −Infinity) before training
+ * ```
+ */
 export function distanceFromInit(model: Module, init: Map<string, Tensor>): Measured {
   let sq = 0;
   scope(() => {
@@ -135,7 +156,16 @@ export function distanceFromInit(model: Module, init: Map<string, Tensor>): Meas
   return { value: Math.sqrt(sq), log: 0.5 * Math.log(sq) };
 }
 
-/** Σ_k f_{θ∘θ}(𝟏)_k for inputs of shape `inputShape` (without the batch dim), BatchNorm folded. */
+/**
+ * Σ_k f_{θ∘θ}(𝟏)_k for inputs of shape `inputShape` (without the batch dim), BatchNorm folded: the squared ℓ2 path norm.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, pathNorm } from 'dltheory';
+ * const model = buildModel('cnn:1x28x28-10');
+ * pathNorm(model, [1, 28, 28]); // { value, log }; the model's parameters are left as they were
+ * ```
+ */
 export function pathNorm(model: Module, inputShape: number[]): Measured {
   const state = model.stateDict();
   const sources = batchNormSources(model);

@@ -74,7 +74,16 @@ const derivative: Record<LimitActivation, Fn> = {
   },
 };
 
-/** Nodes and weights of the Gauss–Hermite rule for E[f(z)], z ~ N(0, 1): Σ_k w_k f(z_k). */
+/**
+ * Nodes and weights of the Gauss–Hermite rule for E[f(z)], z ~ N(0, 1): Σ_k w_k f(z_k); each [count], float64.
+ *
+ * @example
+ * ```ts
+ * import { gaussHermite } from 'dltheory';
+ * const { nodes, weights } = gaussHermite(20);
+ * weights.mul(nodes.square()).sum().item(); // 1 = E[z²], up to round-off (exact for polynomials up to degree 39)
+ * ```
+ */
 export function gaussHermite(count: number): { nodes: Tensor; weights: Tensor } {
   check(Number.isInteger(count) && count >= 1, () => `Gauss–Hermite: ${count} nodes; need an integer ≥ 1`);
   return scope(() => {
@@ -158,7 +167,18 @@ function checkPoints(x: Tensor): void {
   checkFinite(x, 'limiting Gram', 'the limiting Gram matrix needs finite inputs');
 }
 
-/** H^∞ of the two-layer ReLU network on points x [n, d], float64. */
+/**
+ * H^∞ of the two-layer ReLU network on points x [n, d], float64 [n, n].
+ *
+ * @example
+ * ```ts
+ * import { gramSpectrum, hInfinity, randn } from 'dltheory';
+ * const z = randn([100, 10], 'float64');
+ * const x = z.div(z.norm(2, 1, true)); // unit-norm points, as in the paper
+ * gramSpectrum(hInfinity(x)).lambdaMin;  // λ_0 > 0: no two points parallel (the paper's Theorem 3.1)
+ * // empiricalGram(new TwoLayerReLU(10, m).double(), x).ntk tends to hInfinity(x) as m → ∞
+ * ```
+ */
 export function hInfinity(x: Tensor): Tensor {
   checkPoints(x);
   return noGrad(() =>
@@ -170,7 +190,18 @@ export function hInfinity(x: Tensor): Tensor {
   );
 }
 
-/** K^(H) of the fully-connected or residual network on points x [n, d], float64 (see the module comment). */
+/**
+ * K^(H) of the fully-connected or residual network on points x [n, d], float64 [n, n] (see the module comment).
+ *
+ * @example
+ * ```ts
+ * import { limitingGram, randn } from 'dltheory';
+ * const z = randn([20, 10], 'float64');
+ * const x = z.div(z.norm(2, 1, true));
+ * const k = limitingGram(x, { architecture: 'resnet', depth: 3 }); // [20, 20]
+ * // empiricalGram(buildModel('resmlp:10-M-3-1').double(), x).layers[2].gram ('blocks.1') tends to k as M → ∞
+ * ```
+ */
 export function limitingGram(x: Tensor, opts: LimitOptions): Tensor {
   checkPoints(x);
   const { architecture, depth: H, activation: act = 'relu', cRes = 0.5, nodes = 32 } = opts;

@@ -35,7 +35,17 @@ export function modelDtype(model: Module): 'float32' | 'float64' {
   return model.parameters()[0]?.dtype === 'float64' ? 'float64' : 'float32';
 }
 
-/** γ = f_y − max_{k≠y} f_k of every point of x [n, …] with int64 labels y [n], in eval mode. */
+/**
+ * γ = f_y − max_{k≠y} f_k of every point of x [n, …] with int64 labels y [n], in eval mode: [n], in logit units.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, outputMargins } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const g = outputMargins(buildModel('mlp:20-64-3'), x, y); // Float64Array of 300
+ * g.filter((m) => m <= 0).length;                          // misclassified (or tied) points
+ * ```
+ */
 export function outputMargins(model: Module, x: Tensor, y: Tensor, opts: { batchSize?: number } = {}): Float64Array {
   const n = x.size(0);
   check(y.ndim === 1 && y.size(0) === n && y.dtype === 'int64', () => `output margins: labels [${y.shape}] ${y.dtype} for ${n} inputs; need int64 [${n}]`);
@@ -57,7 +67,17 @@ export function outputMargins(model: Module, x: Tensor, y: Tensor, opts: { batch
   return out;
 }
 
-/** The output margins and the box summary of the positive ones. */
+/**
+ * The output margins [n] and the box summary (and log summary) of the positive ones.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, outputMarginSummary } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const s = outputMarginSummary(buildModel('mlp:20-64-3'), x, y);
+ * s.summary.median; // median γ of the correctly classified points; s.droppedFraction, the others
+ * ```
+ */
 export function outputMarginSummary(model: Module, x: Tensor, y: Tensor, opts: { batchSize?: number } = {}): OutputMarginResult {
   const margins = outputMargins(model, x, y, opts);
   const kept = margins.filter((m) => m > 0);

@@ -52,6 +52,16 @@ export function measurementSample(x: Tensor, y: Tensor, seed: number): [Tensor, 
 /**
  * Every measure of a trained model on (a seeded sample of) its training set, in eval mode (BatchNorm
  * on its running statistics, which must not change; no dropout), restoring the model's mode after.
+ * `spec` and `cell.seed` rebuild the model's initialisation for the distance from it.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, manualSeed, zooMeasures } from 'dltheory';
+ * const [spec, train] = ['mlp:20-64-64-3', gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 })];
+ * manualSeed(7); const model = buildModel(spec); // seeded and built as recordRun does
+ * // … train model on train …
+ * const m = zooMeasures(model, train, { seed: 7 }, spec); // 47 metrics: 41 margin.* and rawmargin.*, 6 baseline.*
+ * ```
  */
 export function zooMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
   const [x, y] = measurementSample(train.x, train.y, cell.seed);
@@ -61,7 +71,18 @@ export function zooMeasures(model: Module, train: Dataset, cell: { seed: number 
   return { ...marginMeasures(model, x, y), ...baselineMeasures(model, x, y, spec, cell.seed) };
 }
 
-/** The margin signatures of every slot, normalised and not, for points x with labels y (model in eval mode). */
+/**
+ * The margin signatures of every slot, normalised and not, for points x [n, …] with int64 labels y [n] (model in eval mode):
+ * `margin.<slot>.log_<stat>` and `rawmargin.<slot>.log_<stat>` for the 4 slots and 5 stats, and `margin.dropped`.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, marginMeasures } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const m = marginMeasures(buildModel('mlp:20-64-64-3').eval(), x, y);
+ * m['margin.last.log_median']; // log median normalised margin at layers.1 (NaN when no point is kept)
+ * ```
+ */
 export function marginMeasures(model: Module, x: Tensor, y: Tensor): Metrics {
   const out: Metrics = {};
   const points = model.probePoints();
@@ -82,7 +103,18 @@ export function marginMeasures(model: Module, x: Tensor, y: Tensor): Metrics {
   return out;
 }
 
-/** The log of every baseline measure (spectral margin, norms, sharpness, output margin). */
+/**
+ * The log of every baseline measure (spectral margin, norms, sharpness, output margin) on x [n, …] with int64 labels y [n];
+ * `spec` and `seed` rebuild the model's initialisation (manualSeed(seed), then buildModel(spec)) for the distance from it.
+ *
+ * @example
+ * ```ts
+ * import { baselineMeasures, buildModel, gaussianMixture, manualSeed } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * manualSeed(7); const model = buildModel('mlp:20-64-3').eval();
+ * baselineMeasures(model, x, y, 'mlp:20-64-3', 7); // { 'baseline.spectral': …, 'baseline.frobenius': …, … } (6 logs)
+ * ```
+ */
 export function baselineMeasures(model: Module, x: Tensor, y: Tensor, spec: string, seed: number): Metrics {
   const out: Metrics = {};
   out['baseline.spectral'] = spectralMargin(model, x, y).log;
@@ -105,7 +137,17 @@ function initialModel(spec: string, seed: number): Module {
   return buildModel(spec);
 }
 
-/** The feature sets compared on a population, each a function of a run's stored metrics. */
+/**
+ * The feature sets compared on a population, each a function of a run's stored metrics (`final`) to its feature vector.
+ *
+ * @example
+ * ```ts
+ * import { FEATURE_SETS, openStore } from 'dltheory';
+ * const [run] = openStore('runs').findByTag('zoo/quick');
+ * FEATURE_SETS['signature'](run.final).length;          // 20: 4 slots × 5 statistics
+ * FEATURE_SETS['baseline: spectral'](run.final).length; // 1
+ * ```
+ */
 export const FEATURE_SETS: Record<string, (m: Metrics) => number[]> = {
   signature: (m) => SLOTS.flatMap((s) => STATS.map((k) => m[`margin.${s}.log_${k}`])),
   'signature, output layer only': (m) => STATS.map((k) => m[`margin.output.log_${k}`]),
@@ -125,7 +167,18 @@ export interface Population {
   excluded: string[];
 }
 
-/** The features of every model whose features are all finite, aligned with their gaps. */
+/**
+ * The features of every model whose features are all finite, aligned with their gaps: per set, one Float64Array per kept run.
+ *
+ * @example
+ * ```ts
+ * import { evaluateMeasures, openStore, populationFeatures } from 'dltheory';
+ * const runs = openStore('runs').findByTag('zoo/quick'); // the zoo of `dltheory zoo --grid quick`
+ * const p = populationFeatures(runs, ['signature', 'baseline: spectral']);
+ * p.features['signature'].length === p.gaps.length;     // true; p.excluded names the runs left out
+ * evaluateMeasures(p.features, p.gaps, p.hparams);
+ * ```
+ */
 export function populationFeatures(runs: RunRecord[], sets: string[] = Object.keys(FEATURE_SETS)): Population {
   const rows = runs.map((r) => Object.fromEntries(sets.map((s) => [s, FEATURE_SETS[s](r.final)])));
   const ok = runs.map((r, i) => Number.isFinite(r.final.gap) && sets.every((s) => rows[i][s].every(Number.isFinite)));

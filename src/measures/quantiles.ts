@@ -21,7 +21,16 @@ export interface BoxSummary {
   upperFence: number;
 }
 
-/** The q-quantile (0 ≤ q ≤ 1) of ascending `sorted` with linear interpolation; NaN when empty. */
+/**
+ * The q-quantile (0 ≤ q ≤ 1) of ascending `sorted` with linear interpolation; NaN when empty.
+ *
+ * @example
+ * ```ts
+ * import { quantile } from 'dltheory';
+ * quantile([1, 2, 3, 4], 0.5); // 2.5
+ * quantile([0, 10], 0.1);      // 1
+ * ```
+ */
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
@@ -42,12 +51,30 @@ function summaryOfSorted(s: Float64Array): BoxSummary {
   return { q1, median, q3, lowerFence: q1 - 1.5 * iqr, upperFence: q3 + 1.5 * iqr };
 }
 
-/** Quartiles and Tukey fences of `values` (any order). */
+/**
+ * Quartiles and Tukey fences of `values` (any order).
+ *
+ * @example
+ * ```ts
+ * import { boxSummary } from 'dltheory';
+ * boxSummary(Float64Array.of(5, 1, 4, 2, 3)); // { q1: 2, median: 3, q3: 4, lowerFence: -1, upperFence: 7 }
+ * boxSummary(new Float64Array(0));            // every field NaN
+ * ```
+ */
 export function boxSummary(values: Float64Array): BoxSummary {
   return summaryOfSorted(ascending(values));
 }
 
-/** The log of each box-summary number, the fences first clamped into [min, max] of `values`. */
+/**
+ * The log of each box-summary number, the fences first clamped into [min, max] of `values`.
+ *
+ * @example
+ * ```ts
+ * import { logBoxSummary } from 'dltheory';
+ * logBoxSummary(Float64Array.of(5, 1, 4, 2, 3)); // log of { q1: 2, median: 3, q3: 4, lowerFence: 1, upperFence: 5 }
+ * logBoxSummary(Float64Array.of(-1, 2)).q1;      // NaN: Q1 = −0.25 has no log
+ * ```
+ */
 export function logBoxSummary(values: Float64Array): BoxSummary {
   const s = ascending(values);
   const b = summaryOfSorted(s);

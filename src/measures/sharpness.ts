@@ -53,7 +53,19 @@ export interface SharpnessResult {
   keskar: number;
 }
 
-/** The largest training-loss increase within the box C_α, by projected gradient ascent. */
+/**
+ * The largest training-loss increase within the box C_α, by projected gradient ascent, on x [n, …] with int64 labels y [n].
+ * Losses are mean cross-entropies in nats; `keskar` is a percentage.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, sharpness } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const s = sharpness(buildModel('mlp:20-64-3'), x, y, { alpha: 1e-3, seed: 1 });
+ * s.value;  // max L(w + δ) − L(w) over the box, ≥ 0
+ * s.keskar; // 100·value / (1 + L(w))
+ * ```
+ */
 export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOptions = {}): SharpnessResult {
   const { alpha = 5e-4, steps = 5, restarts = 2, sampleSize = 1000, seed = 0, batchSize = 500 } = opts;
   const stepSize = opts.stepSize ?? (steps > 0 ? 2.5 / steps : 0);

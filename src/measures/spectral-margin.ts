@@ -87,7 +87,19 @@ function frobenius(x: Tensor, chunk = 1000): number {
   return Math.sqrt(sq);
 }
 
-/** Bartlett et al.'s normalised margin γ/R of `model` on training inputs x with int64 labels y. */
+/**
+ * Bartlett et al.'s normalised margin γ/R of `model` on training inputs x [n, …] (flattened for ‖X‖_F) with int64 labels y [n].
+ * γ is in logit units; `log` is the regressed feature.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, gaussianMixture, spectralMargin } from 'dltheory';
+ * const { x, y } = gaussianMixture({ n: 300, dim: 20, classes: 3, separation: 4, seed: 0 });
+ * const s = spectralMargin(buildModel('mlp:20-64-3'), x, y, { quantile: 0.1 });
+ * s.layers.map((l) => l.name); // ['layers.0', 'layers.1'], each with ‖W‖₂ and ‖Wᵀ‖_{2,1}
+ * s.log;                       // log γ − log R; NaN while γ ≤ 0 (an untrained model, as here)
+ * ```
+ */
 export function spectralMargin(model: Module, x: Tensor, y: Tensor, opts: SpectralMarginOptions = {}): SpectralMarginResult {
   const q = opts.quantile ?? 0.5;
   check(q >= 0 && q <= 1, () => `spectral margin: quantile ${q} is not in [0, 1]`);

@@ -40,6 +40,7 @@ export class Conv2d extends ConvNd {
   constructor(inC: number, outC: number, kernel: number, spec: ConvSpec = {}) {
     super(2, false, inC, outC, kernel, spec);
   }
+  /** x [N, inC, H, W] → [N, outC, H', W'], H' = ⌊(H + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1 (W' alike), as PyTorch. */
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, this.opts);
   }
@@ -48,6 +49,7 @@ export class Conv3d extends ConvNd {
   constructor(inC: number, outC: number, kernel: number, spec: ConvSpec = {}) {
     super(3, false, inC, outC, kernel, spec);
   }
+  /** x [N, inC, D, H, W] → [N, outC, D', H', W'], each side as Conv2d's. */
   forward(x: Tensor): Tensor {
     return F.conv3d(x, this.weight, this.bias, this.opts);
   }
@@ -56,6 +58,7 @@ export class ConvTranspose2d extends ConvNd {
   constructor(inC: number, outC: number, kernel: number, spec: ConvSpec = {}) {
     super(2, true, inC, outC, kernel, spec);
   }
+  /** x [N, inC, H, W] → [N, outC, H', W'], H' = (H − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1 (W' alike). */
   forward(x: Tensor): Tensor {
     return F.convTranspose2d(x, this.weight, this.bias, this.opts);
   }
@@ -64,6 +67,7 @@ export class ConvTranspose3d extends ConvNd {
   constructor(inC: number, outC: number, kernel: number, spec: ConvSpec = {}) {
     super(3, true, inC, outC, kernel, spec);
   }
+  /** x [N, inC, D, H, W] → [N, outC, D', H', W'], each side as ConvTranspose2d's (stride 2, padding 1, outputPadding 1, k 3: doubled). */
   forward(x: Tensor): Tensor {
     return F.convTranspose3d(x, this.weight, this.bias, this.opts);
   }

@@ -27,8 +27,8 @@ export interface DbnOptions extends RbmTrainOptions {
 }
 
 /**
- * The first RBM's inputs for train [n, V] and any other sets, from the training set's statistics:
- * unchanged for binary visibles (checked to lie in [0, 1]), z-scored per dimension for Gaussian ones.
+ * The first RBM's inputs for train [n, V] and any other sets [m, V] (new tensors, shapes unchanged), from the
+ * training set's statistics: copies for binary visibles (checked to lie in [0, 1]), z-scored per dimension for Gaussian ones.
  */
 export function dbnInputs(kind: VisibleKind, train: Tensor, ...others: Tensor[]): Tensor[] {
   return noGrad(() =>
@@ -49,7 +49,7 @@ export function dbnInputs(kind: VisibleKind, train: Tensor, ...others: Tensor[])
 /**
  * Trains L RBMs greedily on x [n, V] (already prepared by dbnInputs); RBM l is seeded with seed + l.
  * `onLayer(l, rbm, reconstructionErrors)` is called as each is trained (l from 1). The caller
- * disposes the returned RBMs.
+ * disposes the returned RBMs: weights [width, V] for RBM 1, [width, width] above it.
  */
 export function trainDbn(x: Tensor, o: DbnOptions, onLayer?: (layer: number, rbm: Rbm, errors: number[]) => void): Rbm[] {
   check(Number.isInteger(o.layers) && o.layers >= 1, () => `layers ${o.layers}: need an integer ≥ 1`);

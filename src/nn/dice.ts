@@ -16,7 +16,7 @@ function checkPair(p: Tensor, t: Tensor, what: string): void {
 const reduce = (perSample: Tensor, reduction: Reduction): Tensor =>
   reduction === 'none' ? perSample : reduction === 'sum' ? perSample.sum() : perSample.mean();
 
-/** The soft Dice loss per sample, averaged by default (differentiable in p and t). */
+/** The soft Dice loss of p, t [N, …]: 0-d averaged (default) or summed, [N] with 'none' (differentiable in p and t). */
 export function softDiceLoss(p: Tensor, t: Tensor, reduction: Reduction = 'mean'): Tensor {
   checkPair(p, t, 'softDiceLoss');
   return scope(() => {

@@ -9,7 +9,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 const tup = (v: number | number[], n: number): number[] => (typeof v === 'number' ? Array(n).fill(v) : v);
 const idOf = (t: Tensor | null | undefined): number => (t ? t.id : -1);
 
-/** y = x·Wᵀ + b, W of shape [out, in] as in PyTorch. */
+/** y = x·Wᵀ + b: x [N, in] (any leading dims) → [N, out], W of shape [out, in] as in PyTorch. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return wrap(N.linear(x.id, weight.id, idOf(bias)));
 }
@@ -67,9 +67,11 @@ export const maxPool2d = (x: Tensor, kernel: number | number[], o: PoolOptions =
 export const maxPool3d = (x: Tensor, kernel: number | number[], o: PoolOptions = {}): Tensor => maxPool('maxPool3d', 3, x, kernel, o);
 export const avgPool2d = (x: Tensor, kernel: number | number[], o: PoolOptions = {}): Tensor => avgPool('avgPool2d', 2, x, kernel, o);
 export const avgPool3d = (x: Tensor, kernel: number | number[], o: PoolOptions = {}): Tensor => avgPool('avgPool3d', 3, x, kernel, o);
+/** Averages x [N, C, H, W] over a size × size grid of near-equal windows → [N, C, size, size] (size 1: global pooling). */
 export function adaptiveAvgPool2d(x: Tensor, size: number | number[]): Tensor {
   return wrap(N.adaptiveAvgPool2d(x.id, tup(size, 2)));
 }
+/** As adaptiveAvgPool2d for x [N, C, D, H, W] → [N, C, size, size, size]. */
 export function adaptiveAvgPool3d(x: Tensor, size: number | number[]): Tensor {
   return wrap(N.adaptiveAvgPool3d(x.id, tup(size, 3)));
 }
@@ -122,7 +124,7 @@ export function gelu(x: Tensor): Tensor {
   return wrap(N.gelu(x.id));
 }
 
-/** −log softmax(logits)[target], averaged by default; target holds int64 class indices. */
+/** −log softmax(logits)[target] for logits [N, K] and int64 class indices target [N]: 0-d averaged (default) or summed, [N] with 'none'. */
 export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean', labelSmoothing = 0): Tensor {
   return wrap(N.crossEntropy(logits.id, target.id, reduction, labelSmoothing));
 }

@@ -26,6 +26,7 @@ export class Act extends Module {
   constructor(readonly fn: Activation) {
     super();
   }
+  /** Elementwise: any shape → the same shape. */
   forward(x: Tensor): Tensor {
     return activate(x, this.fn);
   }
@@ -35,12 +36,14 @@ export class Dropout extends Module {
   constructor(readonly p: number) {
     super();
   }
+  /** Any shape → the same shape: in training each entry zeroed with probability p and the rest scaled by 1/(1 − p); the identity in eval. */
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training);
   }
 }
 
 export class Flatten extends Module {
+  /** x [N, …] → [N, ∏…] (e.g. [N, C, H, W] → [N, C·H·W]). */
   forward(x: Tensor): Tensor {
     return x.flatten(1);
   }
@@ -50,6 +53,7 @@ export class MaxPool2d extends Module {
   constructor(readonly kernel: number) {
     super();
   }
+  /** x [N, C, H, W] → [N, C, ⌊H/k⌋, ⌊W/k⌋]: the maximum of each k × k window, stride k. */
   forward(x: Tensor): Tensor {
     return F.maxPool2d(x, this.kernel);
   }
@@ -62,6 +66,7 @@ export class Sequential extends Module {
     super();
     this.layers = layers.map((m, i) => this.child(String(i), m));
   }
+  /** x as the first layer takes it → the last layer's output. */
   forward(x: Tensor): Tensor {
     let h = x;
     for (const layer of this.layers) h = layer.forward(h);

@@ -26,6 +26,10 @@ export class Linear extends Module {
     return ['input', 'output'];
   }
 
+  /**
+   * x [N, in] → y [N, out] (any leading dims: [N, …, in] → [N, …, out]), in the parameters' dtype, which x must share.
+   * Probe points `input` (x) and `output` (y).
+   */
   forward(x: Tensor): Tensor {
     this.tap('input', x);
     if (this.#scale === 1) return this.tap('output', linear(x, this.weight, this.bias));

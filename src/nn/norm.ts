@@ -24,6 +24,7 @@ export class BatchNorm extends Module {
     this.runningVar = this.buffer('running_var', ones([numFeatures]));
     this.numBatchesTracked = this.buffer('num_batches_tracked', scalar(0, 'int64'));
   }
+  /** x [N, C] or [N, C, …], C = numFeatures → the same shape; statistics per channel over N and every other dim. */
   forward(x: Tensor): Tensor {
     if (this.training) noGrad(() => this.numBatchesTracked.fill_(this.numBatchesTracked.item() + 1));
     return F.batchNorm(x, this.training, {
@@ -41,6 +42,7 @@ export class InstanceNorm extends Module {
     this.weight = opts.affine ? this.param('weight', ones([numFeatures])) : null;
     this.bias = opts.affine ? this.param('bias', zeros([numFeatures])) : null;
   }
+  /** x [N, C, …] with spatial dims ([N, C, H, W], [N, C, D, H, W]) → the same shape; statistics per sample and channel. */
   forward(x: Tensor): Tensor {
     return F.instanceNorm(x, { weight: this.weight, bias: this.bias, eps: this.opts.eps });
   }
@@ -54,6 +56,7 @@ export class GroupNorm extends Module {
     this.weight = this.param('weight', ones([numChannels]));
     this.bias = this.param('bias', zeros([numChannels]));
   }
+  /** x [N, C, …], C = numChannels divisible by groups → the same shape; statistics per sample and group of C/groups channels. */
   forward(x: Tensor): Tensor {
     return F.groupNorm(x, this.groups, { weight: this.weight, bias: this.bias, eps: this.opts.eps });
   }

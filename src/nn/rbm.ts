@@ -63,7 +63,7 @@ export interface RbmTrainOptions {
   seed: number;
 }
 
-/** A new RBM, W ~ N(0, 0.01²) from libtorch's generator (seed it first), biases 0. */
+/** A new RBM, W [hidden, visible] ~ N(0, 0.01²) from libtorch's generator (seed it first), biases 0. */
 export function createRbm(visible: number, hidden: number, kind: VisibleKind, dtype: DType = 'float32'): Rbm {
   check(Number.isInteger(visible) && visible >= 1 && Number.isInteger(hidden) && hidden >= 1, () => `RBM sizes ${visible}×${hidden}: need positive integers`);
   return {
@@ -83,7 +83,7 @@ export function hiddenProbs(rbm: Rbm, v: Tensor): Tensor {
   return scope(() => linear(v, rbm.weight, rbm.hiddenBias).sigmoid());
 }
 
-/** E[v | h] for h [n, H]: σ(b + Wᵀh) or b + Wᵀh. */
+/** E[v | h] [n, V] for h [n, H]: σ(b + Wᵀh) or b + Wᵀh. */
 export function visibleMean(rbm: Rbm, h: Tensor): Tensor {
   return scope(() => {
     const pre = h.matmul(rbm.weight).add(rbm.visibleBias);
@@ -91,12 +91,12 @@ export function visibleMean(rbm: Rbm, h: Tensor): Tensor {
   });
 }
 
-/** Binary states with P(1) = p. */
+/** Binary states (0 or 1) with P(1) = p, in p's shape and dtype. */
 export function sampleBernoulli(p: Tensor, noise: Noise = TORCH_NOISE): Tensor {
   return scope(() => noise.uniform(p.shape, p.dtype).lt(p).to(p.dtype));
 }
 
-/** A draw of v | h. */
+/** A draw of v | h: [n, V] for h [n, H]. */
 export function sampleVisible(rbm: Rbm, h: Tensor, noise: Noise = TORCH_NOISE): Tensor {
   return scope(() => {
     const mean = visibleMean(rbm, h);
@@ -104,7 +104,7 @@ export function sampleVisible(rbm: Rbm, h: Tensor, noise: Noise = TORCH_NOISE): 
   });
 }
 
-/** F(v) per point, [n]. */
+/** F(v) per point: v [n, V] → [n]. */
 export function freeEnergy(rbm: Rbm, v: Tensor): Tensor {
   return scope(() => {
     const hidden = linear(v, rbm.weight, rbm.hiddenBias).softplus().sum(1);
@@ -113,7 +113,7 @@ export function freeEnergy(rbm: Rbm, v: Tensor): Tensor {
   });
 }
 
-/** log Z by enumerating the 2^H hidden states (H ≤ 20). */
+/** log Z, a 0-d tensor in the weight's dtype, by enumerating the 2^H hidden states (H ≤ 20). */
 export function logPartition(rbm: Rbm): Tensor {
   const [H, V] = rbm.weight.shape;
   check(H <= 20, () => `exact log Z enumerates 2^H hidden states; H = ${H} is too many (≤ 20)`);
@@ -129,12 +129,12 @@ export function logPartition(rbm: Rbm): Tensor {
   });
 }
 
-/** Mean exact log p(v) (a log density for Gaussian visibles) over v [n, V]; differentiable in the parameters. */
+/** Mean exact log p(v) (a log density for Gaussian visibles) over v [n, V], a 0-d tensor; differentiable in the parameters. */
 export function logLikelihood(rbm: Rbm, v: Tensor): Tensor {
   return scope(() => freeEnergy(rbm, v).mean().neg().sub(logPartition(rbm)));
 }
 
-/** Mean squared error per point of v against E[v | p(h | v)] (the mean-field reconstruction). */
+/** Mean over the points of v [n, V] of the squared error ‖v − E[v | p(h | v)]‖² (the mean-field reconstruction). */
 export function reconstructionError(rbm: Rbm, v: Tensor): number {
   return noGrad(() => scope(() => visibleMean(rbm, hiddenProbs(rbm, v)).sub(v).square().sum(1).mean().item()));
 }
@@ -145,7 +145,7 @@ export interface RbmGradient {
   hiddenBias: Tensor;
 }
 
-/** The CD-k estimate of the gradient of the mean log-likelihood of the batch v0 [n, V] (see the header). */
+/** The CD-k estimate of the gradient of the mean log-likelihood of the batch v0 [n, V] (see the header): weight [H, V], biases [V] and [H]. */
 export function cdGradient(rbm: Rbm, v0: Tensor, k = 1, noise: Noise = TORCH_NOISE): RbmGradient {
   check(Number.isInteger(k) && k >= 1, () => `CD-k needs an integer k ≥ 1, got ${k}`);
   return noGrad(() =>

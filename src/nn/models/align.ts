@@ -89,7 +89,7 @@ export class AlignNet extends Module {
     return this.head.forward(h.flatten(1));
   }
 
-  /** The aligned volumes. */
+  /** Volumes x [N, 1, S, S, S] → the aligned volumes [N, 1, S, S, S]: x resampled at its predicted pose. No probe points. */
   forward(x: Tensor): Tensor {
     return warp(x, this.pose(x));
   }

@@ -44,6 +44,10 @@ export class SmallCNN extends Module {
     return ['input', 'conv1', 'conv2', 'fc1'];
   }
 
+  /**
+   * x [N, C, S, S] → logits [N, classes], in the parameters' dtype, which x must share. Probe points: `input` [N, C, S, S],
+   * `conv1` [N, w, ⌊S/2⌋, ⌊S/2⌋], `conv2` [N, 2w, ⌊S/4⌋, ⌊S/4⌋], `fc1` [N, 128] (1×28×28, w = 32: [N, 32, 14, 14], [N, 64, 7, 7]).
+   */
   forward(x: Tensor): Tensor {
     const act = this.opts.activation ?? 'relu';
     const block = (h: Tensor, conv: Conv2d, bn: BatchNorm | null): Tensor => {

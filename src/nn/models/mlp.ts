@@ -39,6 +39,10 @@ export class MLP extends Module {
     return ['input', ...this.layers.slice(0, -1).map((_, i) => `layers.${i}`)];
   }
 
+  /**
+   * x [N, IN] or [N, …] flattened to [N, IN] (mlp:784-256-256-10: [N, 784] or [N, 1, 28, 28]) → logits [N, OUT], in the
+   * parameters' dtype, which x must share. Probe points: `input` [N, IN]; `layers.{i}` [N, sizes[i + 1]], hidden layer i's pre-activation.
+   */
   forward(x: Tensor): Tensor {
     let h = this.tap('input', x.ndim === 2 ? x : x.flatten(1));
     const last = this.layers.length - 1;

@@ -38,6 +38,10 @@ export class ResMLP extends Module {
     return ['input', 'stem', ...this.blocks.map((_, h) => `blocks.${h}`)];
   }
 
+  /**
+   * x [N, IN] or [N, …] flattened to [N, IN] → u [N, OUT], in the parameters' dtype, which x must share.
+   * Probe points: `input` [N, IN]; `stem` x⁽¹⁾ and `blocks.{h}` x⁽ʰ⁺²⁾, each [N, M].
+   */
   forward(x: Tensor): Tensor {
     const act = this.opts.activation ?? 'relu';
     const input = this.tap('input', x.ndim === 2 ? x : x.flatten(1));

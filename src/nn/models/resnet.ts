@@ -30,6 +30,7 @@ class BasicBlock extends Module {
       : null;
   }
 
+  /** x [N, inC, H, W] → [N, outC, ⌈H/stride⌉, ⌈W/stride⌉]. */
   forward(x: Tensor): Tensor {
     const h = this.bn1.forward(this.conv1.forward(x)).relu();
     const y = this.bn2.forward(this.conv2.forward(h));
@@ -61,6 +62,10 @@ export class SmallResNet extends Module {
     return ['input', 'stage1', 'stage2', 'stage3'];
   }
 
+  /**
+   * x [N, C, S, S] → logits [N, classes], in the parameters' dtype, which x must share. Probe points: `input` [N, C, S, S],
+   * `stage1` [N, w, S, S], `stage2` [N, 2w, ⌈S/2⌉, ⌈S/2⌉], `stage3` [N, 4w, ⌈S/4⌉, ⌈S/4⌉] (3×32×32, w = 16: [N, 64, 8, 8] last).
+   */
   forward(x: Tensor): Tensor {
     let h = this.bn.forward(this.stem.forward(this.tap('input', x))).relu();
     this.stages.forEach((stage, i) => {

@@ -27,6 +27,7 @@ class ResBlock3d extends Module {
     this.conv1 = this.child('conv1', new Conv3d(channels, channels, 3, { padding: 1 }));
     this.conv2 = this.child('conv2', new Conv3d(channels, channels, 3, { padding: 1 }));
   }
+  /** x [N, C, D, H, W] → the same shape. */
   forward(x: Tensor): Tensor {
     const h = F.instanceNorm(this.conv1.forward(x)).leakyRelu(SLOPE);
     return x.add(F.instanceNorm(this.conv2.forward(h)));
@@ -98,6 +99,10 @@ export class ShapeAutoencoder extends Module {
     return this.out.forward(h).sigmoid();
   }
 
+  /**
+   * Volumes x [N, 1, S, S, S] (values in [0, 1], the parameters' dtype) → voxel probabilities [N, 1, S, S, S].
+   * Probe points: `input` [N, 1, S, S, S], `latent` [N, L] (the code).
+   */
   forward(x: Tensor): Tensor {
     return this.decode(this.tap('latent', this.encode(this.tap('input', x))));
   }

@@ -39,11 +39,15 @@ export class SkipToOutput extends Module {
     return this.trunk.probePoints().includes(point) ? this.trunk.registerForwardHook(point, hook) : super.registerForwardHook(point, hook);
   }
 
-  /** The skip units' activations s(x) [n, M]. */
+  /** The skip units' activations s(x) [N, M] of x [N, …] (flattened to [N, IN]). */
   skipFeatures(x: Tensor): Tensor {
     return this.tap('skip', this.skip.forward(x.flatten(1))).softplus();
   }
 
+  /**
+   * x as the trunk takes it ([N, IN] or [N, …] for the MLP, [N, C, S, S] for the CNN; IN its flattened size) → logits [N, OUT].
+   * Probe points: the trunk's, and `skip` [N, M].
+   */
   forward(x: Tensor): Tensor {
     return this.trunk.forward(x).add(this.skipOut.forward(this.skipFeatures(x)));
   }

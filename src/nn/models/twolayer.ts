@@ -18,6 +18,7 @@ class Signs extends Module {
     super();
     this.sign = this.buffer('sign', scope(() => randint(0, 2, [width]).mul(2).sub(1).float()));
   }
+  /** h [N, m] → Σ_r a_r h_r, [N, 1]. */
   forward(h: Tensor): Tensor {
     return h.matmul(this.sign.unsqueeze(1));
   }
@@ -36,6 +37,10 @@ export class TwoLayerReLU extends Module {
     return ['input', 'hidden'];
   }
 
+  /**
+   * x [N, IN] or [N, …] flattened to [N, IN] → f(x) [N, 1], in the parameters' dtype, which x must share.
+   * Probe points: `input` [N, IN], `hidden` [N, m].
+   */
   forward(x: Tensor): Tensor {
     const input = this.tap('input', x.ndim === 2 ? x : x.flatten(1));
     const z = this.tap('hidden', this.hidden.forward(input));
