@@ -226,7 +226,7 @@ test('datasetFromRaw builds tensors and rejects bad inputs', async () => {
 
 test('transforms are pure, seeded and deterministic', async () => {
   const { liveTensors } = await engine();
-  const { datasetFromRaw, disposeDataset, flatten, split, standardise, subset } = await datasets();
+  const { datasetFromRaw, disposeDataset, flatten, split, standardize, subset } = await datasets();
   const before = liveTensors();
   const [x, y] = rawToy(100, 4);
   const ds = datasetFromRaw('toy', x, y, ['a', 'b', 'c', 'd']);
@@ -250,7 +250,7 @@ test('transforms are pure, seeded and deterministic', async () => {
   assert.deepEqual(flat.x.shape, [100, 6]);
   assert.deepEqual(flat.x.toArray(), ds.x.toArray());
 
-  const [sTrain, sTest] = standardise(train, test);
+  const [sTrain, sTest] = standardize(train, test);
   const channelStats = (t: Float32Array, c: number) => {
     const v = t.filter((_, k) => Math.floor(k / 3) % 2 === c);
     const mean = v.reduce((p, q) => p + q, 0) / v.length;
@@ -263,7 +263,7 @@ test('transforms are pure, seeded and deterministic', async () => {
   // The test set is scaled with the training statistics, so its values follow the same affine map.
   const [trainMean, trainStd] = channelStats(train.x.toArray() as Float32Array, 0);
   assert.ok(Math.abs((sTest.x.toArray() as Float32Array)[0] - ((test.x.toArray() as Float32Array)[0] - trainMean) / trainStd) < 1e-4);
-  assert.throws(() => standardise(train, flat), InputError);
+  assert.throws(() => standardize(train, flat), InputError);
 
   for (const d of [a, b, c, train, test, again.train, again.test, flat, sTrain, sTest]) disposeDataset(d);
   // The input is untouched and still alive after all of the above.

@@ -62,7 +62,7 @@ test('--json gives per probe point the name, total variation, dropped fraction a
     assert.ok(p.signature.lowerFence <= p.signature.q1 && p.signature.q1 <= p.signature.median && p.signature.median <= p.signature.q3);
   }
   const { header, rows } = readCsv(path('all.csv'));
-  assert.equal(header, 'index,label,probe,margin,normalized_margin,undefined');
+  assert.equal(header, 'index,label,probe,distance,normalized_margin,undefined');
   assert.equal(rows.length, N * 2);
   rows.forEach((row, k) => {
     assert.equal(row.index, Math.floor(k / 2));
@@ -161,7 +161,7 @@ test('identical points: total variation 0, so the normalised margins are empty c
     assert.equal(p.totalVariation, 0, p.name);
     assert.equal(p.signature.median, null, p.name);
     assert.equal(p.moments.mean, null, p.name);
-    assert.deepEqual(p.undefined, ['normalised margins: total variation 0: every point has the same activation'], p.name);
+    assert.deepEqual(p.undefined, ['normalized_margin: total variation 0: every point has the same activation'], p.name);
   }
   for (const line of same.csv) {
     const cells = line.split(',');

@@ -15,7 +15,7 @@ import { liveTensors, scope, tensor } from '../src/engine/index.js';
 import { Rng } from '../src/data/rng.js';
 import { writeNpy } from '../src/data/npy.js';
 import { toRaw } from '../src/nn/serialize.js';
-import { fitPca, nearestOther, pcaFeatures, standardiseColumns, topOneAccuracy, volumeAndSurface } from '../src/measures/shape-baselines.js';
+import { fitPca, nearestOther, pcaFeatures, standardizeColumns, topOneAccuracy, volumeAndSurface } from '../src/measures/shape-baselines.js';
 import { PYTHON, pythonUnavailable } from './python.js';
 
 const unavailable = pythonUnavailable('numpy');
@@ -87,7 +87,7 @@ test('top-1 retrieval: nearest other rows and the fraction that share a subject'
     assert.deepEqual(nearestOther(f), [1, 0, 3, 2, 3, 4]);
     assert.equal(topOneAccuracy(f, [0, 0, 1, 1, 2, 2]), 5 / 6);
     assert.equal(topOneAccuracy(f, [0, 1, 2, 3, 4, 5]), 0);
-    const z = standardiseColumns(tensor([1, 7, 3, 7, 5, 7], [3, 2], 'float64')).toNumbers();
+    const z = standardizeColumns(tensor([1, 7, 3, 7, 5, 7], [3, 2], 'float64')).toNumbers();
     [-Math.sqrt(1.5), 0, 0, 0, Math.sqrt(1.5), 0].forEach((v, i) => assert.ok(Math.abs(z[i] - v) < 1e-12, `${z}`));
   });
 });

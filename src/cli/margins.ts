@@ -35,17 +35,17 @@ function table(r: MarginResult, title: string): string {
 }
 
 /**
- * One row per point and probe point: index,label,probe,margin,normalized_margin,undefined (margins
+ * One row per point and probe point: index,label,probe,distance,normalized_margin,undefined (margins
  * signed, before dropping); an undefined normalised margin is an empty cell (pandas reads NaN) and
  * the last column says why.
  */
 function csv(r: MarginResult): string {
-  const rows = ['index,label,probe,margin,normalized_margin,undefined'];
-  const why = r.probes.map((p) => (p.undefined.find((u) => u.startsWith('normalised margins')) ?? '').replaceAll(',', ';'));
+  const rows = ['index,label,probe,distance,normalized_margin,undefined'];
+  const why = r.probes.map((p) => (p.undefined.find((u) => u.startsWith('normalized_margin')) ?? '').replaceAll(',', ';'));
   for (let i = 0; i < r.index.length; i++)
     r.probes.forEach((p, l) => {
-      const normalised = Number.isNaN(p.normalised[i]) ? '' : p.normalised[i];
-      rows.push(`${r.index[i]},${r.label[i]},${p.name},${p.distances[i]},${normalised},${why[l]}`);
+      const normalized = Number.isNaN(p.normalized[i]) ? '' : p.normalized[i];
+      rows.push(`${r.index[i]},${r.label[i]},${p.name},${p.distances[i]},${normalized},${why[l]}`);
     });
   return `${rows.join('\n')}\n`;
 }
@@ -68,7 +68,7 @@ ${HEADER_USAGE}
   --batch B          points per forward/backward pass (default 256)
   --json             per probe point: name, totalVariation, droppedFraction, signature, logSignature, moments,
                      and undefined: why a statistic is null ("moments.skewness: constant sample", …)
-  --csv FILE         one row per point and probe point: index,label,probe,margin,normalized_margin,undefined
+  --csv FILE         one row per point and probe point: index,label,probe,distance,normalized_margin,undefined
 `,
   options: {
     model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, seed: { type: 'string' }, split: { type: 'string' },

@@ -102,7 +102,7 @@ export function datasetFromRaw(name: string, xRaw: RawTensor, yRaw: RawTensor, c
  * constant pixels such as MNIST's borders). The standard deviation is the population one; a zero
  * standard deviation leaves that channel centred but unscaled. Returns the new datasets in order.
  */
-export function standardise(train: Dataset, ...others: Dataset[]): Dataset[] {
+export function standardize(train: Dataset, ...others: Dataset[]): Dataset[] {
   const featureShape = train.x.shape.slice(1);
   for (const ds of others) {
     check(ds.x.shape.slice(1).join() === featureShape.join(), () => `cannot standardise ${ds.name} [${ds.x.shape}] with statistics of ${train.name} [${train.x.shape}]`);

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { check, InputError } from '../errors.js';
 import { readInputFile } from '../io/files.js';
 import { findCifar, readCifar, type CifarSplit } from './cifar.js';
-import { datasetFromRaw, disposeDataset, split, standardise, type Dataset } from './dataset.js';
+import { datasetFromRaw, disposeDataset, split, standardize, type Dataset } from './dataset.js';
 import { readIdx } from './idx.js';
 import { readNpy } from './npy.js';
 
@@ -15,8 +15,8 @@ export interface Splits {
 }
 
 /** Both splits standardised with the training split's statistics; the raw splits are released. */
-export function standardiseSplits(raw: Splits): Splits {
-  const [train, test] = standardise(raw.train, raw.test);
+export function standardizeSplits(raw: Splits): Splits {
+  const [train, test] = standardize(raw.train, raw.test);
   disposeDataset(raw.train);
   disposeDataset(raw.test);
   return { train, test };

@@ -14,7 +14,7 @@ import { noGrad } from '../engine/autograd.js';
 import { scope, dispose } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
-import { disposeDataset, standardise } from '../data/dataset.js';
+import { disposeDataset, standardize } from '../data/dataset.js';
 import { loadData, type DataChoice } from '../data/load.js';
 import type { Splits } from '../data/sources.js';
 import { gdv, gdvPerLayer, type GdvResult } from '../measures/gdv.js';
@@ -172,7 +172,7 @@ export function mlpDepthCurves(store: RunStore, data: DataChoice, o: MlpDepthOpt
   curves: MlpCurve[];
 } {
   return withData(data, (raw) => {
-    const [train, test] = standardise(raw.train, raw.test);
+    const [train, test] = standardize(raw.train, raw.test);
     try {
       return { source: sourceOf(raw, o.samplePoints), curves: mlpGdvCurves(store, { train, test }, o, kind, log) };
     } finally {

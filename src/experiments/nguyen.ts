@@ -20,7 +20,7 @@
 import { manualSeed } from '../engine/creation.js';
 import { dispose, disposing } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
-import { loadMnist, standardiseSplits, type Splits } from '../data/sources.js';
+import { loadMnist, standardizeSplits, type Splits } from '../data/sources.js';
 import { disposeDataset, subset, type Dataset } from '../data/dataset.js';
 import { buildModel } from '../nn/models/spec.js';
 import { SkipToOutput, skipFeatureRank } from '../nn/models/skip.js';
@@ -41,7 +41,7 @@ const specs = (p: ValleyPlan) => ({ skip: `skip:784-${p.trunkWidth}-10:m=${p.n}`
 
 /** N standardised digits with random labels, and the true-label splits of the same digits. */
 function data(p: ValleyPlan, seed: number): { random: Dataset; truth: Splits } {
-  const { train: train_, test } = standardiseSplits(loadMnist({ seed }));
+  const { train: train_, test } = standardizeSplits(loadMnist({ seed }));
   const sub = subset(train_, p.n, seed);
   disposeDataset(train_);
   return { random: balancedRandomLabels(sub, seed + 1), truth: { train: sub, test } };

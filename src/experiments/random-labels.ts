@@ -6,7 +6,7 @@
  * the true test labels. Every training is recorded in the run store. Also the balanced random labels
  * that src/experiments/nguyen.ts uses.
  */
-import { loadMnist, standardiseSplits, type Splits } from '../data/sources.js';
+import { loadMnist, standardizeSplits, type Splits } from '../data/sources.js';
 import { datasetFromRaw, disposeDataset, subset, type Dataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import { recordRun, type RecordedRun } from '../train/record.js';
@@ -81,7 +81,7 @@ function run(ctx: RunContext, splits: Splits, labeling: number | null, size: num
  * each of plan.labelings random labelings (labeling k seeded with seed + k); the models are released.
  */
 export function randomLabelRuns(plan: RandomLabelPlan, ctx: RunContext): { truth: TrainedRun; random: TrainedRun[] } {
-  const splits = standardiseSplits(loadMnist({ seed: ctx.seed }));
+  const splits = standardizeSplits(loadMnist({ seed: ctx.seed }));
   const runs: RecordedRun[] = [];
   try {
     runs.push(run(ctx, splits, null, plan.trueSize, plan.trueEpochs));

@@ -25,7 +25,7 @@ import { generateShapes, shapeBatch, type ShapeScan } from '../data/shapes.js';
 import { diceScore } from '../nn/dice.js';
 import { ShapeAutoencoder } from '../nn/models/shape-ae.js';
 import { AlignNet } from '../nn/models/align.js';
-import { fitPca, pcaFeatures, standardiseColumns, topOneAccuracy, volumeAndSurface } from '../measures/shape-baselines.js';
+import { fitPca, pcaFeatures, standardizeColumns, topOneAccuracy, volumeAndSurface } from '../measures/shape-baselines.js';
 import { disposeShapeModel, encodeShapes, reconstructShapes, trainShapeModel, type ShapeModel } from '../train/shapes.js';
 import type { Row } from '../report/chart.js';
 import type { RunContext } from './context.js';
@@ -78,7 +78,7 @@ export interface Top1 {
 function retrieval(models: { plain: ShapeModel; aligned: ShapeModel }, x: Tensor, scans: ShapeScan[], pcaOf: (x: Tensor) => Tensor): Top1 {
   return scope(() => {
     const { volume, surface } = volumeAndSurface(x);
-    const vs = standardiseColumns(tensor(volume.flatMap((v, i) => [v, surface[i]]), [volume.length, 2], 'float64'));
+    const vs = standardizeColumns(tensor(volume.flatMap((v, i) => [v, surface[i]]), [volume.length, 2], 'float64'));
     const subjects = subjectsOf(scans);
     return {
       aligned: topOneAccuracy(encodeShapes(models.aligned, x), subjects),

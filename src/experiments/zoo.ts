@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, check } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { disposeDataset, labelNoise, subset, type Dataset } from '../data/dataset.js';
-import { loadNamed, standardiseSplits } from '../data/sources.js';
+import { loadNamed, standardizeSplits } from '../data/sources.js';
 import { randomShift } from '../data/augment.js';
 import type { Module } from '../nn/module.js';
 import type { Metrics, RunRecord, RunStore } from '../store/runs.js';
@@ -133,7 +133,7 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
   const todo = cells.filter((c) => !o.store.hasRun(cellId(grid, c)));
   o.log?.(`zoo ${grid.name}: ${cells.length} models, ${cells.length - todo.length} already done`);
   if (todo.length) {
-    const { train, test } = standardiseSplits(loadNamed(grid.data, { seed: 0, dir: grid.dataDir }));
+    const { train, test } = standardizeSplits(loadNamed(grid.data, { seed: 0, dir: grid.dataDir }));
     const bar = o.progress ? progress({ total: todo.length, label: `zoo ${grid.name}` }) : undefined;
     try {
       for (const cell of todo) {

@@ -71,10 +71,10 @@ interface Groups {
   labels: number[];
 }
 
-// 2^19 distances (4 MB) per tile: matmuls of 256 × D × 2048 stay efficient, and temporaries this
-// size are reused by the allocator instead of being mapped afresh (and page-faulted) every tile.
 /** The end of the message for a NaN or ±Inf in the activations. */
 const NEEDS_FINITE = 'GDV needs finite values';
+// 2^19 distances (4 MB) per tile: matmuls of 256 × D × 2048 stay efficient, and temporaries this
+// size are reused by the allocator instead of being mapped afresh (and page-faulted) every tile.
 const TILE_ELEMENTS = 2 ** 19;
 
 function labelsOf(y: Tensor | ArrayLike<number>): number[] {
@@ -245,7 +245,7 @@ export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<numb
   // Points are fed in class order, so every layer's activations arrive already grouped.
   const g = groupByClass(labels, opts.samplePerClass);
   using index = tensor(BigInt64Array.from(g.order, BigInt), [g.order.length], 'int64');
-  const dtype = model.parameters()[0]?.dtype === 'float64' ? 'float64' : 'float32';
+  const dtype = model.dtype;
   using _eval = evalMode(model);
   return names.map((probe) =>
     noGrad(() => {

@@ -76,7 +76,7 @@ export interface ProbeMargins {
   /** d_l of every measured point, signed and not normalised, aligned with MarginResult.index. */
   distances: Float64Array;
   /** d_l / TV_l of every measured point, aligned with MarginResult.index; NaN when the TV is round-off (see `undefined`). */
-  normalised: Float64Array;
+  normalized: Float64Array;
   /** The distribution: d_l / TV_l of the kept points, in input order. */
   margins: Float64Array;
   signature: Signature;
@@ -168,7 +168,7 @@ const NO_STATISTICS: Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments'
 
 /** The statistics of one probe point's kept normalised margins, or the reason there are none. */
 function probeStatistics(margins: Float64Array, tvUndefined: string | undefined, dtype: 'float32' | 'float64'): Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments' | 'undefined'> {
-  if (tvUndefined !== undefined) return { ...NO_STATISTICS, undefined: [`normalised margins: ${tvUndefined}`] };
+  if (tvUndefined !== undefined) return { ...NO_STATISTICS, undefined: [`normalized_margin: ${tvUndefined}`] };
   if (margins.length === 0) return { ...NO_STATISTICS, undefined: ['signature: no point kept (every point misclassified)', 'moments: no point kept'] };
   return { ...signatureOf(margins), ...momentsOf(margins, ROUNDOFF * MACHINE_EPSILON[dtype]) };
 }
@@ -199,7 +199,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
   check(Number.isInteger(batch) && batch >= 1, () => `margins: batch size ${batch} is not an integer ≥ 1`);
   const index = selectPoints(total, opts);
   const n = index.length;
-  const dtype = model.parameters()[0]?.dtype === 'float64' ? 'float64' : 'float32';
+  const dtype = model.dtype;
   const contiguous = !opts.sample;
   const rows = (start: number, len: number): Tensor =>
     contiguous ? x.narrow(0, start, len) : x.indexSelect(0, tensor(BigInt64Array.from(index.subarray(start, start + len), BigInt), [len], 'int64'));
@@ -280,9 +280,9 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
             : tv <= ROUNDOFF * MACHINE_EPSILON[dtype] * rms
               ? `total variation ${tv.toPrecision(3)} is round-off (RMS activation ${rms.toPrecision(3)}): the points are indistinguishable here`
               : undefined;
-        const normalised = distances[l].map((d) => (flat ? NaN : d / tv));
-        const margins = flat ? new Float64Array(0) : Float64Array.from(kept, (i) => normalised[i]);
-        return { name, totalVariation: tv, droppedFraction: 1 - kept.length / n, distances: distances[l], normalised, margins, ...probeStatistics(margins, flat, dtype) };
+        const normalized = distances[l].map((d) => (flat ? NaN : d / tv));
+        const margins = flat ? new Float64Array(0) : Float64Array.from(kept, (i) => normalized[i]);
+        return { name, totalVariation: tv, droppedFraction: 1 - kept.length / n, distances: distances[l], normalized, margins, ...probeStatistics(margins, flat, dtype) };
       }),
     };
   } finally {

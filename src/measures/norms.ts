@@ -39,7 +39,6 @@ import { keep, scope, dispose } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { InputError } from '../errors.js';
 import { evalMode, type Module } from '../nn/module.js';
-import { modelDtype } from './output-margin.js';
 
 export const BN_EPS = 1e-5;
 
@@ -185,7 +184,7 @@ export function pathNorm(model: Module, inputShape: number[]): Measured {
         state.get(`${bn}.running_mean`)!.zero_();
       }
     }));
-    const value = noGrad(() => scope(() => model.forward(ones([1, ...inputShape], modelDtype(model))).double().sum().item()));
+    const value = noGrad(() => scope(() => model.forward(ones([1, ...inputShape], model.dtype)).double().sum().item()));
     return { value, log: Math.log(value) };
   } finally {
     noGrad(() => {

@@ -26,7 +26,7 @@
  * The cross term pairs b_i with σ(v), the branch of point j: ⟨x_i, σ(W x_j)⟩/√m → b_i E[σ(v)]. Du et
  * al. print it with b_i beside σ(u); on their unit-norm data every K_ii and b_i are equal, so the
  * two read the same. K^(H) is the limit of G^(H), the Gram matrix of the last layer's weights W^(H)
- * (empiricalGram's layer `blocks.{H−2}` of resmlp:IN-M-H-OUT, the test's network for fc).
+ * (empiricalGram's layer `blocks.{H−2}` of resmlp:IN-M-H-OUT or fcnet:IN-M-H-OUT; the tests compare the fc limit with fcnet).
  *
  * Expectations: ReLU in closed form (arc-cosine kernel; cos θ = A_12/√(A_11 A_22)):
  * E[σ(u)σ(v)] = √(A_11 A_22)(sin θ + (π − θ) cos θ)/(2π), E[σ′(u)σ′(v)] = (π − θ)/(2π),

@@ -30,11 +30,6 @@ export interface OutputMarginResult {
   logSummary: BoxSummary;
 }
 
-/** The floating dtype of the model's parameters (inputs are converted to it). */
-export function modelDtype(model: Module): 'float32' | 'float64' {
-  return model.parameters()[0]?.dtype === 'float64' ? 'float64' : 'float32';
-}
-
 /**
  * γ = f_y − max_{k≠y} f_k of every point of x [n, …] with int64 labels y [n], in eval mode: [n], in logit units.
  *
@@ -50,7 +45,7 @@ export function outputMargins(model: Module, x: Tensor, y: Tensor, opts: { batch
   const n = x.size(0);
   check(y.ndim === 1 && y.size(0) === n && y.dtype === 'int64', () => `output margins: labels [${y.shape}] ${y.dtype} for ${n} inputs; need int64 [${n}]`);
   const batch = opts.batchSize ?? 1000;
-  const dtype = modelDtype(model);
+  const dtype = model.dtype;
   const out = new Float64Array(n);
   using _eval = evalMode(model);
   noGrad(() => {

@@ -95,7 +95,7 @@ export function marginMeasures(model: Module, x: Tensor, y: Tensor): Metrics {
     put(out, `rawmargin.${slot}`, logBoxSummary(p.distances.filter((d) => d > 0)));
   }
   const logits = result.logitMargin.filter((m) => m > 0);
-  const tv = noGrad(() => scope(() => model.forward(x).double().var(0, { correction: 0 }).sum().sqrt().item()));
+  const tv = noGrad(() => scope(() => model.forward(x.to(model.dtype)).double().var(0, { correction: 0 }).sum().sqrt().item()));
   const d = logits.map((m) => m / Math.sqrt(2 + EPSILON));
   put(out, 'margin.output', logBoxSummary(d.map((v) => v / tv)));
   put(out, 'rawmargin.output', logBoxSummary(d));

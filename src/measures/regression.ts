@@ -266,7 +266,7 @@ function subsets<T>(items: T[], k: number): T[][] {
 }
 
 /** I(V_μ; V_g | U_S)/H(V_g | U_S) for one conditioning set, given each model's code for its values of S. */
-function normalisedCmi(measure: ArrayLike<number>, gaps: ArrayLike<number>, code: Int32Array, codes: number): number {
+function normalizedCmi(measure: ArrayLike<number>, gaps: ArrayLike<number>, code: Int32Array, codes: number): number {
   const cells = new Map<number, Float64Array>();
   const n = code.length;
   for (let i = 0; i < n; i++) {
@@ -334,7 +334,7 @@ export function conditionalMutualInformation(measure: ArrayLike<number>, gaps: A
       for (let i = 0; i < n; i++) code[i] = code[i] * c.size + c.code[i];
       codes *= c.size;
     }
-    return { hparams: set.map((c) => c.name), value: normalisedCmi(measure, gaps, code, codes) };
+    return { hparams: set.map((c) => c.name), value: normalizedCmi(measure, gaps, code, codes) };
   });
   return { score: Math.min(...bySubset.map((s) => s.value)), bySubset };
 }

@@ -46,7 +46,7 @@ export function volumeAndSurface(masks: Tensor, voxelSize: number[] = [1, 1, 1])
 }
 
 /** Columns of features [N, D] as z-scores over the rows (a constant column becomes 0). */
-export function standardiseColumns(f: Tensor): Tensor {
+export function standardizeColumns(f: Tensor): Tensor {
   return scope(() => {
     const x = f.double();
     const sd = x.std(0, { correction: 0, keepdim: true });

@@ -27,7 +27,6 @@ import { check } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { crossEntropy } from '../nn/functional.js';
 import { evalMode, type Module } from '../nn/module.js';
-import { modelDtype } from './output-margin.js';
 import { snapshot } from './landscape.js';
 
 export interface SharpnessOptions {
@@ -75,7 +74,7 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   const rng = new Rng(seed);
   const m = Math.min(sampleSize, x.size(0));
   const index = tensor(BigInt64Array.from(rng.permutation(x.size(0)).subarray(0, m), BigInt), [m], 'int64');
-  const dtype = modelDtype(model);
+  const dtype = model.dtype;
   const xs = keep(scope(() => x.indexSelect(0, index).to(dtype)));
   const ys = keep(y.indexSelect(0, index));
   index.dispose();

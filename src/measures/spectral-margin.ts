@@ -60,7 +60,7 @@ export interface SpectralMarginResult {
   /** log γ − log R (NaN for γ ≤ 0). */
   log: number;
   /** Box summary of every point's margin divided by R. */
-  normalisedSummary: BoxSummary;
+  normalizedSummary: BoxSummary;
 }
 
 /** ‖W‖₂ and ‖Wᵀ‖_{2,1} of each weight layer. */
@@ -118,6 +118,6 @@ export function spectralMargin(model: Module, x: Tensor, y: Tensor, opts: Spectr
     logComplexity,
     value: margin * scale,
     log: margin > 0 ? Math.log(margin) - logComplexity : NaN,
-    normalisedSummary: boxSummary(margins.map((m) => m * scale)),
+    normalizedSummary: boxSummary(margins.map((m) => m * scale)),
   };
 }

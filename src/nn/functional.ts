@@ -3,6 +3,7 @@
  * to every spatial dimension.
  */
 import { N } from '../engine/native.js';
+import { check } from '../errors.js';
 import { Tensor, wrap } from '../engine/tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -90,6 +91,8 @@ export function batchNorm(x: Tensor, training: boolean, s: NormStats = {}): Tens
 }
 /** Instance norm: each sample and channel normalised over its spatial dims. */
 export function instanceNorm(x: Tensor, s: NormStats & { useInputStats?: boolean } = {}): Tensor {
+  // Over [N, C] there is one value per instance and channel: its variance is 0, and libtorch returns round-off.
+  check(x.ndim >= 3, () => `instance norm needs [N, C, spatial…], got shape [${x.shape}]`);
   return wrap(
     N.instanceNorm(x.id, idOf(s.weight), idOf(s.bias), idOf(s.runningMean), idOf(s.runningVar), s.useInputStats ?? true, s.momentum ?? 0.1, s.eps ?? 1e-5),
   );

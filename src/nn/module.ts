@@ -144,6 +144,10 @@ export abstract class Module {
   double(): this {
     return this.to('float64');
   }
+  /** The floating dtype of the parameters (float32 for a module without any): what inputs are converted to. */
+  get dtype(): 'float32' | 'float64' {
+    return this.parameters()[0]?.dtype === 'float64' ? 'float64' : 'float32';
+  }
   numParameters(): number {
     return this.parameters().reduce((a, p) => a + p.numel, 0);
   }

@@ -7,7 +7,7 @@
  * and the fully-connected net `fcnet:IN-M-H-OUT`, the same without the skips:
  *   x⁽ʰ⁾ = √(c_σ/m) · σ(W⁽ʰ⁾ x⁽ʰ⁻¹⁾),  h = 1 … H;   u = a·x⁽ᴴ⁾
  * with c_σ = 1/E[σ(z)²] for z ~ N(0, 1) (ReLU: 2). Parameters `stem.weight`, `blocks.{h}.weight`,
- * `output.weight`. Probe points: `input`, `stem`, `blocks.{h}` (each block's output x⁽ʰ⁾).
+ * `output.weight`. Probe points: `input`, `stem` (x⁽¹⁾), `blocks.{h}` (block h's output, x⁽ʰ⁺²⁾: blocks count from layer 2).
  */
 import { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
