@@ -25,9 +25,10 @@ test: setup
 test-portable: setup
 	$(PORTABLE)
 
-# Biome (biome.json): the formatter's layout and the linter's rules, checked, never rewritten here.
+# dprint formats (dprint.json; `npx dprint fmt` rewrites), Biome lints (biome.json); both only check here.
 lint: setup
-	npx biome check
+	npx dprint check
+	npx biome lint
 
 bench: setup
 	node bin/dltheory.js bench

@@ -27,7 +27,6 @@ import { disposeDataset } from '../src/data/dataset.js';
 import { writeNpy } from '../src/data/npy.js';
 import { gdv } from '../src/measures/gdv.js';
 
-
 export interface GdvBenchReport {
   n: number;
   dims: number;
@@ -98,7 +97,12 @@ export async function runGdvBench(opts: { n?: number; dims?: number; classes?: n
     const seconds = median(times);
     const floor = (n * n * dims * 2) / (gflops * 1e9);
     return {
-      n, dims, classes, threads: getNumThreads(), reps, cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      n,
+      dims,
+      classes,
+      threads: getNumThreads(),
+      reps,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       gdv: ours,
       dltheorySeconds: seconds,
       numpySeconds: np?.medianSeconds ?? null,
@@ -126,9 +130,13 @@ export function formatGdvBench(r: GdvBenchReport): string {
     `GDV of ${r.n} × ${r.dims} float64 points in ${r.classes} classes, ${r.threads} thread(s), ${r.cpuModel}; median of ${r.reps} runs`,
     `dltheory  ${s(r.dltheorySeconds)}  GDV ${r.gdv.toFixed(6)}`,
     `numpy     ${s(r.numpySeconds)}  GDV ${r.numpyGdv === null ? '—' : r.numpyGdv.toFixed(6)}${r.numpyVersion ? ` (numpy ${r.numpyVersion})` : ''}`,
-    `numpy/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); GDVs agree to 1e-9: ${r.agree === null ? '—' : r.agree ? 'yes' : 'NO'}`,
+    `numpy/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); GDVs agree to 1e-9: ${
+      r.agree === null ? '—' : r.agree ? 'yes' : 'NO'
+    }`,
     `floor: N²·D multiply-adds at ${r.matmulGflops.toFixed(1)} GFLOP/s (2048² float64 matmul) = ${s(r.floorSeconds)}; ` +
-      `achieved ${(100 * r.fractionOfFloor).toFixed(0)}% of it (${(100 * r.fractionOfSymmetricFloor).toFixed(0)}% of the N(N−1)/2·D the symmetric computation needs)`,
+    `achieved ${(100 * r.fractionOfFloor).toFixed(0)}% of it (${
+      (100 * r.fractionOfSymmetricFloor).toFixed(0)
+    }% of the N(N−1)/2·D the symmetric computation needs)`,
     ...(r.note ? [`Note: ${r.note}`] : []),
   ].join('\n');
 }

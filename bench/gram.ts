@@ -85,18 +85,28 @@ export async function runGramBench(opts: { n?: number; dims?: number; width?: nu
       ours = empiricalGram(model, x);
       times.push((performance.now() - t0) / 1000);
     }
-    const torch = await runPython<TorchOut>('gram_torch.py', ['--model', join(dir, 'model.safetensors'), '--input', join(dir, 'x.npy'),
-      '--threads', String(getNumThreads()), '--reps', '1', '--out', join(dir, 'grams.npy')], 'python3-torch');
+    const torch = await runPython<TorchOut>('gram_torch.py', ['--model', join(dir, 'model.safetensors'), '--input', join(dir, 'x.npy'), '--threads',
+      String(getNumThreads()), '--reps', '1', '--out', join(dir, 'grams.npy')], 'python3-torch');
     const t = 'medianSeconds' in torch ? torch : null;
     let diff: number | null = null;
     if (t && ours) {
       const theirs = readNpy(join(dir, 'grams.npy')).data as Float64Array;
-      diff = Math.max(...[...ours.layers.map((l) => l.gram), ours.ntk].map((g, l) => relativeDifference(g.toArray() as Float64Array, theirs.subarray(l * n * n, (l + 1) * n * n))));
+      diff = Math.max(
+        ...[...ours.layers.map((l) => l.gram), ours.ntk].map((g, l) =>
+          relativeDifference(g.toArray() as Float64Array, theirs.subarray(l * n * n, (l + 1) * n * n))
+        ),
+      );
     }
     dispose(ours);
     const seconds = median(times);
     return {
-      n, dims, width, spec, threads: getNumThreads(), reps, cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      n,
+      dims,
+      width,
+      spec,
+      threads: getNumThreads(),
+      reps,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       dltheorySeconds: seconds,
       torchSeconds: t?.medianSeconds ?? null,
       ratio: t ? t.medianSeconds / seconds : null,
@@ -118,7 +128,9 @@ export function formatGramBench(r: GramBenchReport): string {
     `empirical NTK of ${r.spec} (float64) on ${r.n} points, ${r.threads} thread(s), ${r.cpuModel}; dltheory median of ${r.reps} runs, PyTorch one run`,
     `dltheory  ${s(r.dltheorySeconds)}  (X Xᵀ ∘ Δ Δᵀ per layer)`,
     `PyTorch   ${s(r.torchSeconds)}  (functorch vmap(jacrev) per-sample Jacobians, J Jᵀ)${r.torchVersion ? ` (torch ${r.torchVersion})` : ''}`,
-    `PyTorch/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(1)}×`} (target ≥ 3×); largest difference ${r.maxRelativeDifference === null ? '—' : r.maxRelativeDifference.toExponential(1)} relative (target ≤ 1e-6)`,
+    `PyTorch/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(1)}×`} (target ≥ 3×); largest difference ${
+      r.maxRelativeDifference === null ? '—' : r.maxRelativeDifference.toExponential(1)
+    } relative (target ≤ 1e-6)`,
     ...(r.note ? [`Note: ${r.note}`] : []),
   ].join('\n');
 }

@@ -79,8 +79,18 @@ export async function runMarginsBench(opts: { batch?: number; reps?: number } = 
     const n = x.size(0);
     const threads = getNumThreads();
     const torch = startPython<TorchPass>('margins_torch.py', [
-      '--model', join(dir, 'model.safetensors'), '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'),
-      '--threads', String(threads), '--batch', String(batch), '--probes', PROBES.join(','),
+      '--model',
+      join(dir, 'model.safetensors'),
+      '--input',
+      join(dir, 'x.npy'),
+      '--labels',
+      join(dir, 'y.npy'),
+      '--threads',
+      String(threads),
+      '--batch',
+      String(batch),
+      '--probes',
+      PROBES.join(','),
     ], 'python3-torch');
     const [mine, theirs]: number[][] = [[], []];
     let ours: MarginResult | undefined;
@@ -113,7 +123,13 @@ export async function runMarginsBench(opts: { batch?: number; reps?: number } = 
         for (const [k, v] of Object.entries(p.signature)) diff = Math.max(diff, Math.abs(v - t.probes[l].signature[k]) / Math.abs(t.probes[l].signature[k]));
     }
     return {
-      points: n, spec: SPEC, probes: PROBES, batch, threads, reps, cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      points: n,
+      spec: SPEC,
+      probes: PROBES,
+      batch,
+      threads,
+      reps,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       dltheorySeconds: median(mine),
       dltheoryPointsPerSecond: n / median(mine),
       torchSeconds: t ? median(theirs) : null,
@@ -135,10 +151,16 @@ export async function runMarginsBench(opts: { batch?: number; reps?: number } = 
 export function formatMarginsBench(r: MarginsBenchReport): string {
   const pps = (v: number | null) => (v === null ? '—' : `${v.toFixed(0)} points/s`);
   return [
-    `margins of ${r.points} MNIST points, ${r.spec}, probes ${r.probes.join(', ')}, batch ${r.batch}, ${r.threads} thread(s), ${r.cpuModel}; median of ${r.reps} alternating pairs of passes`,
+    `margins of ${r.points} MNIST points, ${r.spec}, probes ${
+      r.probes.join(', ')
+    }, batch ${r.batch}, ${r.threads} thread(s), ${r.cpuModel}; median of ${r.reps} alternating pairs of passes`,
     `dltheory  ${r.dltheorySeconds.toFixed(2)} s  ${pps(r.dltheoryPointsPerSecond)}`,
-    `PyTorch   ${r.torchSeconds === null ? '—' : `${r.torchSeconds.toFixed(2)} s`}  ${pps(r.torchPointsPerSecond)}${r.torchVersion ? ` (torch ${r.torchVersion})` : ''}`,
-    `PyTorch/dltheory time (median of the pairs) ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); signatures agree to ${r.signatureRelDiff === null ? '—' : r.signatureRelDiff.toExponential(1)} relative`,
+    `PyTorch   ${r.torchSeconds === null ? '—' : `${r.torchSeconds.toFixed(2)} s`}  ${pps(r.torchPointsPerSecond)}${
+      r.torchVersion ? ` (torch ${r.torchVersion})` : ''
+    }`,
+    `PyTorch/dltheory time (median of the pairs) ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); signatures agree to ${
+      r.signatureRelDiff === null ? '—' : r.signatureRelDiff.toExponential(1)
+    } relative`,
     ...(r.note ? [`Note: ${r.note}`] : []),
   ].join('\n');
 }

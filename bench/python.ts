@@ -19,7 +19,9 @@ function script(name: string): string {
 /** Why a script failed, in one line, from its stderr: the missing module and its Debian package, or the last line. */
 function scriptError(name: string, stderr: string, needs: string, fallback: string): string {
   const module = /No module named '?(\w+)'?/.exec(stderr);
-  return module ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})` : `${name} failed: ${(stderr.trim().split('\n').pop() || fallback).slice(0, 300)}`;
+  return module
+    ? `${PYTHON} has no ${module[1]} module (install Debian ${needs})`
+    : `${name} failed: ${(stderr.trim().split('\n').pop() || fallback).slice(0, 300)}`;
 }
 
 /**
@@ -38,7 +40,7 @@ export function runPython<T>(name: string, args: string[], needs: string, env?: 
           resolve({ error: `${name} printed no JSON: ${stdout.slice(0, 200)}` });
         }
       }
-    }),
+    })
   );
 }
 

@@ -75,13 +75,21 @@ export async function runShapeAeBench(opts: ShapeAeBenchOptions = {}): Promise<S
       losses.push(autoencoderStep(model, opt, x));
       if (step > 0) times.push((performance.now() - t0) / 1000);
     }
-    const torch = await runPython<TorchOut>('shape_ae_torch.py', ['--model', join(dir, 'ae.safetensors'), '--input', join(dir, 'x.npy'), '--steps', String(steps), '--threads', String(threads)], 'python3-torch');
+    const torch = await runPython<TorchOut>('shape_ae_torch.py', ['--model', join(dir, 'ae.safetensors'), '--input', join(dir, 'x.npy'), '--steps',
+      String(steps), '--threads', String(threads)], 'python3-torch');
     const ref = 'stepSeconds' in torch ? torch : null;
     const ours = median(times);
     const theirs = ref ? median(ref.stepSeconds) : null;
     const voxels = batch * size ** 3;
     return {
-      size, width, latent, batch, steps, seed, threads, cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      size,
+      width,
+      latent,
+      batch,
+      steps,
+      seed,
+      threads,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       dltheoryStepSeconds: ours,
       torchStepSeconds: theirs,
       dltheoryVoxelsPerSecond: voxels / ours,
@@ -107,7 +115,9 @@ export function formatShapeAeBench(r: ShapeAeBenchReport): string {
     `shape autoencoder ${r.size}³, width ${r.width}, latent ${r.latent}, batch ${r.batch}: Adam step, median of ${r.steps}; ${r.threads} thread(s), ${r.cpuModel}`,
     `dltheory  ${ms(r.dltheoryStepSeconds)}  ${rate(r.dltheoryVoxelsPerSecond)}`,
     `PyTorch   ${ms(r.torchStepSeconds)}  ${rate(r.torchVoxelsPerSecond)}${r.torchVersion ? ` (torch ${r.torchVersion})` : ''}`,
-    `PyTorch/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); losses agree to 1e-3: ${r.lossDifference === null ? '—' : r.lossDifference <= 1e-3 ? 'yes' : `NO (${r.lossDifference.toExponential(1)})`}`,
+    `PyTorch/dltheory time ${r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`} (> 1: dltheory faster); losses agree to 1e-3: ${
+      r.lossDifference === null ? '—' : r.lossDifference <= 1e-3 ? 'yes' : `NO (${r.lossDifference.toExponential(1)})`
+    }`,
     ...(r.note ? [`Note: ${r.note}`] : []),
   ].join('\n');
 }

@@ -155,7 +155,6 @@ const CASES: CaseDef[] = [
   },
 ];
 
-
 function timeCase(c: CaseDef, warmup: number, reps: number): { median: number; min: number; liveDelta: number } {
   const { step, cleanup } = c.setup();
   try {
@@ -236,10 +235,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const torch = await runTorch(threads, warmup, reps, names, { ...launchEnvironment });
   const ok = 'cases' in torch ? torch : null;
   const dltEnv = dltheoryEnvironment();
-  const control =
-    ok && (opts.sameEnv ?? true) && Object.keys(dltEnv).length > 0
-      ? await runTorch(threads, warmup, reps, names, { ...launchEnvironment, ...dltEnv })
-      : null;
+  const control = ok && (opts.sameEnv ?? true) && Object.keys(dltEnv).length > 0
+    ? await runTorch(threads, warmup, reps, names, { ...launchEnvironment, ...dltEnv })
+    : null;
   const same = control && 'cases' in control ? control : null;
   const env: Record<string, string> = {};
   for (const k of THREAD_ENV) if (launchEnvironment[k] !== undefined) env[k] = launchEnvironment[k]!;
@@ -340,8 +338,7 @@ export function formatBenchTable(report: BenchReport): string {
   const body = rows(report);
   const all = [head, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r: string[]): string =>
-    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]): string => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
   return [machineLine(report), '', line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), '', ...footer(report)].join(
     '\n',
   );

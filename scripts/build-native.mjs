@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) =>
-  existsSync(join(d, 'node_api.h')),
-);
+const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
 if (!nodeInclude) {
   console.error('build-native: cannot find node_api.h next to the node binary or in /usr/include/node');
   process.exit(1);
@@ -21,8 +19,8 @@ const out = join(root, 'build', 'native');
 mkdirSync(out, { recursive: true });
 const run = (args) => execFileSync('cmake', args, { stdio: 'inherit', cwd: root });
 try {
-  run(['-S', join(root, 'native'), '-B', out, '-DCMAKE_BUILD_TYPE=Release',
-    `-DNODE_INCLUDE_DIR=${nodeInclude}`, `-DNODE_ADDON_API_DIR=${resolve(root, addonApi)}`]);
+  run(['-S', join(root, 'native'), '-B', out, '-DCMAKE_BUILD_TYPE=Release', `-DNODE_INCLUDE_DIR=${nodeInclude}`,
+    `-DNODE_ADDON_API_DIR=${resolve(root, addonApi)}`]);
   run(['--build', out, '--parallel', String(cpus().length)]);
 } catch {
   console.error('build-native: the addon did not build. It needs cmake, g++ and libtorch: on Debian/Ubuntu ' +

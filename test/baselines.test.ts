@@ -20,18 +20,19 @@ import { roundOff } from './round-off.js';
 const noNumpy = pythonUnavailable('numpy');
 
 /** Runs `code` with `data` (JSON) bound to `inp`; the script prints one JSON value. Null (and a skip) without numpy. */
+// biome-ignore lint/suspicious/noExplicitAny: the reference script's JSON, indexed as each test needs
 function numpy(t: TestContext, code: string, data: unknown): any {
   if (noNumpy) {
     t.skip(noNumpy);
     return null;
   }
-  const r = spawnSync(PYTHON, ['-c', `import json, sys\nimport numpy as np\ninp = json.load(sys.stdin)\n${code}`], { input: JSON.stringify(data), encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', `import json, sys\nimport numpy as np\ninp = json.load(sys.stdin)\n${code}`], { input: JSON.stringify(data),
+    encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
-const close = (a: number, b: number, tol: number, what = ''): void =>
-  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, what = ''): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 /** Sets a parameter or buffer by state-dict name. */
 function set(model: Module, name: string, values: number[]): void {
@@ -61,7 +62,8 @@ test('quantile, box summary and log summary by hand', () => {
   const b = boxSummary(Float64Array.from([100, 3, 1, 4, 2]));
   assert.deepEqual(b, { q1: 2, median: 3, q3: 4, lowerFence: -1, upperFence: 7 });
   // The lower fence −1 clamps to the minimum 1; the upper fence 7 lies inside [1, 100].
-  assert.deepEqual(logBoxSummary(Float64Array.from([100, 3, 1, 4, 2])), { q1: Math.log(2), median: Math.log(3), q3: Math.log(4), lowerFence: 0, upperFence: Math.log(7) });
+  assert.deepEqual(logBoxSummary(Float64Array.from([100, 3, 1, 4, 2])), { q1: Math.log(2), median: Math.log(3), q3: Math.log(4), lowerFence: 0,
+    upperFence: Math.log(7) });
 });
 
 /** A single Linear layer 4 → 3 with W = [[3,0,0,0],[0,−2,0,0],[0,0,1,0]], b = 0, and four labelled points. */
@@ -108,7 +110,8 @@ test('spectral margin of a random MLP agrees with numpy end to end', (t) => {
   const y = tensor(noGrad(() => scope(() => values(model.forward(x).argmax(1)))).map((c, i) => (i < 2 ? (c + 1) % 3 : c)), undefined, 'int64');
   const r = spectralMargin(model, x, y, { quantile: 0.3 });
   assert.ok(r.margin > 0);
-  const data = [...['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias'].map((k) => asArray(model.stateDict().get(k)!)), asArray(x), asArray(y)];
+  const data = [...['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias'].map((k) => asArray(model.stateDict().get(k)!)), asArray(x),
+    asArray(y)];
   const ref = numpy(t, `
 W0, b0, W1, b1, X, y = [np.array(v['data']).reshape(v['shape']) for v in inp]
 f = np.maximum(X @ W0.T + b0, 0) @ W1.T + b1

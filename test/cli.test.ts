@@ -15,7 +15,9 @@ const runs = join(dir, 'runs');
 const { cli, rejects } = cliRunner([], { DLTHEORY_RUNS: runs });
 
 const f32 = (shape: number[], fill: (i: number) => number) => ({
-  dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
+  dtype: 'float32' as const,
+  shape,
+  data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,8 +106,10 @@ test('train, predict, eval and runs work end to end; bad model files and shapes 
 });
 
 test('what a new user tried: data that do not fit the model, a diverging run, no points, negative options, wrong output names', () => {
-  rejects(['train', '--model', 'mlp:100-16-10', '--data', 'mnist', '--train-size', '100', '--epochs', '1'], /mnist.*: inputs \[.*\] do not fit model mlp:100-16-10/);
-  rejects(['train', '--model', 'mlp:784-16-3', '--data', 'mnist', '--train-size', '100', '--epochs', '1'], /label of point \d+ is \d, outside the model's 3 classes/);
+  rejects(['train', '--model', 'mlp:100-16-10', '--data', 'mnist', '--train-size', '100', '--epochs', '1'],
+    /mnist.*: inputs \[.*\] do not fit model mlp:100-16-10/);
+  rejects(['train', '--model', 'mlp:784-16-3', '--data', 'mnist', '--train-size', '100', '--epochs', '1'],
+    /label of point \d+ is \d, outside the model's 3 classes/);
   const diverged = cli('train', '--model', 'mlp:784-16-10', '--data', 'mnist', '--train-size', '200', '--epochs', '1', '--lr', '1e30', '--optimizer', 'sgd');
   assert.equal(diverged.code, 1, diverged.stderr);
   assert.match(diverged.stderr, /training diverged: loss (NaN|-?Infinity) at epoch 1, step \d+/);
@@ -120,7 +124,8 @@ test('what a new user tried: data that do not fit the model, a diverging run, no
   const none = join(dir, 'none.npy');
   writeNpy(none, f32([0, 784], () => 0));
   rejects(['predict', '--model', model, '--input', none, '--out', join(dir, 'o.npy')], /none\.npy: shape \[0,784\] holds no point/);
-  rejects(['predict', '--model', model, '--input', join(dir, 'x.npy'), '--out', join(dir, 'o.csv')], /--out is written as \.npy, so its name must end in \.npy/);
+  rejects(['predict', '--model', model, '--input', join(dir, 'x.npy'), '--out', join(dir, 'o.csv')],
+    /--out is written as \.npy, so its name must end in \.npy/);
   writeFileSync(join(dir, 'a.npz'), Buffer.from('PK\x03\x04 and the rest of a zip', 'latin1'));
   rejects(['gdv', '--input', join(dir, 'a.npz.npy'), '--labels', join(dir, 'y.npy')], /a\.npz\.npy: cannot read/);
   writeFileSync(join(dir, 'zip.npy'), Buffer.from('PK\x03\x04 and the rest of a zip', 'latin1'));
@@ -135,7 +140,8 @@ test('what a new user tried: data that do not fit the model, a diverging run, no
   const labels = join(dir, 'huge-labels.npy');
   writeNpy(labels, { dtype: 'int64', shape: [3], data: BigInt64Array.from([0n, 2n ** 53n + 1n, 1n]) });
   writeNpy(join(dir, 'three.npy'), f32([3, 2], (i) => i));
-  rejects(['gdv', '--input', join(dir, 'three.npy'), '--labels', labels], /huge-labels\.npy: label 1 is 9007199254740993, beyond ±2\^53, too large for a label/);
+  rejects(['gdv', '--input', join(dir, 'three.npy'), '--labels', labels],
+    /huge-labels\.npy: label 1 is 9007199254740993, beyond ±2\^53, too large for a label/);
   writeNpy(join(dir, 'nodims.npy'), f32([4, 0], () => 0));
   writeNpy(join(dir, 'four.npy'), { dtype: 'int64', shape: [4], data: BigInt64Array.from([0n, 0n, 1n, 1n]) });
   rejects(['gdv', '--input', join(dir, 'nodims.npy'), '--labels', join(dir, 'four.npy')], /no dimension; GDV needs at least one/);

@@ -27,7 +27,7 @@ function withModel<M>(spec: string, seed: number, fn: (m: M) => void): void {
   assert.equal(liveTensors(), before, `${spec}: no tensor leaked`);
 }
 
-test('fcnet is Du et al.\'s scaled fully-connected net: x⁽ʰ⁾ = √(c_σ/m)·σ(W⁽ʰ⁾x⁽ʰ⁻¹⁾), u = a·x⁽ᴴ⁾', () => {
+test("fcnet is Du et al.'s scaled fully-connected net: x⁽ʰ⁾ = √(c_σ/m)·σ(W⁽ʰ⁾x⁽ʰ⁻¹⁾), u = a·x⁽ᴴ⁾", () => {
   for (const act of ['relu', 'softplus'] as const)
     withModel<ResMLP>(`fcnet:5-16-3-2:${act}`, 1, (m) => {
       const x = randn([7, 5], 'float64');
@@ -78,7 +78,7 @@ test('skip-to-output: f = trunk(x) + V·softplus(U·vec(x) + c), and the skip fe
   });
 });
 
-test('forward hooks: a hook gets the activation at its probe point each pass until removed; skip hands the trunk\'s to the trunk', () => {
+test("forward hooks: a hook gets the activation at its probe point each pass until removed; skip hands the trunk's to the trunk", () => {
   withModel<SkipToOutput>('skip:8-12-3:m=30', 6, (m) => {
     const x = randn([5, 8], 'float64');
     const seen: [string, Tensor][] = [];
@@ -108,23 +108,30 @@ test('finite-difference gradients through fcnet, resmlp, relu2 and skip (inputs 
       const w = m.parameters()[0];
       const loss = () => m.forward(x).square().sum();
       const analytic = grad([loss()], [w])[0]!.flatten().toNumbers()[1];
-      const at = (d: number) => noGrad(() => {
-        const flat = w.view([-1]);
-        const old = flat.narrow(0, 1, 1).item();
-        flat.narrow(0, 1, 1).fill_(old + d);
-        const v = loss().item();
-        flat.narrow(0, 1, 1).fill_(old);
-        return v;
-      });
+      const at = (d: number) =>
+        noGrad(() => {
+          const flat = w.view([-1]);
+          const old = flat.narrow(0, 1, 1).item();
+          flat.narrow(0, 1, 1).fill_(old + d);
+          const v = loss().item();
+          flat.narrow(0, 1, 1).fill_(old);
+          return v;
+        });
       const numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
       assert.ok(Math.abs(analytic - numeric) < 1e-5 * (1 + Math.abs(numeric)), `${spec}: ${analytic} vs ${numeric}`);
     });
 });
 
-test('bad specs for the lab\'s networks name the problem', () => {
+test("bad specs for the lab's networks name the problem", () => {
   for (const [spec, re] of [
-    ['fcnet:4-6-2', /IN-WIDTH-DEPTH-OUT/], ['fcnet:4-6-2-1:cres=0.5', /unknown option 'cres'/], ['relu2:4-6:softplus', /no activation/],
-    ['relu2:4', /IN-WIDTH/], ['skip:4-5-2', /m=M/], ['skip:4-5-2:m=3:relu', /use softplus/], ['skip:4-5-2:m=2.5', /integer m=M/], ['mlp:4-2:init=az', /allenzhu/],
+    ['fcnet:4-6-2', /IN-WIDTH-DEPTH-OUT/],
+    ['fcnet:4-6-2-1:cres=0.5', /unknown option 'cres'/],
+    ['relu2:4-6:softplus', /no activation/],
+    ['relu2:4', /IN-WIDTH/],
+    ['skip:4-5-2', /m=M/],
+    ['skip:4-5-2:m=3:relu', /use softplus/],
+    ['skip:4-5-2:m=2.5', /integer m=M/],
+    ['mlp:4-2:init=az', /allenzhu/],
   ] as const)
     assert.throws(() => buildModel(spec), re, spec);
 });

@@ -42,7 +42,9 @@ test('at depth 1 the ResNet and the fully-connected net are the same network, so
 });
 
 test('the power-law fit recovers T = 3·n^1.5·L^0.5 exactly and ignores runs that did not converge', () => {
-  const runs: SgdRun[] = [100, 200, 400].flatMap((n) => [1, 2, 4].map((depth) => ({ n, depth, iterations: 3 * n ** 1.5 * depth ** 0.5, finalLoss: 0, finalAccuracy: 1 })));
+  const runs: SgdRun[] = [100, 200, 400].flatMap((n) =>
+    [1, 2, 4].map((depth) => ({ n, depth, iterations: 3 * n ** 1.5 * depth ** 0.5, finalLoss: 0, finalAccuracy: 1 }))
+  );
   runs.push({ n: 800, depth: 8, iterations: null, finalLoss: 1, finalAccuracy: 0.5 });
   const fit = powerLawFit(runs);
   assert.ok(Math.abs(fit.nExponent - 1.5) < 1e-9 && Math.abs(fit.depthExponent - 0.5) < 1e-9 && fit.r2 > 1 - 1e-12, JSON.stringify(fit));

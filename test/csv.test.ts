@@ -109,9 +109,13 @@ test('CSV corpus vs pandas and numpy: default and named headers, a labels Series
 test('CSV errors name the file, the line and the column', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-csv-'));
   try {
-    const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
     const rejects = (path: string, mode: CsvHeader, pattern: RegExp) =>
-      assert.throws(() => withWarnings(() => readNumericCsv(path, mode)), (e: unknown) => e instanceof InputError && e.message.startsWith(path) && pattern.test(e.message));
+      assert.throws(() => withWarnings(() => readNumericCsv(path, mode)), (e: unknown) =>
+        e instanceof InputError && e.message.startsWith(path) && pattern.test(e.message));
     rejects(file('empty.csv', '\n\n'), 'auto', /no rows of numbers/);
     rejects(file('only.csv', 'a,b\n'), 'auto', /no rows of numbers after the header/);
     rejects(file('ragged.csv', '1,2\n3,4\n\n5\n'), 'no', /line 4 has 1 columns, line 1 has 2/);

@@ -31,7 +31,8 @@ test('--dbn --json: the input and every layer, the lowest named as best; the sam
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { model: string; layers: (Layer & { reconstructionError: number | null })[]; best: { layer: number; gdv: number } };
   assert.equal(out.model, 'dbn');
-  assert.deepEqual(out.layers.map((l) => [l.layer, l.name, l.dims, l.n]), [[0, 'input', 784, 200], [1, 'rbm 1', 16, 200], [2, 'rbm 2', 16, 200], [3, 'rbm 3', 16, 200]]);
+  assert.deepEqual(out.layers.map((l) => [l.layer, l.name, l.dims, l.n]), [[0, 'input', 784, 200], [1, 'rbm 1', 16, 200], [2, 'rbm 2', 16, 200], [3, 'rbm 3',
+    16, 200]]);
   assert.equal(out.layers[0].reconstructionError, null);
   assert.ok(out.layers.slice(1).every((l) => l.reconstructionError! > 0));
   for (const l of out.layers) assert.ok(Math.abs(l.gdv - (l.intra - l.inter)) < 1e-12);
@@ -50,7 +51,8 @@ test('--dbn --json: the input and every layer, the lowest named as best; the sam
 test('--mlp --json: one curve per depth from input (relative depth 0) to logits (1), the best over all', () => {
   const r = cli(...mlp, '--json', '--chart', join(dir, 'mlp.svg'));
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { model: string; curves: { depth: number; spec: string; runId: string; testAccuracy: number; layers: Layer[] }[]; best: { depth: number; name: string; gdv: number } };
+  const out = JSON.parse(r.stdout) as { model: string; curves: { depth: number; spec: string; runId: string; testAccuracy: number; layers: Layer[] }[];
+    best: { depth: number; name: string; gdv: number } };
   assert.equal(out.model, 'mlp');
   assert.deepEqual(out.curves.map((c) => c.spec), ['mlp:784-16-10:init=he', 'mlp:784-16-16-16-10:init=he']);
   const deep = out.curves[1].layers;

@@ -59,7 +59,8 @@ test('mlpGdvCurves: input, hidden layers and logits per depth, a recorded run ea
     const before = liveTensors();
     const curves = mlpGdvCurves(store, { train, test }, { depths: [1, 3], width: 8, epochs: 2, batchSize: 32, lr: 1e-2, seed: 0, samplePoints: 60 }, 'test');
     assert.equal(liveTensors(), before);
-    assert.deepEqual(curves.map((c) => c.layers.map((l) => l.name)), [['input', 'layers.0', 'logits'], ['input', 'layers.0', 'layers.1', 'layers.2', 'logits']]);
+    assert.deepEqual(curves.map((c) => c.layers.map((l) => l.name)), [['input', 'layers.0', 'logits'], ['input', 'layers.0', 'layers.1', 'layers.2',
+      'logits']]);
     assert.deepEqual(curves[1].layers.map((l) => [l.relativeDepth, l.dims, l.n]), [[0, 6, 60], [0.25, 8, 60], [0.5, 8, 60], [0.75, 8, 60], [1, 3, 60]]);
     assert.deepEqual(curves.map((c) => store.getRun(c.runId)?.run.spec), ['mlp:6-8-3:init=he', 'mlp:6-8-8-8-3:init=he']);
   } finally {

@@ -5,10 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Tensor, arange, cat, dispose, eye, full, grad, keep, linalg, linspace, liveTensors, manualSeed, noGrad, ones, oneHot,
-  rand, randint, randn, randperm, scope, stack, tensor, where, zeros, type DType,
-} from '../src/engine/index.js';
+import { type Tensor, arange, cat, dispose, eye, full, grad, keep, linalg, linspace, liveTensors, manualSeed, noGrad, ones, oneHot, rand, randint, randn,
+  randperm, scope, stack, tensor, where, zeros, type DType } from '../src/engine/index.js';
 import * as F from '../src/nn/functional.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { SGD } from '../src/nn/optim/sgd.js';
@@ -19,8 +17,7 @@ const nums = (t: Tensor): number[] => t.toNumbers();
 function close(actual: ArrayLike<number> | number[], expected: number[], tol = 1e-10, what = 'value'): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])),
-      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
   }
 }
 /** Runs fn in a scope and checks that it leaks no tensor. */
@@ -472,10 +469,11 @@ test('an exception inside scope frees its tensors and propagates', () => {
     /cannot be multiplied/,
   );
   assert.equal(liveTensors(), before);
-  assert.throws(() => scope(() => {
-    ones([3]);
-    throw new RangeError('user error');
-  }), RangeError);
+  assert.throws(() =>
+    scope(() => {
+      ones([3]);
+      throw new RangeError('user error');
+    }), RangeError);
   assert.equal(liveTensors(), before);
   // An async function is refused (its tensors would outlive the scope).
   assert.throws(() => scope((async () => ones([1])) as unknown as () => Tensor), /synchronous/);

@@ -13,7 +13,10 @@ test('a cache computes each key once, keeps nothing from a failure, and shares n
   const first = cache.get('margins|a', run);
   assert.equal(cache.get('margins|a', run), first);
   assert.deepEqual(cache.get('margins|b', run), { n: 2 });
-  assert.throws(() => cache.get('shapes|a', () => { throw new Error('diverged'); }), /diverged/);
+  assert.throws(() =>
+    cache.get('shapes|a', () => {
+      throw new Error('diverged');
+    }), /diverged/);
   assert.deepEqual(cache.get('shapes|a', run), { n: 3 });
   assert.deepEqual(new ExperimentCache().get('margins|a', run), { n: 4 });
 });

@@ -40,7 +40,10 @@ test('minibatch SGD with cross-entropy is repeatable with a seed, reports per-ep
     const x = randn([60, 5]);
     const y = randint(0, 3, [60]);
     const accs: number[] = [];
-    const losses = descend(m, x, y, { lr: 0.1, steps: 30, loss: 'cross-entropy', batchSize: 16, seed, onStep: (_, __, a) => (accs.push(a!), a! >= 0.9) });
+    const losses = descend(m, x, y, { lr: 0.1, steps: 30, loss: 'cross-entropy', batchSize: 16, seed, onStep: (_, __, a) => {
+      accs.push(a!);
+      return a! >= 0.9;
+    } });
     dispose([x, y]);
     m.dispose();
     return { losses: Array.from(losses), accs };

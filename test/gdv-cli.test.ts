@@ -21,7 +21,8 @@ const N = 40;
 const D = 6;
 const X = Float32Array.from({ length: N * D }, (_, i) => Math.sin(1.7 * i + 0.3) + (Math.floor(i / D) % 3));
 const Y = Array.from({ length: N }, (_, i) => i % 3);
-const csvRows = (x: ArrayLike<number>, cols: number) => Array.from({ length: x.length / cols }, (_, r) => Array.from(x).slice(r * cols, (r + 1) * cols).join(','));
+const csvRows = (x: ArrayLike<number>, cols: number) =>
+  Array.from({ length: x.length / cols }, (_, r) => Array.from(x).slice(r * cols, (r + 1) * cols).join(','));
 
 manualSeed(0);
 saveModel(buildModel('mlp:6-8-3'), path('m.safetensors'));
@@ -70,7 +71,10 @@ test('a model: one entry per probe point on NPY inputs; on mnist with --limit, a
 });
 
 test('bad input exits with 2 and one line', () => {
-  const bad = (name: string, text: string) => (writeFileSync(path(name), text), path(name));
+  const bad = (name: string, text: string) => {
+    writeFileSync(path(name), text);
+    return path(name);
+  };
   const nan = Float32Array.from(X);
   nan[5 * D + 1] = NaN;
   writeNpy(path('nan.npy'), { dtype: 'float32', shape: [N, D], data: nan });
@@ -83,7 +87,8 @@ test('bad input exits with 2 and one line', () => {
   const text = csvRows(X, D);
   text[6] = text[6].replace(/,[^,]*,/, ',abc,');
   rejects(['--input', bad('text.csv', text.join('\n')), '--labels', path('y.csv'), '--header', 'no'], /text\.csv: line 7, column 2 is 'abc', not a number/);
-  rejects(['--input', path('x.npy'), '--labels', bad('single.csv', [...Y.slice(0, N - 1), 9].join('\n')), '--header', 'no'], /single\.csv: class 9 has 1 point/);
+  rejects(['--input', path('x.npy'), '--labels', bad('single.csv', [...Y.slice(0, N - 1), 9].join('\n')), '--header', 'no'],
+    /single\.csv: class 9 has 1 point/);
   rejects([...raw, '--chart', path('no.svg')], /--chart needs --model/);
   rejects(['--input', path('x.npy')], /--labels is required/);
   rejects([...raw, '--sample-per-class', '1'], /--sample-per-class must be an integer ≥ 2/);

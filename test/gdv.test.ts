@@ -77,7 +77,8 @@ test('closed forms: collapsed equal classes −1, fractions p → −1/(2√(p(1
     cases.push([points([...repeat(a, k), ...repeat(b, 100 - k)]), [...repeat(0, k), ...repeat(1, 100 - k)], -1 / (2 * Math.sqrt(p * (1 - p)))]);
   }
   const line = [-1, 0, 1].map((t) => [2 + t, 1 - 3 * t, 0.5 * t]);
-  cases.push([points([...repeat(line[0], 4), ...repeat(line[1], 4), ...repeat(line[2], 4)]), [...repeat(7, 4), ...repeat(-1, 4), ...repeat(3, 4)], -Math.sqrt(2 / 3)]);
+  cases.push([points([...repeat(line[0], 4), ...repeat(line[1], 4), ...repeat(line[2], 4)]), [...repeat(7, 4), ...repeat(-1, 4), ...repeat(3, 4)],
+    -Math.sqrt(2 / 3)]);
   for (const [x, y, expected] of cases) {
     for (const blockSize of [undefined, 3]) {
       const r = gdv(x, y, { blockSize });

@@ -10,7 +10,7 @@
  * leaks.
  */
 import assert from 'node:assert/strict';
-import { grad, scope, tensor, Tensor } from '../src/engine/index.js';
+import { grad, scope, tensor, type Tensor } from '../src/engine/index.js';
 
 export interface GradcheckOptions {
   /** Finite-difference step. */
@@ -77,9 +77,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     const L = loss(xs);
     const wrt = xs.filter((_, i) => diff[i]);
     assert.ok(L.requiresGrad, `${name}: the output does not depend on any input through autograd`);
-    const analytic = grad([L], wrt, { allowUnused: true }).map((g, n) =>
-      g ? (g.toArray() as Float64Array) : new Float64Array(wrt[n].numel),
-    );
+    const analytic = grad([L], wrt, { allowUnused: true }).map((g, n) => g ? (g.toArray() as Float64Array) : new Float64Array(wrt[n].numel));
 
     let maxErr = 0;
     let n = 0;

@@ -9,9 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Tensor, cat, eye, grad, linalg, liveTensors, manualSeed, rand, randn, randperm, scope, stack, tensor, where,
-} from '../src/engine/index.js';
+import { type Tensor, cat, eye, grad, linalg, liveTensors, manualSeed, rand, randn, randperm, scope, stack, tensor, where } from '../src/engine/index.js';
 import * as F from '../src/nn/functional.js';
 import { gradcheck, type GradcheckOptions } from './gradcheck.js';
 
@@ -24,8 +22,7 @@ const u = (shape: number[], lo: number, hi: number): Tensor => scope(() => rand(
 /** Positive, in [0.5, 2). */
 const pos = (shape: number[]): Tensor => u(shape, 0.5, 2);
 /** |x| in [0.2, 1.5) with a random sign: away from 0. */
-const away = (shape: number[]): Tensor =>
-  scope(() => u(shape, 0.2, 1.5).mul(rand(shape, D).lt(0.5).double().mul(2).sub(1)));
+const away = (shape: number[]): Tensor => scope(() => u(shape, 0.2, 1.5).mul(rand(shape, D).lt(0.5).double().mul(2).sub(1)));
 /** Distinct values 0.3 apart in random order (no ties for max, sort, pooling…), centred near 0. */
 const distinct = (shape: number[]): Tensor =>
   scope(() => {
@@ -248,7 +245,10 @@ const shapes: Case[] = [
   c('diagonal', () => [(x) => x.diagonal().square(), [r([3, 3])]]),
   c('diagonal offset 1 over dims 1,2', () => [(x) => x.diagonal(1, 1, 2).square(), [r([2, 3, 4])]]),
   c('diag of a matrix and of a vector', () => [(x) => x.diag().diag(1).square(), [r([3, 3])]]),
-  c('split', () => [(x) => { const [a, b] = x.split([1, 2], 1); return a.mul(b.sum(1, true)); }, [r([3, 3])]]),
+  c('split', () => [(x) => {
+    const [a, b] = x.split([1, 2], 1);
+    return a.mul(b.sum(1, true));
+  }, [r([3, 3])]]),
   c('maskedSelect', () => {
     const mask = bool([1, 0, 0, 1, 1, 0], [2, 3]);
     return [(x) => x.maskedSelect(mask).square(), [r([2, 3])]];
@@ -363,7 +363,10 @@ const linalgCases: Case[] = [
   c('eigvalsh of a symmetric input', () => [(a) => linalg.eigvalsh(a.add(a.t())), [r([3, 3])]]),
   c('eigh eigenvalues', () => [(a) => linalg.eigh(a.add(a.t())).values, [r([3, 3])]]),
   c('svdvals', () => [(a) => linalg.svdvals(a), [r([3, 2])]]),
-  c('svd singular values and U·S·Vh', () => [(a) => { const { U, S, Vh } = linalg.svd(a); return U.mul(S).matmul(Vh).add(S.sum()); }, [r([2, 3])]]),
+  c('svd singular values and U·S·Vh', () => [(a) => {
+    const { U, S, Vh } = linalg.svd(a);
+    return U.mul(S).matmul(Vh).add(S.sum());
+  }, [r([2, 3])]]),
   c('solve', () => [(a, b) => linalg.solve(a, b), [wellConditioned(3), r([3, 2])]]),
   c('inv', () => [(a) => linalg.inv(a), [wellConditioned(3)]]),
   c('det', () => [(a) => linalg.det(a), [r([3, 3])]]),
@@ -371,7 +374,10 @@ const linalgCases: Case[] = [
   c('matrixNorm fro', () => [(a) => linalg.matrixNorm(a, 'fro'), [r([3, 4])]]),
   c('matrixNorm 2', () => [(a) => linalg.matrixNorm(a, 2), [r([3, 4])]]),
   c('matrixNorm nuc', () => [(a) => linalg.matrixNorm(a, 'nuc'), [r([3, 2])]]),
-  c('qr reconstruction and R', () => [(a) => { const { Q, R } = linalg.qr(a); return Q.matmul(R).add(R.square().sum()); }, [r([3, 3])]]),
+  c('qr reconstruction and R', () => [(a) => {
+    const { Q, R } = linalg.qr(a);
+    return Q.matmul(R).add(R.square().sum());
+  }, [r([3, 3])]]),
 ];
 
 // ---- second order: a Hessian-vector product through createGraph ----

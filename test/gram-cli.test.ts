@@ -118,7 +118,8 @@ test('bad input exits with 2 and one line', () => {
   rejects([...m, '--input', path('nan.npy')], /nan\.npy: point 3, dimension 2 is NaN; inputs must be finite/);
   rejects(['--limit', 'fc', '--input', path('nan.npy')], /nan\.npy: .*NaN/);
   rejects(['--limit', 'fc', '--input', path('x.npy'), '--depth', '0'], /--depth must be an integer ≥ 1, got '0'/);
-  rejects([...m, '--input', path('x.npy'), '--layer', 'layers.7'], /no layer 'layers\.7' in mlp:5-16-16-3:softplus \(have: layers\.0, layers\.1, layers\.2; or sum, all\)/);
+  rejects([...m, '--input', path('x.npy'), '--layer', 'layers.7'],
+    /no layer 'layers\.7' in mlp:5-16-16-3:softplus \(have: layers\.0, layers\.1, layers\.2; or sum, all\)/);
   rejects(['--model', 'cnn:1x8x8-3', '--input', path('x.npy')], /parameter 'conv1\.weight'/);
   rejects(['--model', 'mlp:4-8-1', '--input', path('x.npy')], /do not fit mlp:4-8-1/);
   rejects(['--input', path('x.npy')], /give either --model or --limit/);

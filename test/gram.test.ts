@@ -49,11 +49,14 @@ function finiteDifferenceGrams(model: Module, x: Tensor, eps = 1e-6): Map<string
     const layer = name.replace(/\.(weight|bias)$/, '');
     const g = grams.get(layer) ?? new Float64Array(n * n);
     for (let e = 0; e < p.numel; e++) {
-      const step = (delta: number) => noGrad(() => scope(() => {
-        const d = new Float64Array(p.numel);
-        d[e] = delta;
-        p.add_(tensor(d, p.shape, 'float64'));
-      }));
+      const step = (delta: number) =>
+        noGrad(() =>
+          scope(() => {
+            const d = new Float64Array(p.numel);
+            d[e] = delta;
+            p.add_(tensor(d, p.shape, 'float64'));
+          })
+        );
       step(eps);
       const plus = out();
       step(-2 * eps);
@@ -110,8 +113,8 @@ test('agrees with per-sample Jacobians in PyTorch (functorch) on the same weight
   try {
     saveModel(model, join(dir, 'm.safetensors'));
     writeNpy(join(dir, 'x.npy'), toRaw(x));
-    const ref = await runPython<{ layers: string[] }>('gram_torch.py', ['--model', join(dir, 'm.safetensors'), '--input', join(dir, 'x.npy'),
-      '--threads', '1', '--chunk', '4', '--out', join(dir, 'g.npy')], 'python3-torch');
+    const ref = await runPython<{ layers: string[] }>('gram_torch.py', ['--model', join(dir, 'm.safetensors'), '--input', join(dir, 'x.npy'), '--threads', '1',
+      '--chunk', '4', '--out', join(dir, 'g.npy')], 'python3-torch');
     if ('error' in ref && /no (torch|functorch) module/.test(ref.error)) return t.skip(ref.error);
     assert.ok(!('error' in ref), 'error' in ref ? ref.error : '');
     const theirs = readNpy(join(dir, 'g.npy'));

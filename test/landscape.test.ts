@@ -71,7 +71,7 @@ test('the 2-D slice equals the loss at θ* + aδ + bη, point by point', () => {
         const w = center[0].add(d1[0].mul(a)).add(d2[0].mul(b));
         const want = x.matmul(w.t()).add(center[1]).sub(y).square().mean().item();
         assert.ok(Math.abs(grid[r][c] - want) < 1e-12 * (1 + want), `(${a}, ${b})`);
-      }),
+      })
     );
     assert.equal(grid[1][1], loss(), 'the centre is the model itself');
   });

@@ -19,7 +19,9 @@ const { cli, rejects } = cliRunner(['margins']);
 
 const path = (name: string) => join(dir, name);
 const f32 = (shape: number[], fill: (i: number) => number) => ({
-  dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
+  dtype: 'float32' as const,
+  shape,
+  data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
 });
 const i64 = (values: number[]) => ({ dtype: 'int64' as const, shape: [values.length], data: BigInt64Array.from(values, BigInt) });
 
@@ -105,9 +107,11 @@ test('bad input exits 2 with one line', () => {
   writeNpy(path('nan.npy'), f32([N, 6], (i) => (i === 9 ? NaN : 0)));
   rejects(['--model', path('m.safetensors'), '--input', path('nan.npy'), '--labels', path('y.npy')], /nan\.npy: point 1, dimension 3 is NaN/);
   writeNpy(path('big.npy'), i64(Array.from({ length: N }, (_, i) => (i === 7 ? 3 : i % 2))));
-  rejects(['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('big.npy')], /big\.npy: label of point 7 is 3, outside the model's 3 classes/);
+  rejects(['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('big.npy')],
+    /big\.npy: label of point 7 is 3, outside the model's 3 classes/);
   writeNpy(path('wide.npy'), f32([N, 5], () => 0));
-  rejects(['--model', path('m.safetensors'), '--input', path('wide.npy'), '--labels', path('y.npy')], /wide\.npy, .*y\.npy: inputs of shape \[40,5\] do not fit model mlp:6-8-3/);
+  rejects(['--model', path('m.safetensors'), '--input', path('wide.npy'), '--labels', path('y.npy')],
+    /wide\.npy, .*y\.npy: inputs of shape \[40,5\] do not fit model mlp:6-8-3/);
   rejects([...base, '--data', 'mnist'], /either --data or --input/);
   rejects(['--model', path('m.safetensors'), '--input', path('x.npy')], /--labels is required/);
   rejects([...base, '--dtype', 'float16'], /--dtype must be one of/);
@@ -183,7 +187,8 @@ test('a float32 overflow inside the model is an error that says so, and float64 
   (file.tensors['layers.0.weight'].data as Float32Array)[5] = 3e38;
   writeSafetensors(path('big.safetensors'), file.tensors, file.metadata);
   const args = ['--model', path('big.safetensors'), '--input', path('x.npy'), '--labels', path('y.npy')];
-  rejects(args, /margins: (logits|activations at \S+|squared gradient norm at \S+): point \d+, dimension \d+ is (-?Infinity|NaN); the model overflows float32 \(measure in float64\)/);
+  rejects(args,
+    /margins: (logits|activations at \S+|squared gradient norm at \S+): point \d+, dimension \d+ is (-?Infinity|NaN); the model overflows float32 \(measure in float64\)/);
   const r = cli(...args, '--dtype', 'float64', '--json');
   assert.equal(r.code, 0, r.stderr);
   for (const p of JSON.parse(r.stdout).probes) assert.ok(p.undefined.length > 0 || Number.isFinite(p.signature.median), p.name);

@@ -81,7 +81,17 @@ function workload(optimizer: string, steps: number): Report {
   const heapAtEnd = process.memoryUsage().heapUsed;
   const lastLoss = epochLoss();
   return {
-    optimizer, steps, seconds, liveAfterWarmup, liveAtEnd, rssAfterWarmup, rssAtEnd, heapAfterWarmup, heapAtEnd, firstLoss, lastLoss,
+    optimizer,
+    steps,
+    seconds,
+    liveAfterWarmup,
+    liveAtEnd,
+    rssAfterWarmup,
+    rssAtEnd,
+    heapAfterWarmup,
+    heapAtEnd,
+    firstLoss,
+    lastLoss,
   };
 }
 

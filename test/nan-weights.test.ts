@@ -43,7 +43,8 @@ test('one NaN in a weight: margins, predict, eval and gram exit 2 naming the fil
   rejects(['eval', '--model', bad, '--data', 'mnist'], named);
   rejects(['gram', '--model', bad, '--input', path('x.npy')], named);
   const inf = poisoned(path('good.safetensors'), path('inf.safetensors'), 'layers.1.bias', 3, -Infinity);
-  rejects(['predict', '--model', inf, '--input', path('x.npy'), '--out', path('out.npy')], /inf\.safetensors: tensor 'layers\.1\.bias' holds -Infinity at index \[3\]/);
+  rejects(['predict', '--model', inf, '--input', path('x.npy'), '--out', path('out.npy')],
+    /inf\.safetensors: tensor 'layers\.1\.bias' holds -Infinity at index \[3\]/);
 });
 
 test('finite weights whose logits overflow float32: predict and eval exit 2 instead of writing NaN', () => {
@@ -52,7 +53,8 @@ test('finite weights whose logits overflow float32: predict and eval exit 2 inst
   (file.tensors['layers.0.weight'].data as Float32Array).fill(1e36);
   writeSafetensors(path('huge.safetensors'), file.tensors, file.metadata);
   const huge = path('huge.safetensors');
-  rejects(['predict', '--model', huge, '--input', path('x.npy'), '--out', path('out.npy')], /huge\.safetensors on .*x\.npy: logits: point 0, dimension \d+ is (-?Infinity|NaN)/);
+  rejects(['predict', '--model', huge, '--input', path('x.npy'), '--out', path('out.npy')],
+    /huge\.safetensors on .*x\.npy: logits: point 0, dimension \d+ is (-?Infinity|NaN)/);
   rejects(['eval', '--model', huge, '--data', 'mnist'], /huge\.safetensors on mnist test: the loss is (NaN|-?Infinity); the logits overflow/);
 });
 

@@ -33,7 +33,10 @@ test('each group of the interface is one C++ file’s registrations', () => {
 test('results beyond one slot id have the types the interface gives them', () => {
   const before = N.liveTensors();
   const owned: Slot[] = [];
-  const own = (id: Slot): Slot => (owned.push(id), id);
+  const own = (id: Slot): Slot => {
+    owned.push(id);
+    return id;
+  };
   const ownAll = (ids: readonly Slot[]): void => void owned.push(...ids.filter((id) => id >= 0));
   const isSlot = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
   try {

@@ -55,13 +55,13 @@ function build(): { dir: string; variants: Variant[] } {
 }
 after(() => corpus && rmSync(corpus.dir, { recursive: true, force: true }));
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** nibabel's dtypes that float32 holds exactly, so that an unscaled volume of them is a float32 tensor. */
 const EXACT32 = ['uint8', 'int8', 'int16', 'uint16', 'float32'];
 
 function rejected(v: Variant, path: string): void {
   assert.ok(v.field, `${v.name}: nibabel says ${v.error}, but the variant names no field`);
-  rejects(() => withWarnings(() => readNifti(path)), new RegExp(`^${escape(path)}: .*${escape(v.field)}`));
+  rejects(() => withWarnings(() => readNifti(path)), new RegExp(`^${escapeRegExp(path)}: .*${escapeRegExp(v.field)}`));
 }
 
 function read(v: Variant, dir: string, path: string): void {
@@ -81,7 +81,7 @@ function read(v: Variant, dir: string, path: string): void {
     row.forEach((a, j) => {
       const e = v.affine![i][j];
       assert.ok(Math.abs(a - e) <= 1e-6 * (1 + Math.abs(e)), `${v.name}: affine[${i}][${j}] ${a}, nibabel ${e}`);
-    }),
+    })
   );
   assert.ok(warnings.every((w) => w.startsWith(`dltheory: warning: ${path}: `)), `${v.name}: ${warnings.join('\n')}`);
   assert.equal(warnings.length, v.logged.length, `${v.name}: nibabel logged [${v.logged}], we warned:\n${warnings.join('\n')}`);

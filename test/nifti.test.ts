@@ -16,9 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { liveTensors, scope } from '../src/engine/index.js';
-import {
-  affine, decodeNifti, encodeNifti, niftiHeader, readNifti, volumeTensor, writeNifti, type NiftiData, type Volume,
-} from '../src/data/nifti.js';
+import { affine, decodeNifti, encodeNifti, niftiHeader, readNifti, volumeTensor, writeNifti, type NiftiData, type Volume } from '../src/data/nifti.js';
 import { maskVolume } from '../src/data/volumes.js';
 import { rejects, withWarnings } from './input-checks.js';
 import { PYTHON, pythonUnavailable } from './python.js';
@@ -29,11 +27,35 @@ function sample(data: NiftiData): Volume {
   const f = Math.fround;
   Object.assign(header, {
     pixdim: [-1, 0.8, 1.25, 2.5, f(0.1), 1, 1, 1].map(f),
-    quatern_b: f(0.1), quatern_c: f(-0.3), quatern_d: f(0.2), qoffset_x: f(-12.5), qoffset_y: f(30.25), qoffset_z: f(7),
-    qform_code: 1, sform_code: 4, srow_x: [0.8, 0.01, 0, -2].map(f), srow_y: [0, 1.25, 0.02, 3.5].map(f), srow_z: [0.03, 0, 2.5, f(-1.1)].map(f),
-    scl_slope: 2, scl_inter: -1, cal_min: -5, cal_max: f(99.5), xyzt_units: 10, intent_code: 1002, intent_name: 'label', dim_info: 57,
-    slice_start: 1, slice_end: 2, slice_code: 3, slice_duration: f(0.05), toffset: f(1.5), intent_p1: f(0.5), intent_p2: 2, intent_p3: -3,
-    descrip: 'round trip ✓ test'.replace('✓', 'v'), aux_file: 'aux.txt',
+    quatern_b: f(0.1),
+    quatern_c: f(-0.3),
+    quatern_d: f(0.2),
+    qoffset_x: f(-12.5),
+    qoffset_y: f(30.25),
+    qoffset_z: f(7),
+    qform_code: 1,
+    sform_code: 4,
+    srow_x: [0.8, 0.01, 0, -2].map(f),
+    srow_y: [0, 1.25, 0.02, 3.5].map(f),
+    srow_z: [0.03, 0, 2.5, f(-1.1)].map(f),
+    scl_slope: 2,
+    scl_inter: -1,
+    cal_min: -5,
+    cal_max: f(99.5),
+    xyzt_units: 10,
+    intent_code: 1002,
+    intent_name: 'label',
+    dim_info: 57,
+    slice_start: 1,
+    slice_end: 2,
+    slice_code: 3,
+    slice_duration: f(0.05),
+    toffset: f(1.5),
+    intent_p1: f(0.5),
+    intent_p2: 2,
+    intent_p3: -3,
+    descrip: 'round trip ✓ test'.replace('✓', 'v'),
+    aux_file: 'aux.txt',
   });
   return { header, data };
 }
@@ -124,12 +146,12 @@ test('truncated, garbage, unsupported and broken files are one-line InputErrors 
   rejects(() => decodeNifti(garbage, 'g.nii'), /^g\.nii: magic ".*" is not "n\+1": not a NIfTI-1 file$/);
   rejects(() => decodeNifti(edit(good, (b) => b.write('ni1\0', 344, 'latin1')), 'p.hdr'), /^p\.hdr: magic "ni1": the header of a two-file NIfTI/);
   rejects(() => decodeNifti(edit(good, (b) => b.write('abc\0', 344, 'latin1')), 'm.nii'), /^m\.nii: magic "abc\\u0000" is not "n\+1"/);
-  rejects(() => decodeNifti(edit(good, (b) => {
-    b.writeInt32LE(540, 0);
-    b.write('n+2\0', 4, 'latin1');
-    b.fill(7, 344, 348);
-  }), 'n2.nii'),
-    /^n2\.nii: sizeof_hdr 540: a NIfTI-2 file/);
+  rejects(() =>
+    decodeNifti(edit(good, (b) => {
+      b.writeInt32LE(540, 0);
+      b.write('n+2\0', 4, 'latin1');
+      b.fill(7, 344, 348);
+    }), 'n2.nii'), /^n2\.nii: sizeof_hdr 540: a NIfTI-2 file/);
   rejects(() => decodeNifti(edit(good, (b) => b.writeInt16LE(32, 70)), 'c.nii'), /^c\.nii: datatype 32 \(complex64\) is not supported \(only uint8, /);
   rejects(() => decodeNifti(edit(good, (b) => b.writeInt16LE(1536, 70)), 'q.nii'), /^q\.nii: datatype 1536 \(float128\) is not supported/);
   rejects(() => decodeNifti(edit(good, (b) => b.writeInt16LE(3, 70)), 'u.nii'), /^u\.nii: datatype 3 is not a NIfTI-1 datatype code$/);
@@ -137,12 +159,12 @@ test('truncated, garbage, unsupported and broken files are one-line InputErrors 
   rejects(() => decodeNifti(edit(good, (b) => b.writeInt16LE(-4, 44)), 'n.nii'), /^n\.nii: dim \[5,-4,3\] has a negative size$/);
   rejects(() => decodeNifti(edit(good, (b) => b.writeFloatLE(NaN, 116)), 's.nii'),
     /^s\.nii: scl_inter is NaN with scl_slope 2; a scaled volume needs a finite intercept$/);
-  rejects(() => decodeNifti(edit(good, (b) => {
-    b.writeInt16LE(0, 254);
-    b.writeFloatLE(0.9, 256);
-    b.writeFloatLE(0.9, 260);
-  }), 'r.nii'),
-    /^r\.nii: quatern_b, quatern_c, quatern_d \(0\.89\d+, 0\.89\d+, 0\.2\d*\) have b² \+ c² \+ d² = 1\.65\d+ > 1, not a rotation$/);
+  rejects(() =>
+    decodeNifti(edit(good, (b) => {
+      b.writeInt16LE(0, 254);
+      b.writeFloatLE(0.9, 256);
+      b.writeFloatLE(0.9, 260);
+    }), 'r.nii'), /^r\.nii: quatern_b, quatern_c, quatern_d \(0\.89\d+, 0\.89\d+, 0\.2\d*\) have b² \+ c² \+ d² = 1\.65\d+ > 1, not a rotation$/);
   rejects(() => decodeNifti(edit(good, (b) => [-1, 1, 1].forEach((d, i) => b.writeInt16LE(d, 42 + 2 * i))), 'v.nii'), /^v\.nii: dim\[1\.\.3\] .* glmin/);
   const extended = Buffer.concat([good.subarray(0, 352), Buffer.alloc(32), good.subarray(352)]);
   extended.writeFloatLE(384, 108);
@@ -192,7 +214,7 @@ test("nibabel's header fix-ups: fixed in the header, each warned once on one lin
   assert.deepEqual(Buffer.from(header.data.buffer), zero.subarray(0, 240));
 });
 
-test('orientation: sform when its code is set, else the qform quaternion, else nibabel\'s base affine', () => {
+test("orientation: sform when its code is set, else the qform quaternion, else nibabel's base affine", () => {
   const header = niftiHeader([4, 4, 4], [2, 3, 4]);
   assert.deepEqual(affine(header), [[2, 0, 0, -3], [0, 3, 0, -4.5], [0, 0, 4, -6], [0, 0, 0, 1]]);
   const q = { ...header, sform_code: 0 };
@@ -211,7 +233,7 @@ test('orientation: sform when its code is set, else the qform quaternion, else n
   rejects(() => affine({ ...q, quatern_b: 0.8, quatern_c: 0.7 }), /^NIfTI header: quatern_b, quatern_c, quatern_d \(0\.8, 0\.7, 0\) have .* not a rotation$/);
 });
 
-test('volumeTensor is [z, y, x], scaled as nibabel\'s get_fdata, float32 only where exact; maskVolume reverses it', () => {
+test("volumeTensor is [z, y, x], scaled as nibabel's get_fdata, float32 only where exact; maskVolume reverses it", () => {
   const before = liveTensors();
   const stored = Int16Array.from({ length: 60 }, (_, i) => i);
   const volume = sample(stored);
@@ -266,7 +288,7 @@ nib.save(theirs, sys.argv[2])
 print(json.dumps(out))
 `;
 
-test('nibabel reads our file and we read nibabel\'s', (t) => {
+test("nibabel reads our file and we read nibabel's", (t) => {
   const missing = pythonUnavailable('nibabel');
   if (missing) return t.skip(missing);
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-nifti-'));

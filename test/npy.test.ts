@@ -85,7 +85,10 @@ function disagreement(path: string, numpy: Outcome): string | undefined {
  */
 function agreesWithNumpy(t: TestContext, group: string, numpyReads: 'all' | 'some' | 'none'): void {
   const reason = pythonUnavailable('numpy');
-  if (reason) return t.skip(reason);
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
   const { dir, entries } = loadCorpus();
   const chosen = entries.filter((entry) => entry.group === group);
   const read = chosen.filter(({ numpy }) => 'supported' in numpy && numpy.supported).length;

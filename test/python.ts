@@ -15,8 +15,8 @@ export function pythonUnavailable(modules: string): string | null {
       r.error
         ? `${PYTHON} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`
         : r.status === 0
-          ? null
-          : `${PYTHON} cannot import ${modules} (make setup installs it): ${r.stderr.trim().split('\n').pop()}`,
+        ? null
+        : `${PYTHON} cannot import ${modules} (make setup installs it): ${r.stderr.trim().split('\n').pop()}`,
     );
   }
   return probed.get(modules)!;

@@ -18,9 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Tensor, cat, grad, linalg, manualSeed, rand, randint, randn, scope, tensor, where,
-} from '../src/engine/index.js';
+import { type Tensor, cat, grad, linalg, manualSeed, rand, randint, randn, scope, tensor, where } from '../src/engine/index.js';
 import * as F from '../src/nn/functional.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel, toRaw, fromRaw } from '../src/nn/serialize.js';
@@ -194,48 +192,68 @@ const T64 = 'dtype=torch.float64';
 
 const OPS: OpCase[] = [
   { name: 'matmul (batched broadcast)', inputs: () => [r([2, 3, 4]), r([4, 5])], ours: (a, b) => a.matmul(b), py: 'x[0] @ x[1]' },
-  { name: 'pow, atan2 and where', inputs: () => [u([6], 0.5, 2), r([6])],
-    ours: (a, b) => where(b.gt(0), a.pow(b), a.atan2(b)), py: 'torch.where(x[1] > 0, x[0] ** x[1], torch.atan2(x[0], x[1]))' },
+  { name: 'pow, atan2 and where', inputs: () => [u([6], 0.5, 2), r([6])], ours: (a, b) => where(b.gt(0), a.pow(b), a.atan2(b)),
+    py: 'torch.where(x[1] > 0, x[0] ** x[1], torch.atan2(x[0], x[1]))' },
   { name: 'var, std, logsumexp, norm', inputs: () => [r([3, 5])],
     ours: (a) => cat([a.var(1), a.std(0, { correction: 0 }), a.logsumexp(1), a.norm(3, 1).reshape([3])]),
     py: 'torch.cat([x[0].var(1), x[0].std(0, unbiased=False), x[0].logsumexp(1), torch.linalg.vector_norm(x[0], 3, dim=1)])' },
   { name: 'sort, topk, cumsum, quantile', inputs: () => [r([3, 6])],
-    ours: (a) => cat([a.sort(1, true).values.flatten(), a.topk(2, 0).values.flatten(), a.cumsum(1).flatten(), a.quantile(tensor(Float64Array.from([0.2, 0.9])), 1).flatten()]),
-    py: `torch.cat([x[0].sort(1, descending=True).values.flatten(), x[0].topk(2, 0).values.flatten(), x[0].cumsum(1).flatten(), torch.quantile(x[0], torch.tensor([0.2, 0.9], ${T64}), dim=1).flatten()])` },
+    ours: (a) =>
+      cat([a.sort(1, true).values.flatten(), a.topk(2, 0).values.flatten(), a.cumsum(1).flatten(),
+        a.quantile(tensor(Float64Array.from([0.2, 0.9])), 1).flatten()]),
+    py:
+      `torch.cat([x[0].sort(1, descending=True).values.flatten(), x[0].topk(2, 0).values.flatten(), x[0].cumsum(1).flatten(), torch.quantile(x[0], torch.tensor([0.2, 0.9], ${T64}), dim=1).flatten()])` },
   { name: 'activations', inputs: () => [r([4, 5])],
     ours: (a) => cat([F.gelu(a), F.elu(a, 0.7), F.softplus(a, 2, 1), F.leakyRelu(a, 0.1), F.softmax(a, 0), F.logSoftmax(a, 1), a.sigmoid()]),
-    py: 'torch.cat([F.gelu(x[0]), F.elu(x[0], 0.7), F.softplus(x[0], 2, 1), F.leaky_relu(x[0], 0.1), F.softmax(x[0], 0), F.log_softmax(x[0], 1), torch.sigmoid(x[0])])' },
+    py:
+      'torch.cat([F.gelu(x[0]), F.elu(x[0], 0.7), F.softplus(x[0], 2, 1), F.leaky_relu(x[0], 0.1), F.softmax(x[0], 0), F.log_softmax(x[0], 1), torch.sigmoid(x[0])])' },
   { name: 'conv2d (stride, padding, groups, dilation)', inputs: () => [r([2, 4, 6, 5]), r([6, 2, 3, 2]), r([6])],
     ours: (x, w, b) => F.conv2d(x, w, b, { stride: [2, 1], padding: 1, groups: 2, dilation: [1, 2] }),
     py: 'F.conv2d(x[0], x[1], x[2], stride=(2, 1), padding=1, groups=2, dilation=(1, 2))' },
-  { name: 'conv3d', inputs: () => [r([1, 2, 4, 4, 3]), r([3, 2, 2, 2, 2]), r([3])],
-    ours: (x, w, b) => F.conv3d(x, w, b, { stride: 2, padding: [1, 0, 1] }), py: 'F.conv3d(x[0], x[1], x[2], stride=2, padding=(1, 0, 1))' },
+  { name: 'conv3d', inputs: () => [r([1, 2, 4, 4, 3]), r([3, 2, 2, 2, 2]), r([3])], ours: (x, w, b) => F.conv3d(x, w, b, { stride: 2, padding: [1, 0, 1] }),
+    py: 'F.conv3d(x[0], x[1], x[2], stride=2, padding=(1, 0, 1))' },
   { name: 'convTranspose2d and convTranspose3d', inputs: () => [r([1, 2, 3, 3]), r([2, 3, 3, 3]), r([1, 2, 2, 2, 2]), r([2, 1, 2, 2, 2])],
-    ours: (x, w, y, v) => cat([F.convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }).flatten(), F.convTranspose3d(y, v, null, { stride: 2 }).flatten()]),
+    ours: (x, w, y, v) =>
+      cat([F.convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }).flatten(), F.convTranspose3d(y, v, null, { stride: 2 }).flatten()]),
     py: 'torch.cat([F.conv_transpose2d(x[0], x[1], stride=2, padding=1, output_padding=1).flatten(), F.conv_transpose3d(x[2], x[3], stride=2).flatten()])' },
   { name: 'pooling 2-d and 3-d, adaptive', inputs: () => [r([1, 2, 6, 6]), r([1, 1, 4, 4, 4])],
-    ours: (a, b) => cat([F.maxPool2d(a, 3, { stride: 2, padding: 1 }).flatten(), F.avgPool2d(a, 2, { padding: 1, countIncludePad: false }).flatten(),
-      F.adaptiveAvgPool2d(a, [4, 3]).flatten(), F.maxPool3d(b, 2).flatten(), F.avgPool3d(b, 3, { stride: 1 }).flatten(), F.adaptiveAvgPool3d(b, 3).flatten()]),
-    py: 'torch.cat([F.max_pool2d(x[0], 3, 2, 1).flatten(), F.avg_pool2d(x[0], 2, padding=1, count_include_pad=False).flatten(), F.adaptive_avg_pool2d(x[0], (4, 3)).flatten(), F.max_pool3d(x[1], 2).flatten(), F.avg_pool3d(x[1], 3, stride=1).flatten(), F.adaptive_avg_pool3d(x[1], 3).flatten()])' },
+    ours: (a, b) =>
+      cat([F.maxPool2d(a, 3, { stride: 2, padding: 1 }).flatten(), F.avgPool2d(a, 2, { padding: 1, countIncludePad: false }).flatten(),
+        F.adaptiveAvgPool2d(a, [4, 3]).flatten(), F.maxPool3d(b, 2).flatten(), F.avgPool3d(b, 3, { stride: 1 }).flatten(),
+        F.adaptiveAvgPool3d(b, 3).flatten()]),
+    py:
+      'torch.cat([F.max_pool2d(x[0], 3, 2, 1).flatten(), F.avg_pool2d(x[0], 2, padding=1, count_include_pad=False).flatten(), F.adaptive_avg_pool2d(x[0], (4, 3)).flatten(), F.max_pool3d(x[1], 2).flatten(), F.avg_pool3d(x[1], 3, stride=1).flatten(), F.adaptive_avg_pool3d(x[1], 3).flatten()])' },
   { name: 'batchNorm (training), instanceNorm, groupNorm, layerNorm', inputs: () => [r([4, 3, 2, 2]), r([3]), r([3])],
-    ours: (x, w, b) => cat([F.batchNorm(x, true, { weight: w, bias: b }).flatten(), F.instanceNorm(x, { weight: w, bias: b }).flatten(),
-      F.groupNorm(x.reshape([2, 6, 2, 2]), 3).flatten(), F.layerNorm(x, [2, 2]).flatten()]),
-    py: 'torch.cat([F.batch_norm(x[0], None, None, x[1], x[2], True).flatten(), F.instance_norm(x[0], weight=x[1], bias=x[2]).flatten(), F.group_norm(x[0].reshape(2, 6, 2, 2), 3).flatten(), F.layer_norm(x[0], (2, 2)).flatten()])' },
+    ours: (x, w, b) =>
+      cat([F.batchNorm(x, true, { weight: w, bias: b }).flatten(), F.instanceNorm(x, { weight: w, bias: b }).flatten(),
+        F.groupNorm(x.reshape([2, 6, 2, 2]), 3).flatten(), F.layerNorm(x, [2, 2]).flatten()]),
+    py:
+      'torch.cat([F.batch_norm(x[0], None, None, x[1], x[2], True).flatten(), F.instance_norm(x[0], weight=x[1], bias=x[2]).flatten(), F.group_norm(x[0].reshape(2, 6, 2, 2), 3).flatten(), F.layer_norm(x[0], (2, 2)).flatten()])' },
   { name: 'losses', inputs: () => [r([5, 4]), randint(0, 4, [5]), u([5, 4], 0.05, 0.95), rand([5, 4], D)],
-    ours: (z, y, p, t) => cat([F.crossEntropy(z, y, 'mean', 0.15).reshape([1]), F.crossEntropy(z, y, 'none'), F.nllLoss(F.logSoftmax(z, 1), y, 'sum').reshape([1]),
-      F.mseLoss(z, t, 'none').flatten(), F.binaryCrossEntropy(p, t).reshape([1]), F.binaryCrossEntropyWithLogits(z, t, 'none').flatten()]),
-    py: "torch.cat([F.cross_entropy(x[0], x[1], label_smoothing=0.15).reshape(1), F.cross_entropy(x[0], x[1], reduction='none'), F.nll_loss(F.log_softmax(x[0], 1), x[1], reduction='sum').reshape(1), F.mse_loss(x[0], x[3], reduction='none').flatten(), F.binary_cross_entropy(x[2], x[3]).reshape(1), F.binary_cross_entropy_with_logits(x[0], x[3], reduction='none').flatten()])" },
-  { name: 'affineGrid, gridSample, upsampleTrilinear, pad', inputs: () => [r([1, 2, 4, 5]), scope(() => tensor(Float64Array.from([0.9, 0.2, 0.1, -0.1, 1.1, 0.05]), [1, 2, 3]).add(u([1, 2, 3], -0.1, 0.1))), r([1, 1, 2, 3, 2])],
-    ours: (x, theta, v) => cat([F.gridSample(x, F.affineGrid(theta, [1, 2, 3, 4])).flatten(), F.gridSample(x, F.affineGrid(theta, [1, 2, 3, 3], true), { padding: 'border', alignCorners: true }).flatten(),
-      F.upsampleTrilinear(v, [3, 4, 3]).flatten(), F.pad(v, [1, 0, 0, 2], 0.5).flatten()]),
-    py: "torch.cat([F.grid_sample(x[0], F.affine_grid(x[1], [1, 2, 3, 4], align_corners=False), align_corners=False).flatten(), F.grid_sample(x[0], F.affine_grid(x[1], [1, 2, 3, 3], align_corners=True), padding_mode='border', align_corners=True).flatten(), F.interpolate(x[2], size=(3, 4, 3), mode='trilinear', align_corners=False).flatten(), F.pad(x[2], (1, 0, 0, 2), value=0.5).flatten()])" },
-  { name: 'linalg', inputs: () => [r([3, 3]), r([3, 2]), r([4, 3])],
-    ours: (a, b, c) => scope(() => {
+    ours: (z, y, p, t) =>
+      cat([F.crossEntropy(z, y, 'mean', 0.15).reshape([1]), F.crossEntropy(z, y, 'none'), F.nllLoss(F.logSoftmax(z, 1), y, 'sum').reshape([1]),
+        F.mseLoss(z, t, 'none').flatten(), F.binaryCrossEntropy(p, t).reshape([1]), F.binaryCrossEntropyWithLogits(z, t, 'none').flatten()]),
+    py:
+      "torch.cat([F.cross_entropy(x[0], x[1], label_smoothing=0.15).reshape(1), F.cross_entropy(x[0], x[1], reduction='none'), F.nll_loss(F.log_softmax(x[0], 1), x[1], reduction='sum').reshape(1), F.mse_loss(x[0], x[3], reduction='none').flatten(), F.binary_cross_entropy(x[2], x[3]).reshape(1), F.binary_cross_entropy_with_logits(x[0], x[3], reduction='none').flatten()])" },
+  { name: 'affineGrid, gridSample, upsampleTrilinear, pad',
+    inputs:
+      () => [r([1, 2, 4, 5]), scope(() => tensor(Float64Array.from([0.9, 0.2, 0.1, -0.1, 1.1, 0.05]), [1, 2, 3]).add(u([1, 2, 3], -0.1, 0.1))),
+        r([1, 1, 2, 3, 2])],
+    ours: (x, theta, v) =>
+      cat([F.gridSample(x, F.affineGrid(theta, [1, 2, 3, 4])).flatten(),
+        F.gridSample(x, F.affineGrid(theta, [1, 2, 3, 3], true), { padding: 'border', alignCorners: true }).flatten(),
+        F.upsampleTrilinear(v, [3, 4, 3]).flatten(), F.pad(v, [1, 0, 0, 2], 0.5).flatten()]),
+    py:
+      "torch.cat([F.grid_sample(x[0], F.affine_grid(x[1], [1, 2, 3, 4], align_corners=False), align_corners=False).flatten(), F.grid_sample(x[0], F.affine_grid(x[1], [1, 2, 3, 3], align_corners=True), padding_mode='border', align_corners=True).flatten(), F.interpolate(x[2], size=(3, 4, 3), mode='trilinear', align_corners=False).flatten(), F.pad(x[2], (1, 0, 0, 2), value=0.5).flatten()])" },
+  { name: 'linalg', inputs: () => [r([3, 3]), r([3, 2]), r([4, 3])], ours: (a, b, c) =>
+    scope(() => {
       const spd = a.matmul(a.t()).add(tensor(Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), [3, 3]));
       return cat([linalg.eigvalsh(a.add(a.t())), linalg.svdvals(c), linalg.solve(spd, b).flatten(), linalg.inv(spd).flatten(), linalg.det(a).reshape([1]),
-        linalg.cholesky(spd).flatten(), linalg.matrixNorm(c, 'fro').reshape([1]), linalg.matrixNorm(c, 2).reshape([1]), linalg.matrixNorm(c, 'nuc').reshape([1])]);
+        linalg.cholesky(spd).flatten(), linalg.matrixNorm(c, 'fro').reshape([1]), linalg.matrixNorm(c, 2).reshape([1]),
+        linalg.matrixNorm(c, 'nuc').reshape([1])]);
     }),
-    py: `(lambda spd: torch.cat([torch.linalg.eigvalsh(x[0] + x[0].T), torch.linalg.svdvals(x[2]), torch.linalg.solve(spd, x[1]).flatten(), torch.linalg.inv(spd).flatten(), torch.linalg.det(x[0]).reshape(1), torch.linalg.cholesky(spd).flatten(), torch.linalg.matrix_norm(x[2], 'fro').reshape(1), torch.linalg.matrix_norm(x[2], 2).reshape(1), torch.linalg.matrix_norm(x[2], 'nuc').reshape(1)]))(x[0] @ x[0].T + torch.eye(3, ${T64}))` },
+    py:
+      `(lambda spd: torch.cat([torch.linalg.eigvalsh(x[0] + x[0].T), torch.linalg.svdvals(x[2]), torch.linalg.solve(spd, x[1]).flatten(), torch.linalg.inv(spd).flatten(), torch.linalg.det(x[0]).reshape(1), torch.linalg.cholesky(spd).flatten(), torch.linalg.matrix_norm(x[2], 'fro').reshape(1), torch.linalg.matrix_norm(x[2], 2).reshape(1), torch.linalg.matrix_norm(x[2], 'nuc').reshape(1)]))(x[0] @ x[0].T + torch.eye(3, ${T64}))` },
 ];
 
 test('ops in float64: forward values and gradients match PyTorch to 1e-6', (t) => {
@@ -279,7 +297,7 @@ for i, op in enumerate(json.load(open('ops.json'))):
         });
       });
       t.diagnostic(`${OPS.length} op groups; largest difference ${worst.toExponential(2)}`);
-    }),
+    })
   );
 });
 
@@ -341,12 +359,14 @@ for i, ctor in enumerate(json.load(open('models.json'))):
         worst = Math.max(worst, compare(o.logits, get(dir, `m${i}_logits.npy`), `${m.spec}: logits`, roundOff('float32', 100), roundOff('float32', 100)));
         // Gradients go back through every layer and sum over the batch, so 10× the logits' round-off.
         for (const [name, g] of o.grads) {
-          worst = Math.max(worst, compare(g, get(dir, `m${i}_grad_${name}.npy`), `${m.spec}: ∂loss/∂${name}`, roundOff('float32', 100), roundOff('float32', 1000)));
+          worst = Math.max(worst,
+            compare(g, get(dir, `m${i}_grad_${name}.npy`), `${m.spec}: ∂loss/∂${name}`, roundOff('float32', 100), roundOff('float32', 1000)));
         }
-        for (const [name, b] of o.state) compare(b, get(dir, `m${i}_state_${name}.npy`), `${m.spec}: buffer ${name}`, roundOff('float32', 10), roundOff('float32', 100));
+        for (const [name, b] of o.state) compare(b, get(dir, `m${i}_state_${name}.npy`), `${m.spec}: buffer ${name}`, roundOff('float32', 10),
+            roundOff('float32', 100));
       });
       t.diagnostic(`${MODELS.length} models; largest difference ${worst.toExponential(2)}`);
-    }),
+    })
   );
 });
 
@@ -389,6 +409,6 @@ for i, ctor in enumerate(json.load(open('cases.json'))):
         const worst = compare(logits[i], theirs, `${c.spec}: logits`, 1e-5, 0);
         t.diagnostic(`${c.spec}: largest logit difference ${worst.toExponential(2)}`);
       });
-    }),
+    })
   );
 });

@@ -84,7 +84,8 @@ test('the exact log-likelihood passes a finite-difference gradient check in W, b
   const v = tensor([[1, 0, 1], [0, 1, 1]], [2, 3], 'float64');
   for (const visible of ['binary', 'gaussian'] as const) {
     const rbm = randomRbm(3, 2, visible, 6);
-    gradcheck((weight, visibleBias, hiddenBias) => logLikelihood({ visible, weight, visibleBias, hiddenBias }, v), [rbm.weight, rbm.visibleBias, rbm.hiddenBias], { name: `log-likelihood, ${visible}` });
+    gradcheck((weight, visibleBias, hiddenBias) => logLikelihood({ visible, weight, visibleBias, hiddenBias }, v), [rbm.weight, rbm.visibleBias,
+      rbm.hiddenBias], { name: `log-likelihood, ${visible}` });
     disposeRbm(rbm);
   }
   v.dispose();

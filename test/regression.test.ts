@@ -7,27 +7,27 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Rng } from '../src/data/rng.js';
-import {
-  conditionalMutualInformation, crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, kendallTauB, type HParams,
-} from '../src/measures/regression.js';
+import { conditionalMutualInformation, crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, kendallTauB,
+  type HParams } from '../src/measures/regression.js';
 import { PYTHON, pythonUnavailable } from './python.js';
 
 const noNumpy = pythonUnavailable('numpy');
 const noScipy = noNumpy ?? pythonUnavailable('scipy.stats');
 
 /** Runs `code` with `data` (JSON) bound to `inp`; the script prints one JSON value. Null (and a skip) without numpy. */
+// biome-ignore lint/suspicious/noExplicitAny: the reference script's JSON, indexed as each test needs
 function numpy(t: TestContext, code: string, data: unknown): any {
   if (noNumpy) {
     t.skip(noNumpy);
     return null;
   }
-  const r = spawnSync(PYTHON, ['-c', `import json, sys\nimport numpy as np\ninp = json.load(sys.stdin)\n${code}`], { input: JSON.stringify(data), encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(PYTHON, ['-c', `import json, sys\nimport numpy as np\ninp = json.load(sys.stdin)\n${code}`], { input: JSON.stringify(data),
+    encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
-const close = (a: number, b: number, tol: number, what = ''): void =>
-  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, what = ''): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 /** n rows of p normal features and y = 0.5 + Σ_j (j+1)·x_j/3 + noise. */
 function randomData(n: number, p: number, seed: number): { rows: Float64Array[]; y: Float64Array } {
@@ -91,7 +91,8 @@ pred = np.zeros(len(y))
 for f in np.unique(folds):
     tr, te = folds != f, folds == f
     pred[te] = A[te] @ np.linalg.lstsq(A[tr], y[tr], rcond=None)[0]
-print(json.dumps([1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum(), pred.tolist()]))`, { X: plain(rows), y: Array.from(y), folds: Array.from(cv.folds) });
+print(json.dumps([1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum(), pred.tolist()]))`, { X: plain(rows), y: Array.from(y),
+    folds: Array.from(cv.folds) });
   if (!ref) return;
   close(cv.r2, ref[0], 1e-9, 'CV R²');
   Array.from(cv.predictions).forEach((v, i) => close(v, ref[1][i], 1e-9, `ŷ_cv ${i}`));
@@ -228,7 +229,9 @@ test('evaluateMeasures: one row per measure; the gap as a feature is perfect', (
       noise: Array.from(gaps, () => Float64Array.of(rng.normal(), rng.normal())),
       width: hparams.map((h) => Float64Array.of(Math.log2(Number(h.width)))),
     },
-    gaps, hparams, { folds: 5, seed: 1 },
+    gaps,
+    hparams,
+    { folds: 5, seed: 1 },
   );
   assert.deepEqual(rows.map((r) => [r.measure, r.features]), [['gap', 1], ['noise', 2], ['width', 1]]);
   const [gap, noise, width] = rows;

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  barChart,
-  boxPlotChart,
-  heatmapChart,
-  lineChart,
-  renderSvg,
-  scatterChart,
-} from '../src/report/chart.js';
+import { barChart, boxPlotChart, heatmapChart, lineChart, renderSvg, scatterChart } from '../src/report/chart.js';
 import { createReport } from '../src/report/report.js';
 import { formatTable, progress } from '../src/report/progress.js';
 import { markdownToHtml } from '../src/report/markup.js';

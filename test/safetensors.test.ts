@@ -98,8 +98,8 @@ function everyDtype(): { buf: Buffer; expected: Record<string, RawTensor> } {
     // bfloat16 is the top half of binary32: 0x3fc0 is 1.5, 0x0001 is 2^-133, 0xff80 -Infinity.
     ['BF16', 2, (v) => [0x3fc0, 0x0001, 0xff80, 0x7fc0].forEach((b, i) => v.setUint16(2 * i, b, true)), f32(1.5, 2 ** -133, -Infinity, NaN)],
     ['F32', 4, (v) => [0x3f800000, 0x00000001, 0xff800000].forEach((b, i) => v.setUint32(4 * i, b, true)), f32(1, 2 ** -149, -Infinity)],
-    ['F64', 8, (v) => [Math.PI, -5e-324].forEach((x, i) => v.setFloat64(8 * i, x, true)),
-      { dtype: 'float64', shape: [2], data: Float64Array.from([Math.PI, -5e-324]) }],
+    ['F64', 8, (v) => [Math.PI, -5e-324].forEach((x, i) => v.setFloat64(8 * i, x, true)), { dtype: 'float64', shape: [2],
+      data: Float64Array.from([Math.PI, -5e-324]) }],
   ];
   const header: Record<string, unknown> = {};
   const chunks: Uint8Array[] = [];

@@ -70,14 +70,16 @@ test('codes and reconstructions have the right shapes at 16³, 32³ and 48³', (
   manualSeed(0);
   for (const [size, latent, width] of [[16, 8, 2], [32, 16, 2], [48, 12, 1]]) {
     const model = new ShapeAutoencoder({ size, latent, width });
-    scope(() => noGrad(() => {
-      const x = zeros([2, 1, size, size, size]);
-      const { output, probes } = model.forwardWithProbes(x, ['latent']);
-      assert.deepEqual(probes.get('latent')!.shape, [2, latent]);
-      assert.deepEqual(output.shape, [2, 1, size, size, size]);
-      assert.ok(output.gt(0).logicalAnd(output.lt(1)).all().item(), 'sigmoid output in (0, 1)');
-      assert.deepEqual(model.decode(model.encode(x)).shape, [2, 1, size, size, size]);
-    }));
+    scope(() =>
+      noGrad(() => {
+        const x = zeros([2, 1, size, size, size]);
+        const { output, probes } = model.forwardWithProbes(x, ['latent']);
+        assert.deepEqual(probes.get('latent')!.shape, [2, latent]);
+        assert.deepEqual(output.shape, [2, 1, size, size, size]);
+        assert.ok(output.gt(0).logicalAnd(output.lt(1)).all().item(), 'sigmoid output in (0, 1)');
+        assert.deepEqual(model.decode(model.encode(x)).shape, [2, 1, size, size, size]);
+      })
+    );
     const names = model.namedParameters().map(([n]) => n);
     assert.ok(names.includes('encoder_blocks.3.conv2.weight') && names.includes('decoder_blocks.0.conv1.bias') && names.includes('up.3.weight'), names.join());
     assert.deepEqual(model.toLatent.weight.shape, [latent, 8 * width, size / 16, size / 16, size / 16]);
@@ -118,7 +120,8 @@ test('PyTorch with the same weights gives the same codes, reconstructions, loss 
   try {
     writeSafetensors(join(dir, 'ae.safetensors'), Object.fromEntries([...model.stateDict()].map(([k, v]) => [k, toRaw(v)])), { 'dltheory.model': 'shape-ae' });
     writeNpy(join(dir, 'x.npy'), toRaw(x));
-    const ref = await runPython<{ loss: number }>('shape_ae_torch.py', ['--model', join(dir, 'ae.safetensors'), '--input', join(dir, 'x.npy'), '--out', dir], 'python3-torch');
+    const ref = await runPython<{ loss: number }>('shape_ae_torch.py', ['--model', join(dir, 'ae.safetensors'), '--input', join(dir, 'x.npy'), '--out', dir],
+      'python3-torch');
     if ('error' in ref && /no (torch|numpy) module/.test(ref.error)) return t.skip(ref.error);
     assert.ok(!('error' in ref), 'error' in ref ? ref.error : '');
     const close = (ours: ArrayLike<number>, theirs: ArrayLike<number>, what: string, tol: number, floor = 0) => {
@@ -138,7 +141,8 @@ test('PyTorch with the same weights gives the same codes, reconstructions, loss 
       // A bias just before an instance norm has a zero gradient up to rounding, so each gradient is
       // compared on the scale of the largest one in the model.
       const largest = Math.max(...[...theirs.values()].map((g) => Math.max(...Array.from(g, Math.abs))));
-      for (const [name, p] of model.namedParameters()) close(p.grad!.toArray() as Float32Array, theirs.get(name)!, `grad ${name}`, roundOff('float32', 1000), 1e-2 * largest);
+      for (const [name, p] of model.namedParameters())
+        close(p.grad!.toArray() as Float32Array, theirs.get(name)!, `grad ${name}`, roundOff('float32', 1000), 1e-2 * largest);
     });
   } finally {
     model.dispose();

@@ -20,7 +20,8 @@ import { alignShapes, disposeShapeModel, encodeShapes, loadShapeModel, saveShape
 import { gradcheck } from './gradcheck.js';
 import { roundOff } from './round-off.js';
 
-const matmul = (a: number[], b: number[]) => [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j]));
+const matmul = (a: number[], b: number[]) =>
+  [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j]));
 
 /** The pose [A | t] of Euler angles, shift and log-scales, by Rodrigues' formula about the axes. */
 function eulerPose([a, b, c, ...rest]: number[]): Pose {

@@ -38,9 +38,11 @@ test('every family is non-empty and clear of the faces under any rotation, shift
   for (const s of scans) {
     assert.ok(count(s.mask) > 150, `${s.family} subject ${s.subject} scan ${s.scan}: ${count(s.mask)} voxels`);
     let edge = size;
-    for (let z = 0, i = 0; z < size; z++) for (let y = 0; y < size; y++) for (let x = 0; x < size; x++, i++) {
-      if (s.mask[i]) edge = Math.min(edge, x, y, z, size - 1 - x, size - 1 - y, size - 1 - z);
-    }
+    for (let z = 0, i = 0; z < size; z++)
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++, i++) {
+          if (s.mask[i]) edge = Math.min(edge, x, y, z, size - 1 - x, size - 1 - y, size - 1 - z);
+        }
     assert.ok(edge >= 2, `${s.family} subject ${s.subject} comes within ${edge} voxels of a face`);
   }
 });
@@ -86,9 +88,11 @@ test('after unposing, two scans of a subject overlap more than scans of differen
   const n = scans.length;
   for (const family of SHAPE_FAMILIES) {
     const [same, other]: number[][] = [[], []];
-    scans.forEach((a, i) => scans.forEach((b, j) => {
-      if (i < j && a.family === family && b.family === family) (a.subject === b.subject ? same : other).push(dice[i * n + j]);
-    }));
+    scans.forEach((a, i) =>
+      scans.forEach((b, j) => {
+        if (i < j && a.family === family && b.family === family) (a.subject === b.subject ? same : other).push(dice[i * n + j]);
+      })
+    );
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     assert.ok(mean(same) > 0.8, `${family}: scan–rescan Dice ${mean(same)}`);
     assert.ok(mean(same) > mean(other) + 0.05, `${family}: same subject ${mean(same)} vs different subjects ${mean(other)}`);

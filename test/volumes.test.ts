@@ -31,9 +31,11 @@ test('fitToCube: a box lands exactly where the geometry says; a ball in anisotro
     const [X, Y, Z] = [30, 16, 60];
     const r = 8;
     const ball = new Float32Array(X * Y * Z);
-    for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
-      ball[x + X * (y + Y * z)] = (x - 12) ** 2 + (2 * (y - 7)) ** 2 + ((z - 30) / 2) ** 2 <= r * r ? 1 : 0;
-    }
+    for (let z = 0; z < Z; z++)
+      for (let y = 0; y < Y; y++)
+        for (let x = 0; x < X; x++) {
+          ball[x + X * (y + Y * z)] = (x - 12) ** 2 + (2 * (y - 7)) ** 2 + ((z - 30) / 2) ** 2 <= r * r ? 1 : 0;
+        }
     const size = 32;
     const margin = 4;
     const cube = fitToCube(tensor(ball, [Z, Y, X]), { size, margin, voxelSize: [1, 2, 0.5] });
@@ -56,9 +58,11 @@ test('readMask picks one label of a label volume', () => {
   try {
     const n = 24;
     const labels = new Int16Array(n ** 3);
-    for (let z = 0; z < n; z++) for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
-      labels[x + n * (y + n * z)] = x < 8 && y < 8 && z < 8 ? 17 : (x - 16) ** 2 + (y - 16) ** 2 + (z - 16) ** 2 <= 16 ? 53 : 0;
-    }
+    for (let z = 0; z < n; z++)
+      for (let y = 0; y < n; y++)
+        for (let x = 0; x < n; x++) {
+          labels[x + n * (y + n * z)] = x < 8 && y < 8 && z < 8 ? 17 : (x - 16) ** 2 + (y - 16) ** 2 + (z - 16) ** 2 <= 16 ? 53 : 0;
+        }
     const path = join(dir, 'labels.nii.gz');
     writeNifti(path, { header: niftiHeader([n, n, n]), data: labels });
     scope(() => {
@@ -85,9 +89,11 @@ test('a uint8 mask with scl_slope = scl_inter = NaN reads as its 0/1 labels: rea
     // little-endian float32 NaNs. Multiplying by NaN made every voxel NaN, so "any label" was the whole cube.
     const n = 16;
     const mask = new Uint8Array(n ** 3);
-    for (let z = 0; z < n; z++) for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
-      mask[x + n * (y + n * z)] = ((x - 7.5) / 6) ** 2 + ((y - 8) / 4) ** 2 + ((z - 6.5) / 3.5) ** 2 <= 1 ? 1 : 0;
-    }
+    for (let z = 0; z < n; z++)
+      for (let y = 0; y < n; y++)
+        for (let x = 0; x < n; x++) {
+          mask[x + n * (y + n * z)] = ((x - 7.5) / 6) ** 2 + ((y - 8) / 4) ** 2 + ((z - 6.5) / 3.5) ** 2 <= 1 ? 1 : 0;
+        }
     const plain = encodeNifti({ header: niftiHeader([n, n, n]), data: mask });
     const nan = Buffer.from(plain);
     nan.writeFloatLE(NaN, 112);

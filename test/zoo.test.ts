@@ -17,7 +17,9 @@ function runs(dir: string): { id: string; created: string; epochs: number }[] {
   const db = new Database(join(dir, 'runs.sqlite'), { readonly: true });
   try {
     return db.prepare('SELECT id, created, (SELECT COUNT(*) FROM epochs WHERE run_id = runs.id) AS epochs FROM runs ORDER BY id').all() as {
-      id: string; created: string; epochs: number;
+      id: string;
+      created: string;
+      epochs: number;
     }[];
   } finally {
     db.close();
@@ -29,7 +31,9 @@ test('a zoo killed at a random moment resumes with every model exactly once', as
   try {
     const gridFile = join(dir, 'grid.json');
     writeFileSync(gridFile, JSON.stringify({
-      name: 'killtest', epochs: 60, targetTrainAccuracy: 1.01,
+      name: 'killtest',
+      epochs: 60,
+      targetTrainAccuracy: 1.01,
       axes: { width: [32], trainSize: [300, 600], labelNoise: [0, 0.2], seed: [0, 1] },
     }));
     const grid = readGrid(gridFile);

@@ -19,12 +19,10 @@ const PLANS: Record<Mode, SgdPlan> = {
 export const allenZhuSgd: Claim = {
   id: 'allenzhu-sgd-100',
   group: 'converge',
-  statement:
-    'SGD from random initialisation reaches 100% training accuracy on over-parameterised ReLU networks, in a number of iterations ' +
+  statement: 'SGD from random initialisation reaches 100% training accuracy on over-parameterised ReLU networks, in a number of iterations ' +
     'that grows polynomially in the number of points n and the depth L.',
   paper: 'Allen-Zhu, Li, Song. A convergence theory for deep learning via over-parameterization. ICML 2019',
-  rule:
-    'Holds when every run reaches 100% training accuracy with loss ≤ ε within its epoch budget and the power law ' +
+  rule: 'Holds when every run reaches 100% training accuracy with loss ≤ ε within its epoch budget and the power law ' +
     'log T = a + b·log n + c·log L fits the iteration counts with R² ≥ 0.8. Does not hold when a run stops short of 100% or the ' +
     'power law fits worse.',
 
@@ -36,10 +34,9 @@ export const allenZhuSgd: Claim = {
     const holds = failed.length === 0 && fit.r2 >= 0.8;
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
     const short = failed.map((r) => `n = ${r.n}, L = ${r.depth}: ${pct(r.finalAccuracy)}, loss ${r.finalLoss.toFixed(3)}`);
-    const reason =
-      (failed.length
-        ? `${failed.length} of ${runs.length} runs stopped short (${short.join('; ')}); `
-        : `all ${runs.length} runs reached 100% training accuracy with loss ≤ ${plan.epsilon}; `) +
+    const reason = (failed.length
+      ? `${failed.length} of ${runs.length} runs stopped short (${short.join('; ')}); `
+      : `all ${runs.length} runs reached 100% training accuracy with loss ≤ ${plan.epsilon}; `) +
       `iterations ${runs.map((r) => `T(${r.n}, ${r.depth}) = ${r.iterations ?? '—'}`).join(', ')}; ` +
       `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)} (width ${plan.width}, SGD step ${plan.lr})`;
     const rows = runs.filter((r) => r.iterations !== null).map((r) => ({ n: r.n, iterations: r.iterations!, depth: `L = ${r.depth}` }));
@@ -59,7 +56,12 @@ export const allenZhuSgd: Claim = {
           title: 'SGD iterations to fit, by n and depth',
           spec: lineChart({
             title: `Iterations to loss ≤ ${plan.epsilon} at 100% training accuracy (width ${plan.width})`,
-            data: rows, x: 'n', y: 'iterations', series: 'depth', logX: true, logY: true,
+            data: rows,
+            x: 'n',
+            y: 'iterations',
+            series: 'depth',
+            logX: true,
+            logY: true,
           }),
         },
       ],

@@ -36,12 +36,10 @@ const WIDTH_PLANS: Record<Mode, { n: number; d: number; widths: number[]; steps:
 export const duTwoLayerWidth: Claim = {
   id: 'du-two-layer-width',
   group: 'converge',
-  statement:
-    'For a two-layer ReLU network trained by gradient descent, wider networks move less: the Gram matrix drift, the flipped activation ' +
+  statement: 'For a two-layer ReLU network trained by gradient descent, wider networks move less: the Gram matrix drift, the flipped activation ' +
     'patterns and the largest weight movement shrink like 1/√m, and the squared loss falls linearly at rate at least ηλ₀/2.',
   paper: PAPER_2L,
-  rule:
-    'Holds when drift, pattern change and largest weight movement each fall strictly at every wider width, the ' +
+  rule: 'Holds when drift, pattern change and largest weight movement each fall strictly at every wider width, the ' +
     'log-log slope of drift against width lies in [−0.75, −0.25], and the widest net keeps L(k) ≤ (1 − ηλ₀/2)^k L(0) at every step ' +
     'with a fitted linear rate ≥ ηλ₀/2. Does not hold otherwise.',
 
@@ -63,8 +61,8 @@ export const duTwoLayerWidth: Claim = {
       `widest: fitted rate ${e(widest.fittedRate)} vs ηλ₀/2 = ${e(floor)}, bound ${widest.boundHeld ? 'held' : 'broken'} at every step, ` +
       `log-loss line R² ${widest.lineR2.toFixed(3)}`;
     const curves = ps.flatMap((p) => Array.from(p.losses, (l, k) => ({ step: k, loss: l, width: `m = ${p.width}` })).filter((_, k) => k % 4 === 0));
-    const bound = Array.from({ length: Math.ceil(sweep.steps / 4) }, (_, i) =>
-      ({ step: 4 * i, loss: (1 - floor) ** (4 * i) * widest.losses[0], width: 'bound (1 − ηλ₀/2)^k L(0), widest' }));
+    const bound = Array.from({ length: Math.ceil(sweep.steps / 4) },
+      (_, i) => ({ step: 4 * i, loss: (1 - floor) ** (4 * i) * widest.losses[0], width: 'bound (1 − ηλ₀/2)^k L(0), widest' }));
     const movement = ps.flatMap((p) => [
       { width: p.width, value: p.drift, quantity: '‖H(k) − H(0)‖F / ‖H(0)‖F' },
       { width: p.width, value: p.patternChange, quantity: 'fraction of patterns changed' },
@@ -89,7 +87,11 @@ export const duTwoLayerWidth: Claim = {
           title: 'Squared loss under gradient descent, by width',
           spec: lineChart({
             title: `Loss ½‖u − y‖² (n = ${sweep.n}, d = ${sweep.d}, η = ${e(sweep.lr)})`,
-            data: [...curves, ...bound], x: 'step', y: 'loss', series: 'width', logY: true,
+            data: [...curves, ...bound],
+            x: 'step',
+            y: 'loss',
+            series: 'width',
+            logY: true,
           }),
         },
         {
@@ -97,7 +99,12 @@ export const duTwoLayerWidth: Claim = {
           title: 'How far training moves, by width',
           spec: lineChart({
             title: 'Movement from initialisation to the end of training, against width (theory: ∝ 1/√m)',
-            data: movement, x: 'width', y: 'value', series: 'quantity', logX: true, logY: true,
+            data: movement,
+            x: 'width',
+            y: 'value',
+            series: 'quantity',
+            logX: true,
+            logY: true,
           }),
         },
       ],
@@ -113,14 +120,12 @@ const DEPTH_PLANS: Record<Mode, { n: number; d: number; width: number; depths: n
 export const duResnetDepth: Claim = {
   id: 'du-resnet-depth',
   group: 'converge',
-  statement:
-    'At equal width, the scaled ResNet keeps the smallest eigenvalue of its Gram matrix away from zero at any depth and gradient descent ' +
-    'converges, while the plain fully-connected net\'s smallest eigenvalue collapses with depth and it converges far slower or stalls.',
+  statement: 'At equal width, the scaled ResNet keeps the smallest eigenvalue of its Gram matrix away from zero at any depth and gradient descent ' +
+    "converges, while the plain fully-connected net's smallest eigenvalue collapses with depth and it converges far slower or stalls.",
   paper: PAPER_DEEP,
-  rule:
-    'At the deepest depth: holds when the ResNet\'s relative λ_min (λ_min over the mean eigenvalue of its NTK at initialisation) is at ' +
-    'least half its value at the shallowest depth, the fully-connected net\'s is below 1% of its own shallowest value, and the ' +
-    'fully-connected net\'s average linear loss rate is at most half the ResNet\'s. Does not hold otherwise.',
+  rule: "At the deepest depth: holds when the ResNet's relative λ_min (λ_min over the mean eigenvalue of its NTK at initialisation) is at " +
+    "least half its value at the shallowest depth, the fully-connected net's is below 1% of its own shallowest value, and the " +
+    "fully-connected net's average linear loss rate is at most half the ResNet's. Does not hold otherwise.",
 
   async run(ctx: ClaimContext): Promise<Outcome> {
     const plan = DEPTH_PLANS[ctx.mode];
@@ -134,13 +139,13 @@ export const duResnetDepth: Claim = {
     const e = (v: number) => v.toExponential(2);
     const H = plan.depths[plan.depths.length - 1];
     const lambdas = (ps: DepthPoint[]) => ps.map((p) => e(p.relativeLambdaMin)).join(' → ');
-    const reason =
-      `m = ${plan.width}, n = ${plan.n}, depths ${plan.depths.join(', ')}, softplus: relative λ_min ResNet ${lambdas(res)} ` +
+    const reason = `m = ${plan.width}, n = ${plan.n}, depths ${plan.depths.join(', ')}, softplus: relative λ_min ResNet ${lambdas(res)} ` +
       `(kept ${(100 * resKeep).toFixed(0)}%), fully-connected ${lambdas(fc)} (kept ${(100 * fcKeep).toPrecision(2)}%); ` +
       `loss rate at H = ${H} over ${plan.steps} steps: ResNet ${e(resRate)}, fully-connected ${e(fcRate)}`;
     const net = (p: DepthPoint) => (p.arch === 'resmlp' ? 'ResNet' : 'fully-connected');
     const curves = points.flatMap((p) =>
-      Array.from(p.losses, (l, k) => ({ step: k, relativeLoss: l / p.losses[0], net: `${net(p)}, H = ${p.depth}` })).filter((_, k) => k % 5 === 0));
+      Array.from(p.losses, (l, k) => ({ step: k, relativeLoss: l / p.losses[0], net: `${net(p)}, H = ${p.depth}` })).filter((_, k) => k % 5 === 0)
+    );
     const spectrum = points.map((p) => ({ depth: p.depth, relativeLambdaMin: Math.max(p.relativeLambdaMin, 1e-18), net: net(p) }));
     return {
       verdict: verdictOf(holds),
@@ -158,7 +163,11 @@ export const duResnetDepth: Claim = {
           title: 'Smallest Gram eigenvalue against depth',
           spec: lineChart({
             title: `λ_min / mean eigenvalue of the NTK at initialisation (m = ${plan.width})`,
-            data: spectrum, x: 'depth', y: 'relativeLambdaMin', series: 'net', logY: true,
+            data: spectrum,
+            x: 'depth',
+            y: 'relativeLambdaMin',
+            series: 'net',
+            logY: true,
           }),
         },
         {

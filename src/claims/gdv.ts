@@ -25,14 +25,11 @@ const TOLERANCE = 1e-9;
 export const gdvClosedForms: Claim = {
   id: 'gdv-closed-forms',
   group: 'gdv',
-  statement:
-    'The generalised discrimination value takes its closed forms on point-like classes (−1, −1/(2√(p(1−p))), −√(2/3)) and is invariant ' +
+  statement: 'The generalised discrimination value takes its closed forms on point-like classes (−1, −1/(2√(p(1−p))), −√(2/3)) and is invariant ' +
     'to translation, scaling and duplicated features.',
-  paper:
-    'Schilling, Metzner, Rietsch, Gerum, Schulze, Krauss. How deep is deep enough? Quantifying class separability in the hidden layers ' +
+  paper: 'Schilling, Metzner, Rietsch, Gerum, Schulze, Krauss. How deep is deep enough? Quantifying class separability in the hidden layers ' +
     'of deep neural networks. 2018',
-  rule:
-    `Holds when every closed-form case and every transformed Gaussian mixture gives its expected GDV to within ${TOLERANCE} (absolute); ` +
+  rule: `Holds when every closed-form case and every transformed Gaussian mixture gives its expected GDV to within ${TOLERANCE} (absolute); ` +
     'does not hold otherwise.',
 
   async run(ctx: ClaimContext): Promise<Outcome> {
@@ -42,8 +39,7 @@ export const gdvClosedForms: Claim = {
     const mixture = cases.find((c) => c.name === 'mixture')!.measured;
     return {
       verdict: verdictOf(holds),
-      reason:
-        `${cases.length} cases, largest deviation ${worst.toExponential(1)} (tolerance ${TOLERANCE}); ` +
+      reason: `${cases.length} cases, largest deviation ${worst.toExponential(1)} (tolerance ${TOLERANCE}); ` +
         `90/10 → ${cases[1].measured.toFixed(4)}, mixture GDV ${mixture.toFixed(4)} under 4 transformations`,
       figures: cases.map((c) => ({ name: c.name, value: c.measured, paper: c.expected })),
       charts: [
@@ -51,7 +47,10 @@ export const gdvClosedForms: Claim = {
           name: 'gdv-closed-forms',
           title: 'GDV: closed-form cases and invariances',
           spec: barChart({
-            title: 'GDV per case (expected value in the figures table)', x: 'case', y: 'GDV', data: cases.map((c) => ({ case: c.label, GDV: c.measured })),
+            title: 'GDV per case (expected value in the figures table)',
+            x: 'case',
+            y: 'GDV',
+            data: cases.map((c) => ({ case: c.label, GDV: c.measured })),
           }),
         },
       ],
@@ -83,12 +82,10 @@ const DBN_PLANS = {
 export const gdvDbnDepth: Claim = {
   id: 'gdv-dbn-depth',
   group: 'gdv',
-  statement:
-    'In a deep belief network trained unsupervised on MNIST, the GDV improves over the first layers and worsens again past some depth ' +
+  statement: 'In a deep belief network trained unsupervised on MNIST, the GDV improves over the first layers and worsens again past some depth ' +
     '(the paper: past about layer 30), which points to an optimal depth.',
   paper: gdvClosedForms.paper,
-  rule:
-    'For each width run (40 binary RBM layers, CD-1, GDV of the hidden probabilities of held-out digits): ' +
+  rule: 'For each width run (40 binary RBM layers, CD-1, GDV of the hidden probabilities of held-out digits): ' +
     `the lowest GDV must lie at layer ≥ 2 and below ` +
     `layer 1's (improves), and the deepest layer's GDV must exceed the lowest by ≥ ${100 * WORSENING}% of |lowest| (worsens). Holds when every width ` +
     'improves and worsens; does not hold otherwise (the reason says which part failed).',
@@ -105,7 +102,8 @@ export const gdvDbnDepth: Claim = {
       .map((j) =>
         `width ${j.width}: lowest GDV ${j.best.gdv.toFixed(4)} at layer ${j.best.layer} (input ${j.input.toFixed(4)}, layer 1 ${j.first.toFixed(4)}, ` +
         `layer ${plan.layers} ${j.last.toFixed(4)}, ${(100 * j.worsening).toFixed(1)}% worse than the lowest` +
-        `${j.improves ? '' : '; does not improve past layer 1'}${j.worsens ? '' : `; does not worsen by ${100 * WORSENING}% within ${plan.layers} layers`})`)
+        `${j.improves ? '' : '; does not improve past layer 1'}${j.worsens ? '' : `; does not worsen by ${100 * WORSENING}% within ${plan.layers} layers`})`
+      )
       .join('; ');
     return {
       verdict: verdictOf(holds),
@@ -121,7 +119,10 @@ export const gdvDbnDepth: Claim = {
           name: 'gdv-dbn-depth',
           title: 'GDV per layer of a DBN trained unsupervised on MNIST',
           spec: lineChart({
-            title: `GDV per layer, DBN on MNIST (${plan.trainSize} train, GDV of ${n} test digits)`, x: 'layer', y: 'GDV', series: 'width',
+            title: `GDV per layer, DBN on MNIST (${plan.trainSize} train, GDV of ${n} test digits)`,
+            x: 'layer',
+            y: 'GDV',
+            series: 'width',
             data: curves.flatMap(({ width, layers }) => layers.map((l) => ({ layer: l.layer, GDV: l.gdv, width }))),
           }),
         },
@@ -152,12 +153,10 @@ const MLP_PLANS = {
 export const gdvBackprop: Claim = {
   id: 'gdv-backprop',
   group: 'gdv',
-  statement:
-    'In MLPs trained by backprop, the GDV falls toward the output layer (the journal version adds: along a common curve over relative ' +
+  statement: 'In MLPs trained by backprop, the GDV falls toward the output layer (the journal version adds: along a common curve over relative ' +
     'depth, which the chart shows and the rule does not judge).',
   paper: gdvClosedForms.paper,
-  rule:
-    'For every depth run (MLPs of width 256, He init, on standardised MNIST, Adam; GDV at the input, each hidden pre-activation and the ' +
+  rule: 'For every depth run (MLPs of width 256, He init, on standardised MNIST, Adam; GDV at the input, each hidden pre-activation and the ' +
     'logits of held-out digits): ' +
     `the logits' GDV is below the input's and Kendall τ between layer index and GDV is ≤ ${FALLING}. ` +
     'Holds when every depth passes; does not hold otherwise; ' +
@@ -186,7 +185,9 @@ export const gdvBackprop: Claim = {
           title: 'GDV over relative depth of MLPs trained by backprop',
           spec: lineChart({
             title: `GDV over relative depth, MLPs of width ${plan.width} on MNIST (input 0, logits 1)`,
-            x: 'relative depth', y: 'GDV', series: 'hidden layers',
+            x: 'relative depth',
+            y: 'GDV',
+            series: 'hidden layers',
             data: judged.flatMap((j) => j.layers.map((l) => ({ 'relative depth': l.relativeDepth, GDV: l.gdv, 'hidden layers': j.depth }))),
           }),
         },

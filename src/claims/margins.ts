@@ -43,7 +43,10 @@ function predictedVsTrue(e: EvaluatedPopulation, seed: number): ChartOut {
   const rows = e.population.features.signature;
   const cv = crossValidatedR2(rows, e.population.gaps, foldAssignment(rows.length, FOLDS, seed));
   const data = e.population.runs.map((r, i) => ({
-    gap: e.population.gaps[i], predicted: cv.predictions[i], trainSize: String(r.hparams.trainSize), model: r.id,
+    gap: e.population.gaps[i],
+    predicted: cv.predictions[i],
+    trainSize: String(r.hparams.trainSize),
+    model: r.id,
   }));
   return {
     name: 'margins-predicted-gap',
@@ -62,7 +65,7 @@ function distributions(e: EvaluatedPopulation): ChartOut {
       const v = (k: string): number => Math.exp(m[`margin.${slot}.log_${k}`]);
       const group = `${label} ${fmt(e.population.gaps[i])}: ${slot}`;
       return { group, lower: v('lowerFence'), q1: v('q1'), median: v('median'), q3: v('q3'), upper: v('upperFence') };
-    }),
+    })
   );
   return {
     name: 'margins-distributions',
@@ -76,8 +79,7 @@ export const marginsPredictGap: Claim = {
   group: 'margins',
   statement: 'A linear regression on the log signature of normalised margins at several layers predicts the generalisation gap.',
   paper: PAPER,
-  rule:
-    'Holds when the 10-fold cross-validated R² of the regression of the gap on the 20 log-signature features (4 probe points × 5) is ' +
+  rule: 'Holds when the 10-fold cross-validated R² of the regression of the gap on the 20 log-signature features (4 probe points × 5) is ' +
     '≥ 0.8 on the quick population, ≥ 0.9 on the full one; inconclusive with fewer than 60 usable models.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
@@ -85,8 +87,7 @@ export const marginsPredictGap: Claim = {
       const target = ctx.mode === 'full' ? 0.9 : 0.8;
       return {
         verdict: verdictOf(r.cvR2 >= target),
-        reason:
-          `CV R² ${fmt(r.cvR2)} (target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, Kendall τ ${fmt(r.kendallTau)}, ` +
+        reason: `CV R² ${fmt(r.cvR2)} (target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, Kendall τ ${fmt(r.kendallTau)}, ` +
           `CMI ${fmt(r.cmi)} on ${e.population.runs.length} models`,
         figures: [
           { name: 'CV R²', value: r.cvR2, paper: 'adjusted R² 0.87–0.96 (CIFAR populations)' },
@@ -126,8 +127,7 @@ export const marginsAblation: Claim = {
   group: 'margins',
   statement: 'Normalising the margins by the total variation of each layer, and taking logs of the signature, each improve the prediction.',
   paper: PAPER,
-  rule:
-    'Holds when the CV R² of the normalised log signature exceeds both that of the unnormalised log signature and that of the ' +
+  rule: 'Holds when the CV R² of the normalised log signature exceeds both that of the unnormalised log signature and that of the ' +
     'normalised signature without logs.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
@@ -135,7 +135,7 @@ export const marginsAblation: Claim = {
       const [full, raw, nolog] = names.map((n) => row(e, n));
       return {
         verdict: verdictOf(full.cvR2 > raw.cvR2 && full.cvR2 > nolog.cvR2),
-        reason: names.map((n) => `${n} ${fmt(row(e, n).cvR2)}`).join('; ') + ' (CV R²)',
+        reason: `${names.map((n) => `${n} ${fmt(row(e, n).cvR2)}`).join('; ')} (CV R²)`,
         figures: figures(names.map((n) => row(e, n))),
         charts: [],
       };
@@ -148,8 +148,7 @@ export const marginsVsBaselines: Claim = {
   group: 'margins',
   statement: 'The margin-signature regression predicts the gap better than the classic generalisation measures.',
   paper: PAPER,
-  rule:
-    'Holds when the signature regression has a higher CV R² and a higher Kendall τ than every baseline (spectrally-normalised margin, ' +
+  rule: 'Holds when the signature regression has a higher CV R² and a higher Kendall τ than every baseline (spectrally-normalised margin, ' +
     'product of Frobenius norms, distance from initialisation, path norm, sharpness, output margin), each regressed on its log.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
@@ -159,8 +158,7 @@ export const marginsVsBaselines: Claim = {
       const beaten = baselines.every((b) => sig.cvR2 > b.cvR2 && sig.kendallTau > b.kendallTau);
       return {
         verdict: verdictOf(beaten),
-        reason:
-          `signature CV R² ${fmt(sig.cvR2)}, τ ${fmt(sig.kendallTau)}; ` +
+        reason: `signature CV R² ${fmt(sig.cvR2)}, τ ${fmt(sig.kendallTau)}; ` +
           `best baseline ${best.measure.slice(10)} CV R² ${fmt(best.cvR2)}, τ ${fmt(best.kendallTau)}`,
         figures: figures([sig, ...baselines]),
         charts: [],

@@ -28,12 +28,10 @@ const PLANS: Record<Mode, ValleyPlan> = {
 export const nguyenNoBadValleys: Claim = {
   id: 'nguyen-no-bad-valleys',
   group: 'converge',
-  statement:
-    'With at least N hidden units connected straight to the output (N training points, softplus), training reaches near-zero loss ' +
+  statement: 'With at least N hidden units connected straight to the output (N training points, softplus), training reaches near-zero loss ' +
     'from every initialisation, even on random labels; the same trunk without them does not.',
   paper: PAPER,
-  rule:
-    `Holds when the skip-feature matrix has rank N at every initialisation, every skip-net run on random labels ends with mean ` +
+  rule: `Holds when the skip-feature matrix has rank N at every initialisation, every skip-net run on random labels ends with mean ` +
     `cross-entropy ≤ ${NEAR_ZERO}, and the trunk alone ends above ${NEAR_ZERO} in most runs with a median loss ≥ 10× the skip net's. ` +
     'Does not hold otherwise.',
 
@@ -49,8 +47,7 @@ export const nguyenNoBadValleys: Claim = {
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
     const list = (rs: ValleyRun[]) => rs.map((r) => r.loss.toExponential(1)).join(', ');
     const ranks = [...new Set(runs.skip.map((r) => r.rank))].join('/');
-    const reason =
-      `N = ${p.n} random labels, ${p.inits} initialisations, ${p.epochs} full-batch Adam steps: skip net (M = ${p.n}, skip-feature rank ` +
+    const reason = `N = ${p.n} random labels, ${p.inits} initialisations, ${p.epochs} full-batch Adam steps: skip net (M = ${p.n}, skip-feature rank ` +
       `${ranks}) final loss ${list(runs.skip)} (median ${skipMed.toExponential(1)}); trunk alone ${list(runs.trunk)} ` +
       `(median ${trunkMed.toExponential(1)}); true labels: skip net train ${pct(trueAcc.skip.train)} / test ${pct(trueAcc.skip.test)}, ` +
       `trunk alone ${pct(trueAcc.trunk.train)} / ${pct(trueAcc.trunk.test)}`;
@@ -73,7 +70,12 @@ export const nguyenNoBadValleys: Claim = {
           name: 'nguyen-final-loss',
           title: 'Final training loss on random labels, by initialisation',
           spec: lineChart({
-            title: `Cross-entropy after ${p.epochs} steps, N = ${p.n} random labels`, data: rows, x: 'init', y: 'loss', series: 'net', logY: true,
+            title: `Cross-entropy after ${p.epochs} steps, N = ${p.n} random labels`,
+            data: rows,
+            x: 'init',
+            y: 'loss',
+            series: 'net',
+            logY: true,
           }),
         },
       ],
@@ -84,12 +86,10 @@ export const nguyenNoBadValleys: Claim = {
 export const landscapePath: Claim = {
   id: 'landscape-path',
   group: 'converge',
-  statement:
-    'On the straight line from its initialisation to the solution gradient descent finds, the loss of a skip-to-output network never ' +
+  statement: 'On the straight line from its initialisation to the solution gradient descent finds, the loss of a skip-to-output network never ' +
     'rises above its starting value, and the solution is the lowest point of a filter-normalised 2-D slice around it.',
   paper: `${PAPER}; slices after Li, Xu, Taylor, Studer, Goldstein, NeurIPS 2018`,
-  rule:
-    'Holds when, for the skip net on random labels, L(α) ≤ L(0) for every α in [0, 1] on a grid of step 0.05 and the centre of the ' +
+  rule: 'Holds when, for the skip net on random labels, L(α) ≤ L(0) for every α in [0, 1] on a grid of step 0.05 and the centre of the ' +
     '21 × 21 slice over [−1, 1]² has the lowest loss of the slice. Does not hold otherwise.',
 
   async run(ctx: ClaimContext): Promise<Outcome> {

@@ -25,8 +25,7 @@ export const randomLabels: Claim = {
   group: 'random-labels',
   statement: 'A network that fits random labels perfectly generalises at chance: training accuracy alone says nothing about test accuracy.',
   paper: 'Zhang, Bengio, Hardt, Recht, Vinyals. Understanding deep learning requires rethinking generalization. ICLR 2017',
-  rule:
-    'Holds when the MLP reaches ≥ 99% training accuracy with the true labels and with every random labeling, ≥ 95% test ' +
+  rule: 'Holds when the MLP reaches ≥ 99% training accuracy with the true labels and with every random labeling, ≥ 95% test ' +
     'accuracy with true labels, and a mean test accuracy over the random labelings within 2 points of 10%. Does not hold when ' +
     'all runs reach 99% training accuracy but a test condition fails. Inconclusive when a run stays below 99% training accuracy ' +
     'within its epoch budget.',
@@ -44,8 +43,7 @@ export const randomLabels: Claim = {
     const generalises = t.testAccuracy >= 0.95;
     const chance = Math.abs(randomTest - CHANCE) <= 0.02;
     const verdict = !fitted ? 'inconclusive' : generalises && chance ? 'holds' : 'does not hold';
-    const reason =
-      `true labels: train ${pct(t.trainAccuracy)}, test ${pct(t.testAccuracy)}; ` +
+    const reason = `true labels: train ${pct(t.trainAccuracy)}, test ${pct(t.testAccuracy)}; ` +
       `random labels (${random.length} labelings of ${plan.randomSize} digits): train ≥ ${pct(randomTrain)}, ` +
       `test ${random.map((r) => pct(r.final.testAccuracy)).join(', ')}, mean ${pct(randomTest)} (chance 10%)`;
     const curve = (r: TrainedRun, labels: string) =>

@@ -9,7 +9,15 @@ import { NGUYEN_CLAIMS } from './nguyen.js';
 import { SHAPE_CLAIMS } from './shapes.js';
 
 export const CLAIMS: readonly Claim[] = [
-  randomLabels, ...MARGIN_CLAIMS, gdvClosedForms, gdvDbnDepth, gdvBackprop, ...DU_CLAIMS, allenZhuSgd, ...NGUYEN_CLAIMS, ...SHAPE_CLAIMS,
+  randomLabels,
+  ...MARGIN_CLAIMS,
+  gdvClosedForms,
+  gdvDbnDepth,
+  gdvBackprop,
+  ...DU_CLAIMS,
+  allenZhuSgd,
+  ...NGUYEN_CLAIMS,
+  ...SHAPE_CLAIMS,
 ];
 
 /** The claims named by id or group (all when none are named); unknown names are listed in the error. */

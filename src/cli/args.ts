@@ -52,7 +52,11 @@ export function numberOpt(v: Value, name: string, dflt: number, o: { min?: numbe
   const n = Number(v);
   const { min = -Infinity, max = Infinity, integer = false } = o;
   if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isSafeInteger(n)))
-    throw new InputError(`--${name} must be ${integer ? 'an integer' : 'a number'}${Number.isFinite(min) ? ` ≥ ${min}` : ''}${Number.isFinite(max) ? ` and ≤ ${max}` : ''}, got '${v}'`);
+    throw new InputError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'}${Number.isFinite(min) ? ` ≥ ${min}` : ''}${
+        Number.isFinite(max) ? ` and ≤ ${max}` : ''
+      }, got '${v}'`,
+    );
   return n;
 }
 
@@ -66,7 +70,8 @@ export function choiceOpt<T extends string>(v: Value, name: string, choices: rea
 /** An output file option, undefined when not given: its name must end in `ext` (.npy, .svg, …), the format it is written in. */
 export function outputOpt(v: Value, name: string, ext: string): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !v.toLowerCase().endsWith(ext)) throw new InputError(`--${name} is written as ${ext}, so its name must end in ${ext}, got '${v}'`);
+  if (typeof v !== 'string' || !v.toLowerCase().endsWith(ext))
+    throw new InputError(`--${name} is written as ${ext}, so its name must end in ${ext}, got '${v}'`);
   return v;
 }
 
@@ -96,6 +101,8 @@ export function intListOpt(v: Value, name: string, dflt: number[], o: { min?: nu
   const { min = -Infinity, max = Infinity } = o;
   const out = parts.map(Number);
   if (!parts.length || parts.some((p) => p.trim() === '') || out.some((n) => !Number.isInteger(n) || n < min || n > max))
-    throw new InputError(`--${name} must be integers${Number.isFinite(min) ? ` ≥ ${min}` : ''}${Number.isFinite(max) ? ` and ≤ ${max}` : ''} separated by commas, got '${v}'`);
+    throw new InputError(
+      `--${name} must be integers${Number.isFinite(min) ? ` ≥ ${min}` : ''}${Number.isFinite(max) ? ` and ≤ ${max}` : ''} separated by commas, got '${v}'`,
+    );
   return out;
 }

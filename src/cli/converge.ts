@@ -39,9 +39,21 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
          1.25), and the skip net's loss on a filter-normalised 21 × 21 slice over [−1, 1]²
 `,
   options: {
-    n: { type: 'string' }, d: { type: 'string' }, widths: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
-    width: { type: 'string' }, depths: { type: 'string' }, ns: { type: 'string' }, lr: { type: 'string' }, epsilon: { type: 'string' },
-    'max-epochs': { type: 'string' }, 'trunk-width': { type: 'string' }, inits: { type: 'string' }, epochs: { type: 'string' }, json: { type: 'boolean' },
+    n: { type: 'string' },
+    d: { type: 'string' },
+    widths: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    width: { type: 'string' },
+    depths: { type: 'string' },
+    ns: { type: 'string' },
+    lr: { type: 'string' },
+    epsilon: { type: 'string' },
+    'max-epochs': { type: 'string' },
+    'trunk-width': { type: 'string' },
+    inits: { type: 'string' },
+    epochs: { type: 'string' },
+    json: { type: 'boolean' },
   },
   async run(argv) {
     const { values: v, positionals } = parse(this, argv);
@@ -54,8 +66,12 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
       process.stdout.write(v.json ? `${JSON.stringify(json)}\n` : `${formatTable(header, rows)}\n${footer}\n`);
     if (what === 'width') {
       const r = twoLayerWidthSweep({
-        n: numberOpt(v.n, 'n', 100, { integer: true, min: 2 }), d: numberOpt(v.d, 'd', 100, { integer: true, min: 1 }),
-        widths: intListOpt(v.widths, 'widths', [100, 400, 1600, 6400], { min: 1 }), steps: numberOpt(v.steps, 'steps', 400, { integer: true, min: 1 }), seed, log,
+        n: numberOpt(v.n, 'n', 100, { integer: true, min: 2 }),
+        d: numberOpt(v.d, 'd', 100, { integer: true, min: 1 }),
+        widths: intListOpt(v.widths, 'widths', [100, 400, 1600, 6400], { min: 1 }),
+        steps: numberOpt(v.steps, 'steps', 400, { integer: true, min: 1 }),
+        seed,
+        log,
       });
       const points = r.points.map(({ losses, ...p }) => ({ ...p, steps: losses.length, finalLoss: losses[losses.length - 1] }));
       out({ ...r, points }, ['width', 'drift', 'patterns changed', 'max ‖Δw_r‖', 'λ_min H(0)', 'fitted rate', 'bound held', 'final loss'],
@@ -63,31 +79,47 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
         `λ₀ = λ_min(H∞) = ${e(r.lambda0)}, η = ${e(r.lr)}, ηλ₀/2 = ${e((r.lr * r.lambda0) / 2)}`);
     } else if (what === 'depth') {
       const points = depthSweep({
-        n: numberOpt(v.n, 'n', 50, { integer: true, min: 2 }), d: numberOpt(v.d, 'd', 10, { integer: true, min: 1 }), width: numberOpt(v.width, 'width', 128, { integer: true, min: 1 }),
-        depths: intListOpt(v.depths, 'depths', [2, 5, 10, 20], { min: 1 }), steps: numberOpt(v.steps, 'steps', 300, { integer: true, min: 1 }), seed, log,
+        n: numberOpt(v.n, 'n', 50, { integer: true, min: 2 }),
+        d: numberOpt(v.d, 'd', 10, { integer: true, min: 1 }),
+        width: numberOpt(v.width, 'width', 128, { integer: true, min: 1 }),
+        depths: intListOpt(v.depths, 'depths', [2, 5, 10, 20], { min: 1 }),
+        steps: numberOpt(v.steps, 'steps', 300, { integer: true, min: 1 }),
+        seed,
+        log,
       }).map(({ losses, ...p }) => ({ ...p, steps: losses.length, finalRelativeLoss: losses[losses.length - 1] / losses[0] }));
       out(points, ['net', 'depth', 'λ_min', 'λ_min / mean', 'condition', 'η', 'rate', 'L(T)/L(0)'],
         points.map((p) => [p.arch, p.depth, e(p.lambdaMin), e(p.relativeLambdaMin), e(p.condition), e(p.lr), e(p.rate), e(p.finalRelativeLoss)]), '');
     } else if (what === 'skip' || what === 'landscape') {
       const plan: ValleyPlan = {
-        n: numberOpt(v.n, 'n', 300, { integer: true, min: 10, max: 8000 }), trunkWidth: numberOpt(v['trunk-width'], 'trunk-width', 4, { integer: true, min: 1 }),
-        inits: numberOpt(v.inits, 'inits', 10, { integer: true, min: 1 }), epochs: numberOpt(v.epochs, 'epochs', 300, { integer: true, min: 1 }), lr: numberOpt(v.lr, 'lr', 0.01, { min: 1e-12 }),
+        n: numberOpt(v.n, 'n', 300, { integer: true, min: 10, max: 8000 }),
+        trunkWidth: numberOpt(v['trunk-width'], 'trunk-width', 4, { integer: true, min: 1 }),
+        inits: numberOpt(v.inits, 'inits', 10, { integer: true, min: 1 }),
+        epochs: numberOpt(v.epochs, 'epochs', 300, { integer: true, min: 1 }),
+        lr: numberOpt(v.lr, 'lr', 0.01, { min: 1e-12 }),
       };
       if (what === 'skip') {
         const r = randomLabelFits(plan, seed, log);
-        out(r, ['net', 'seed', 'final loss', 'train accuracy', 'skip-feature rank'],
-          (['skip', 'trunk'] as const).flatMap((k) => r.runs[k].map((x) => [k, x.seed, e(x.loss), x.accuracy.toFixed(4), x.rank ?? '—'])),
-          `true labels: skip net train ${r.trueAccuracy.skip.train.toFixed(4)} / test ${r.trueAccuracy.skip.test.toFixed(4)}, trunk ${r.trueAccuracy.trunk.train.toFixed(4)} / ${r.trueAccuracy.trunk.test.toFixed(4)}`);
+        out(r, ['net', 'seed', 'final loss', 'train accuracy', 'skip-feature rank'], (['skip', 'trunk'] as const).flatMap((k) =>
+          r.runs[k].map((x) => [k, x.seed, e(x.loss), x.accuracy.toFixed(4), x.rank ?? '—'])
+        ),
+          `true labels: skip net train ${r.trueAccuracy.skip.train.toFixed(4)} / test ${r.trueAccuracy.skip.test.toFixed(4)}, trunk ${
+            r.trueAccuracy.trunk.train.toFixed(4)
+          } / ${r.trueAccuracy.trunk.test.toFixed(4)}`);
       } else {
         const r = landscapes(plan, seed, log);
         out(r, ['alpha', 'skip net', 'trunk alone'], r.paths.skip.map((p, i) => [p.alpha.toFixed(2), e(p.loss), e(r.paths.trunk[i].loss)]),
-          `skip net slice over [−1, 1]²: centre ${e(r.surface[10][10])}, lowest ${e(Math.min(...r.surface.flat()))}, highest ${e(Math.max(...r.surface.flat()))}`);
+          `skip net slice over [−1, 1]²: centre ${e(r.surface[10][10])}, lowest ${e(Math.min(...r.surface.flat()))}, highest ${
+            e(Math.max(...r.surface.flat()))
+          }`);
       }
     } else {
       const runs = sgdIterations({
-        ns: intListOpt(v.ns, 'ns', [100, 200, 400], { min: 1, max: 8000 }), depths: intListOpt(v.depths, 'depths', [1, 2, 4], { min: 1 }),
-        width: numberOpt(v.width, 'width', 256, { integer: true, min: 1 }), lr: numberOpt(v.lr, 'lr', 0.2, { min: 1e-12 }),
-        epsilon: numberOpt(v.epsilon, 'epsilon', 0.01, { min: 0 }), maxEpochs: numberOpt(v['max-epochs'], 'max-epochs', 1500, { integer: true, min: 1 }),
+        ns: intListOpt(v.ns, 'ns', [100, 200, 400], { min: 1, max: 8000 }),
+        depths: intListOpt(v.depths, 'depths', [1, 2, 4], { min: 1 }),
+        width: numberOpt(v.width, 'width', 256, { integer: true, min: 1 }),
+        lr: numberOpt(v.lr, 'lr', 0.2, { min: 1e-12 }),
+        epsilon: numberOpt(v.epsilon, 'epsilon', 0.01, { min: 0 }),
+        maxEpochs: numberOpt(v['max-epochs'], 'max-epochs', 1500, { integer: true, min: 1 }),
       }, seed, log);
       const fit = powerLawFit(runs);
       out({ runs, fit }, ['n', 'depth', 'iterations', 'final loss', 'train accuracy'],

@@ -32,10 +32,26 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
   --chart        GDV per layer (DBN) or over relative depth, one line per depth (MLPs), as SVG
 `,
   options: {
-    dbn: { type: 'boolean' }, mlp: { type: 'boolean' }, layers: { type: 'string' }, width: { type: 'string' }, depths: { type: 'string' },
-    epochs: { type: 'string' }, k: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
-    batch: { type: 'string' }, visible: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'train-size': { type: 'string' },
-    'gdv-points': { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' }, chart: { type: 'string' },
+    dbn: { type: 'boolean' },
+    mlp: { type: 'boolean' },
+    layers: { type: 'string' },
+    width: { type: 'string' },
+    depths: { type: 'string' },
+    epochs: { type: 'string' },
+    k: { type: 'string' },
+    lr: { type: 'string' },
+    momentum: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    batch: { type: 'string' },
+    visible: { type: 'string' },
+    data: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'train-size': { type: 'string' },
+    'gdv-points': { type: 'string' },
+    seed: { type: 'string' },
+    runs: { type: 'string' },
+    json: { type: 'boolean' },
+    chart: { type: 'string' },
   },
   async run(argv) {
     const { values: v, positionals } = parse(this, argv);
@@ -54,12 +70,12 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
     const lr = numberOpt(v.lr, 'lr', v.dbn ? 0.05 : 1e-3, { min: 0 });
     const dbn = v.dbn
       ? {
-          layers: numberOpt(v.layers, 'layers', 40, { integer: true, min: 1, max: 1000 }),
-          k: numberOpt(v.k, 'k', 1, { integer: true, min: 1 }),
-          momentum: numberOpt(v.momentum, 'momentum', 0.9, { min: 0, max: 1 }),
-          weightDecay: numberOpt(v['weight-decay'], 'weight-decay', 2e-4, { min: 0 }),
-          visible: choiceOpt(v.visible, 'visible', ['binary', 'gaussian'] as const, 'binary'),
-        }
+        layers: numberOpt(v.layers, 'layers', 40, { integer: true, min: 1, max: 1000 }),
+        k: numberOpt(v.k, 'k', 1, { integer: true, min: 1 }),
+        momentum: numberOpt(v.momentum, 'momentum', 0.9, { min: 0, max: 1 }),
+        weightDecay: numberOpt(v['weight-decay'], 'weight-decay', 2e-4, { min: 0 }),
+        visible: choiceOpt(v.visible, 'visible', ['binary', 'gaussian'] as const, 'binary'),
+      }
       : undefined;
     const depths = intListOpt(v.depths, 'depths', [2, 4, 8], { min: 1, max: 200 });
 
@@ -90,8 +106,10 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
         console.log(`MLPs of width ${width} trained by backprop (${describe(source)}); GDV: more negative is better separated\n`);
         const rows = curves.flatMap((c) => c.layers.map((l) => [c.depth, l.name, l.relativeDepth, l.dims, l.gdv]));
         console.log(formatTable(['depth', 'layer', 'relative depth', 'dims', 'GDV'], rows));
-        const lines = curves.map((c, i) => `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, ` +
-          `lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`);
+        const lines = curves.map((c, i) =>
+          `depth ${c.depth}: test accuracy ${(100 * c.testAccuracy).toFixed(1)}%, ` +
+          `lowest GDV ${bests[i].gdv.toFixed(4)} at ${bests[i].name}`
+        );
         console.log(`\n${lines.join('\n')}`);
         console.log(`lowest GDV ${best.gdv.toFixed(4)}: recommended depth ${best.depth} hidden layers (at ${best.name})`);
       }

@@ -67,9 +67,21 @@ export const gapCommand: Command = {
   summary: 'fit, evaluate and apply the margin-signature predictor of the generalisation gap',
   usage,
   options: {
-    grid: { type: 'string' }, folds: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, runs: { type: 'string' },
-    features: { type: 'string' }, out: { type: 'string' }, fit: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' },
-    'data-dir': { type: 'string' }, 'train-size': { type: 'string' }, 'label-noise': { type: 'string' }, input: { type: 'string' }, labels: { type: 'string' },
+    grid: { type: 'string' },
+    folds: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    runs: { type: 'string' },
+    features: { type: 'string' },
+    out: { type: 'string' },
+    fit: { type: 'string' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'train-size': { type: 'string' },
+    'label-noise': { type: 'string' },
+    input: { type: 'string' },
+    labels: { type: 'string' },
     ...HEADER_OPTION,
   },
   async run(argv) {
@@ -98,8 +110,13 @@ export const gapCommand: Command = {
     const cv = crossValidatedR2(rows, p.gaps, foldAssignment(rows.length, 10, seed));
     const cvRmse = Math.sqrt(cv.predictions.reduce((a, yhat, i) => a + (yhat - p.gaps[i]) ** 2, 0) / rows.length);
     const out: GapFit = {
-      grid: gridName, features: set, names: featureNames(set, rows[0].length), coefficients: Array.from(fit.coefficients),
-      cvR2: cv.r2, cvRmse, models: rows.length,
+      grid: gridName,
+      features: set,
+      names: featureNames(set, rows[0].length),
+      coefficients: Array.from(fit.coefficients),
+      cvR2: cv.r2,
+      cvRmse,
+      models: rows.length,
     };
     if (v.out) writeFileAtomic(v.out as string, JSON.stringify(out, null, 2));
     if (v.json) console.log(JSON.stringify({ ...out, adjustedR2: fit.adjustedR2 }));
@@ -124,14 +141,16 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
   const pair = v.input
     ? readPair(v.input as string, required(v.labels, 'labels'), v.header)
     : (() => {
-        const splits = loadData({
-          name: required(v.data, 'data (or --input and --labels)'), seed, dir: v['data-dir'] as string | undefined,
-          trainSize: v['train-size'] === undefined ? undefined : numberOpt(v['train-size'], 'train-size', 0, { integer: true, min: 1 }),
-          labelNoise: numberOpt(v['label-noise'], 'label-noise', 0, { min: 0, max: 1 }),
-        });
-        disposeDataset(splits.test);
-        return { x: splits.train.x, y: splits.train.y };
-      })();
+      const splits = loadData({
+        name: required(v.data, 'data (or --input and --labels)'),
+        seed,
+        dir: v['data-dir'] as string | undefined,
+        trainSize: v['train-size'] === undefined ? undefined : numberOpt(v['train-size'], 'train-size', 0, { integer: true, min: 1 }),
+        labelNoise: numberOpt(v['label-noise'], 'label-noise', 0, { min: 0, max: 1 }),
+      });
+      disposeDataset(splits.test);
+      return { x: splits.train.x, y: splits.train.y };
+    })();
   // The same seeded sample of at most 2,000 training points the zoo's models were measured on.
   const [x, y] = measurementSample(pair.x, pair.y, seed);
   using _sample = disposing([x, y]);
@@ -139,10 +158,13 @@ async function predict(v: Record<string, string | boolean | undefined>, seed: nu
   pair.y.dispose();
   const features = FEATURE_SETS[fit.features](marginMeasures(model, x, y));
   const undefinedAt = featureNames(fit.features, features.length).filter((_, i) => !Number.isFinite(features[i]));
-  check(undefinedAt.length === 0, () =>
-    `${v.model}: its margin signature is undefined at ${undefinedAt.join(', ')}: too few points classified correctly, or the points indistinguishable there`);
+  check(undefinedAt.length === 0,
+    () =>
+      `${v.model}: its margin signature is undefined at ${undefinedAt.join(', ')}: too few points classified correctly, or the points indistinguishable there`);
   const gap = predictLinear(Float64Array.from(fit.coefficients), [Float64Array.from(features)])[0];
   const result = { predictedGap: gap, cvRmse: fit.cvRmse, features: fit.features, grid: fit.grid };
-  console.log(v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`);
+  console.log(
+    v.json ? JSON.stringify(result) : `predicted gap ${gap.toFixed(4)} ± ${fit.cvRmse.toFixed(4)} (CV RMSE of the ${fit.grid} fit on ${fit.models} models)`,
+  );
   return 0;
 }

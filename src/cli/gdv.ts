@@ -44,9 +44,19 @@ ${HEADER_USAGE}
   --json              {gdv, intra, inter, n, dims, classes}; with --model a list of those, each with its probe
 `,
   options: {
-    model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, split: { type: 'string' },
-    input: { type: 'string' }, labels: { type: 'string' }, limit: { type: 'string' }, 'sample-per-class': { type: 'string' },
-    seed: { type: 'string' }, probes: { type: 'string' }, batch: { type: 'string' }, chart: { type: 'string' }, json: { type: 'boolean' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    'data-dir': { type: 'string' },
+    split: { type: 'string' },
+    input: { type: 'string' },
+    labels: { type: 'string' },
+    limit: { type: 'string' },
+    'sample-per-class': { type: 'string' },
+    seed: { type: 'string' },
+    probes: { type: 'string' },
+    batch: { type: 'string' },
+    chart: { type: 'string' },
+    json: { type: 'boolean' },
     ...HEADER_OPTION,
   },
   async run(argv) {
@@ -90,7 +100,11 @@ ${HEADER_USAGE}
       const r = within(() => gdv(x, labels, { samplePerClass }));
       if (x !== data.x) x.dispose();
       const out = { gdv: r.gdv, intra: r.intra, inter: r.inter, n: r.n, dims: r.dims, classes: r.classes };
-      console.log(v.json ? JSON.stringify(out) : `${v.input}: GDV ${fmt(r.gdv)} (intra ${fmt(r.intra)}, inter ${fmt(r.inter)}; ${r.n} points, ${r.dims} dims, ${r.classes} classes)`);
+      console.log(
+        v.json
+          ? JSON.stringify(out)
+          : `${v.input}: GDV ${fmt(r.gdv)} (intra ${fmt(r.intra)}, inter ${fmt(r.inter)}; ${r.n} points, ${r.dims} dims, ${r.classes} classes)`,
+      );
       return 0;
     }
     const rs = within(() => gdvPerLayer(model, data.x, data.labels, { probes, batchSize, limit, samplePerClass }));

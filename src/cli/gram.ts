@@ -50,8 +50,16 @@ ${HEADER_USAGE}
                      is λ_max/λ_min, null when λ_min is zero to round-off (then 0), as undefined says
 `,
   options: {
-    model: { type: 'string' }, limit: { type: 'string' }, input: { type: 'string' }, layer: { type: 'string' }, seed: { type: 'string' },
-    depth: { type: 'string' }, activation: { type: 'string' }, cres: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+    model: { type: 'string' },
+    limit: { type: 'string' },
+    input: { type: 'string' },
+    layer: { type: 'string' },
+    seed: { type: 'string' },
+    depth: { type: 'string' },
+    activation: { type: 'string' },
+    cres: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
     ...HEADER_OPTION,
   },
   async run(argv) {
@@ -76,10 +84,14 @@ ${HEADER_USAGE}
       const layer = typeof v.layer === 'string' ? v.layer : 'sum';
       check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.spec} (have: ${names.join(', ')}; or sum, all)`);
       const r = within(() => empiricalGram(model, x));
-      matrices = layer === 'sum' ? [{ layer, gram: r.ntk }] : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
+      matrices = layer === 'sum'
+        ? [{ layer, gram: r.ntk }]
+        : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
       const chosen = new Set(matrices.map((m) => m.gram));
       dispose([r.ntk, ...r.layers.map((l) => l.gram)].filter((g) => !chosen.has(g)));
-      title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${r.outputs === 1 ? '' : 's'})`;
+      title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${
+        r.outputs === 1 ? '' : 's'
+      })`;
     } else {
       check(v.layer === undefined && v.seed === undefined, '--layer and --seed go with --model');
       const kind = choiceOpt(v.limit, 'limit', ['relu2', 'fc', 'resnet'] as const, 'fc');
@@ -91,7 +103,9 @@ ${HEADER_USAGE}
       const gram = within(() => (kind === 'relu2' ? hInfinity(x) : limitingGram(x, { architecture: kind, depth, activation, cRes })));
       const layer = kind === 'relu2' ? 'H^∞' : `K^(${depth})`;
       matrices = [{ layer, gram }];
-      title = `${layer} of the infinitely wide ${kind === 'relu2' ? 'two-layer ReLU' : `${kind} ${activation}`} network on the ${x.size(0)} points of ${inputPath}`;
+      title = `${layer} of the infinitely wide ${kind === 'relu2' ? 'two-layer ReLU' : `${kind} ${activation}`} network on the ${
+        x.size(0)
+      } points of ${inputPath}`;
     }
     using _matrices = disposing(matrices);
     const out = outputOpt(v.out, 'out', '.npy');
@@ -100,7 +114,11 @@ ${HEADER_USAGE}
     if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));
     else {
       const notes = rows.flatMap((r) => r.undefined.map((u) => `\n${r.layer}: ${u}`)).join('');
-      console.log(`${title}\n\n${formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))}${notes}`);
+      console.log(
+        `${title}\n\n${
+          formatTable(['layer', 'n', 'λ_min', 'λ_max', 'condition'], rows.map((r) => [r.layer, r.n, r.lambdaMin, r.lambdaMax, r.condition]))
+        }${notes}`,
+      );
     }
     return 0;
   },

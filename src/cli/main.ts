@@ -18,13 +18,16 @@ import { gramCommand } from './gram.js';
 import { convergeCommand } from './converge.js';
 import { shapesCommand } from './shapes.js';
 
-const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, depthCommand, gramCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, marginsCommand, gdvCommand, depthCommand, gramCommand, convergeCommand,
+  shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `dltheory: a laboratory for the theory of deep learning\n\nusage: dltheory COMMAND [options]   (dltheory COMMAND --help)\n\n${COMMANDS.map(
-    (c) => `  ${c.name.padEnd(width)}  ${c.summary}`,
-  ).join('\n')}\n`;
+  return `dltheory: a laboratory for the theory of deep learning\n\nusage: dltheory COMMAND [options]   (dltheory COMMAND --help)\n\n${
+    COMMANDS.map(
+      (c) => `  ${c.name.padEnd(width)}  ${c.summary}`,
+    ).join('\n')
+  }\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -71,9 +71,20 @@ ${HEADER_USAGE}
   --csv FILE         one row per point and probe point: index,label,probe,distance,normalized_margin,undefined
 `,
   options: {
-    model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, seed: { type: 'string' }, split: { type: 'string' },
-    input: { type: 'string' }, labels: { type: 'string' }, limit: { type: 'string' }, dtype: { type: 'string' }, probes: { type: 'string' },
-    batch: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'string' }, ...HEADER_OPTION,
+    model: { type: 'string' },
+    data: { type: 'string' },
+    'data-dir': { type: 'string' },
+    seed: { type: 'string' },
+    split: { type: 'string' },
+    input: { type: 'string' },
+    labels: { type: 'string' },
+    limit: { type: 'string' },
+    dtype: { type: 'string' },
+    probes: { type: 'string' },
+    batch: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'string' },
+    ...HEADER_OPTION,
   },
   async run(argv) {
     const { values: v } = parse(this, argv);
@@ -107,8 +118,14 @@ ${HEADER_USAGE}
     if (v.csv !== undefined) writeFileAtomic(v.csv as string, csv(r));
     if (v.json) {
       // NaN becomes null in JSON; `undefined` names each null and why.
-      const out = r.probes.map(({ name, totalVariation, droppedFraction, signature, logSignature, moments, undefined }) => ({
-        name, totalVariation, droppedFraction, signature, logSignature, moments, undefined,
+      const out = r.probes.map(({ name, totalVariation, droppedFraction, signature, logSignature, moments, undefined: why }) => ({
+        name,
+        totalVariation,
+        droppedFraction,
+        signature,
+        logSignature,
+        moments,
+        undefined: why,
       }));
       console.log(JSON.stringify({ n: r.index.length, dtype, probes: out }));
     } else {

@@ -57,11 +57,13 @@ export function readInputs(path: string, header: CsvHeader, flat = false): RawTe
 export function readLabels(path: string, header: CsvHeader, n: number, inputPath: string): number[] {
   const raw = readArray(path, header);
   const column = raw.shape.length === 2 && raw.shape[1] === 1 && path.toLowerCase().endsWith('.csv');
-  check(raw.shape.length === 1 || column, () => `${path}: labels have shape [${raw.shape}]; expected [n]${path.endsWith('.csv') ? ' (one label per line)' : ''}`);
+  check(raw.shape.length === 1 || column,
+    () => `${path}: labels have shape [${raw.shape}]; expected [n]${path.endsWith('.csv') ? ' (one label per line)' : ''}`);
   const values = raw.data as ArrayLike<number | bigint>;
   const labels = Array.from(values, (v, i) => {
     // int64 labels beyond 2^53 would be rounded as numbers, so they are refused by their exact value.
-    check(Number.isSafeInteger(Number(v)), () => `${path}: label ${i} is ${v}, ${typeof v === 'bigint' ? 'beyond ±2^53, too large for a label' : 'not an integer'}`);
+    check(Number.isSafeInteger(Number(v)),
+      () => `${path}: label ${i} is ${v}, ${typeof v === 'bigint' ? 'beyond ±2^53, too large for a label' : 'not an integer'}`);
     return Number(v);
   });
   check(labels.length === n, () => `${path}: ${labels.length} labels for the ${n} points of ${inputPath}`);

@@ -2,7 +2,7 @@
 import { noGrad } from '../engine/autograd.js';
 import { scope } from '../engine/memory.js';
 import { cat } from '../engine/ops.js';
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { checkFinite } from '../measures/finite.js';
 import { writeNpy } from '../data/npy.js';
@@ -27,7 +27,7 @@ export function runModel(model: Module, x: Tensor, batch: number, source: string
         }
       }
       return cat(parts, 0);
-    }),
+    })
   );
 }
 
@@ -66,7 +66,8 @@ export const evalCommand: Command = {
   usage: `
 dltheory eval --model FILE --data NAME|PATH [--split train|test] [--seed S] [--json]
 `,
-  options: { model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+  options: { model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, split: { type: 'string' }, seed: { type: 'string' },
+    json: { type: 'boolean' } },
   async run(argv) {
     const { values: v } = parse(this, argv);
     const modelPath = required(v.model, 'model');

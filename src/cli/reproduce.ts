@@ -74,8 +74,13 @@ dltheory reproduce [CLAIM|GROUP...] [--quick|--full] [--seed S] [--out DIR] [--f
 Exit code 1 when a claim does not hold or its experiment failed.
 `,
   options: {
-    quick: { type: 'boolean' }, full: { type: 'boolean' }, seed: { type: 'string' }, out: { type: 'string' },
-    fresh: { type: 'boolean' }, json: { type: 'boolean' }, runs: { type: 'string' },
+    quick: { type: 'boolean' },
+    full: { type: 'boolean' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    fresh: { type: 'boolean' },
+    json: { type: 'boolean' },
+    runs: { type: 'string' },
   },
   async run(argv) {
     const { values: v, positionals } = parse(this, argv);

@@ -22,8 +22,10 @@ dltheory runs show ID [--json] [--runs DIR]
       if (v.tag && v.kind) runs = runs.filter((r) => r.kind === v.kind);
       runs = runs.slice(0, limit);
       if (v.json) console.log(JSON.stringify(runs));
-      else console.log(formatTable(['id', 'kind', 'spec', 'data', 'train acc', 'test acc', 'tag'],
-        runs.map((r) => [r.id, r.kind, r.spec, r.data, r.final.trainAccuracy ?? NaN, r.final.testAccuracy ?? NaN, r.tag ?? ''])));
+      else console.log(
+          formatTable(['id', 'kind', 'spec', 'data', 'train acc', 'test acc', 'tag'],
+            runs.map((r) => [r.id, r.kind, r.spec, r.data, r.final.trainAccuracy ?? NaN, r.final.testAccuracy ?? NaN, r.tag ?? ''])),
+        );
       return 0;
     }
     if (sub === 'show') {

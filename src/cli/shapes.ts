@@ -92,7 +92,8 @@ function train(v: Values): number {
   check(size % 16 === 0, () => `--size must be a multiple of 16, got ${size}`);
   const align = v.align === undefined ? undefined : choiceOpt(v.align, 'align', ['rigid', 'affine'] as const, 'rigid');
   const o = {
-    size, align,
+    size,
+    align,
     latent: numberOpt(v.latent, 'latent', 32, { integer: true, min: 1, max: 512 }),
     width: numberOpt(v.width, 'width', 8, { integer: true, min: 1, max: 64 }),
     steps: numberOpt(v.steps, 'steps', 300, { integer: true, min: 1 }),
@@ -103,7 +104,9 @@ function train(v: Values): number {
   };
   check(v['align-steps'] === undefined || align, '--align-steps needs --align rigid|affine');
   const { files, x } = readShapes(required(v.data, 'data'), size, labelOpt(v));
-  const template = typeof v.template === 'string' ? scope(() => readShape(v.template as string, size, labelOpt(v)).reshape([1, 1, size, size, size])) : undefined;
+  const template = typeof v.template === 'string'
+    ? scope(() => readShape(v.template as string, size, labelOpt(v)).reshape([1, 1, size, size, size]))
+    : undefined;
   try {
     const { model, losses } = trainShapeModel(x, { ...o, template, progress: !v.json });
     try {
@@ -132,7 +135,8 @@ function encode(v: Values): number {
       else {
         const rows = codes.toNumbers();
         const l = model.ae.latent;
-        writeFileAtomic(out, toCsv(['file', ...Array.from({ length: l }, (_, j) => `code_${j}`)], files.map((f, i) => [basename(f), ...rows.slice(i * l, (i + 1) * l)])));
+        writeFileAtomic(out, toCsv(['file', ...Array.from({ length: l }, (_, j) =>
+          `code_${j}`)], files.map((f, i) => [basename(f), ...rows.slice(i * l, (i + 1) * l)])));
       }
       console.log(`wrote ${files.length} codes of length ${model.ae.latent} to ${out} (rows in the order: ${files.map((f) => basename(f)).join(', ')})`);
     } finally {
@@ -182,7 +186,9 @@ function retrieve(v: Values): number {
       return { query, matches: row.sort((a, b) => a.distance - b.distance).slice(0, top) };
     });
     if (v.json) console.log(JSON.stringify(results));
-    else console.log(results.map((r) => `${r.query}\n${formatTable(['rank', 'file', 'distance'], r.matches.map((m, k) => [k + 1, m.file, m.distance]))}`).join('\n\n'));
+    else console.log(
+        results.map((r) => `${r.query}\n${formatTable(['rank', 'file', 'distance'], r.matches.map((m, k) => [k + 1, m.file, m.distance]))}`).join('\n\n'),
+      );
     return 0;
   } finally {
     disposeShapeModel(model);
@@ -216,12 +222,32 @@ dltheory shapes retrieve --model MODEL --query FILES --gallery DIR|FILES [--top 
   --label L     the label to take from label volumes (default: any non-zero voxel)
 `,
   options: {
-    out: { type: 'string' }, subjects: { type: 'string' }, scans: { type: 'string' }, size: { type: 'string' }, families: { type: 'string' },
-    'max-rotation': { type: 'string' }, 'max-shift': { type: 'string' }, 'scale-jitter': { type: 'string' }, noise: { type: 'string' },
-    seed: { type: 'string' }, data: { type: 'string' }, latent: { type: 'string' }, width: { type: 'string' }, align: { type: 'string' },
-    'align-steps': { type: 'string' }, template: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-    model: { type: 'string' }, input: { type: 'string' }, query: { type: 'string' }, gallery: { type: 'string' }, top: { type: 'string' },
-    label: { type: 'string' }, json: { type: 'boolean' },
+    out: { type: 'string' },
+    subjects: { type: 'string' },
+    scans: { type: 'string' },
+    size: { type: 'string' },
+    families: { type: 'string' },
+    'max-rotation': { type: 'string' },
+    'max-shift': { type: 'string' },
+    'scale-jitter': { type: 'string' },
+    noise: { type: 'string' },
+    seed: { type: 'string' },
+    data: { type: 'string' },
+    latent: { type: 'string' },
+    width: { type: 'string' },
+    align: { type: 'string' },
+    'align-steps': { type: 'string' },
+    template: { type: 'string' },
+    steps: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    model: { type: 'string' },
+    input: { type: 'string' },
+    query: { type: 'string' },
+    gallery: { type: 'string' },
+    top: { type: 'string' },
+    label: { type: 'string' },
+    json: { type: 'boolean' },
   },
   async run(argv) {
     const { values, positionals: [sub, ...extra] } = parse(this, argv);

@@ -33,10 +33,22 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
   --json                JSON lines per epoch; the last line is the final result
 `,
   options: {
-    model: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, 'train-size': { type: 'string' },
-    'label-noise': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-    optimizer: { type: 'string' }, schedule: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
-    'target-accuracy': { type: 'string' }, seed: { type: 'string' }, save: { type: 'string' }, runs: { type: 'string' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'train-size': { type: 'string' },
+    'label-noise': { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    optimizer: { type: 'string' },
+    schedule: { type: 'string' },
+    momentum: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'target-accuracy': { type: 'string' },
+    seed: { type: 'string' },
+    save: { type: 'string' },
+    runs: { type: 'string' },
     json: { type: 'boolean' },
   },
 
@@ -67,15 +79,22 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
     using _train = splits.train, _test = splits.test;
     using store = openStore(v.runs as string | undefined);
     const run = recordRun(store, {
-      spec, data: describeData(data, splits.train.y.size(0)), splits, options, kind: 'train',
-      hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name, schedule: (v.schedule as string | undefined) ?? 'constant' }, savePath: v.save as string | undefined,
+      spec,
+      data: describeData(data, splits.train.y.size(0)),
+      splits,
+      options,
+      kind: 'train',
+      hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name, schedule: (v.schedule as string | undefined) ?? 'constant' },
+      savePath: v.save as string | undefined,
     });
     run.model.dispose();
     const result = { runId: run.id, ...run.final };
     if (v.json) console.log(JSON.stringify(result));
     else {
-      console.log(formatTable(['epoch', 'train loss', 'train acc', 'test loss', 'test acc'],
-        run.epochs.map((e) => [e.epoch, e.trainLoss, e.trainAccuracy, e.testLoss ?? NaN, e.testAccuracy ?? NaN])));
+      console.log(
+        formatTable(['epoch', 'train loss', 'train acc', 'test loss', 'test acc'],
+          run.epochs.map((e) => [e.epoch, e.trainLoss, e.trainAccuracy, e.testLoss ?? NaN, e.testAccuracy ?? NaN])),
+      );
       console.log(`final: train accuracy ${result.trainAccuracy.toFixed(4)}, test accuracy ${result.testAccuracy.toFixed(4)}, ` +
         `${result.epochs} epochs in ${result.seconds.toFixed(1)} s; run ${run.id}`);
     }

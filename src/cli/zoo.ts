@@ -36,8 +36,10 @@ augment, seed }, and optionally sample (a seeded sample of that many cells).
     const runs = runZoo(grid, { store, measure: zooMeasures, progress: true, log: (m) => process.stderr.write(`${m}\n`) });
     if (v.json) console.log(JSON.stringify(runs));
     else
-      console.log(formatTable(['id', 'spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
-        runs.map((r) => [r.id, r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])));
+      console.log(
+        formatTable(['id', 'spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
+          runs.map((r) => [r.id, r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])),
+      );
     return 0;
   },
 };

@@ -3,7 +3,7 @@
  * integer offset in [−s, s] on both axes, filled with zeros — sampled exactly (nearest neighbour
  * at pixel centres) through an affine grid. Draws come from the engine's seeded generator.
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { randint, zeros } from '../engine/creation.js';
 import { stack } from '../engine/ops.js';
 import { affineGrid, gridSample } from '../engine/sampling.js';
@@ -20,4 +20,3 @@ export function randomShift(x: Tensor, maxShift: number): Tensor {
   const grid = affineGrid(theta, x.shape, false);
   return gridSample(x, grid, { mode: 'nearest', padding: 'zeros', alignCorners: false });
 }
-

@@ -84,7 +84,8 @@ export function datasetFromRaw(name: string, xRaw: RawTensor, yRaw: RawTensor, c
     y[i] = BigInt(v);
     seen.add(v);
   }
-  check(seen.size >= 2, () => `${labelsName}: only ${seen.size} class${seen.size === 1 ? ' occurs' : 'es occur'} in the labels; a classification needs at least 2`);
+  check(seen.size >= 2,
+    () => `${labelsName}: only ${seen.size} class${seen.size === 1 ? ' occurs' : 'es occur'} in the labels; a classification needs at least 2`);
   const x = new Float32Array(xRaw.data.length);
   let bad = -1;
   for (let i = 0; i < x.length; i++) {
@@ -105,7 +106,8 @@ export function datasetFromRaw(name: string, xRaw: RawTensor, yRaw: RawTensor, c
 export function standardize(train: Dataset, ...others: Dataset[]): Dataset[] {
   const featureShape = train.x.shape.slice(1);
   for (const ds of others) {
-    check(ds.x.shape.slice(1).join() === featureShape.join(), () => `cannot standardise ${ds.name} [${ds.x.shape}] with statistics of ${train.name} [${train.x.shape}]`);
+    check(ds.x.shape.slice(1).join() === featureShape.join(), () =>
+      `cannot standardise ${ds.name} [${ds.x.shape}] with statistics of ${train.name} [${train.x.shape}]`);
   }
   const channels = featureShape.length >= 2 ? featureShape[0] : 1;
   const inner = numel(featureShape) / channels;
@@ -115,7 +117,8 @@ export function standardize(train: Dataset, ...others: Dataset[]): Dataset[] {
   const mean = new Float64Array(channels);
   for (let b = 0; b * inner < x.length; b++) for (let k = b * inner; k < (b + 1) * inner; k++) mean[b % channels] += x[k] / count;
   const variance = new Float64Array(channels);
-  for (let b = 0; b * inner < x.length; b++) for (let k = b * inner; k < (b + 1) * inner; k++) variance[b % channels] += (x[k] - mean[b % channels]) ** 2 / count;
+  for (let b = 0; b * inner < x.length; b++)
+    for (let k = b * inner; k < (b + 1) * inner; k++) variance[b % channels] += (x[k] - mean[b % channels]) ** 2 / count;
   const scale = variance.map((v) => (v > 0 ? 1 / Math.sqrt(v) : 1));
   return [train, ...others].map((ds) => {
     const out = ds === train ? x : inputs(ds);

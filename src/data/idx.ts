@@ -27,12 +27,12 @@ function bigEndian(make: (n: number) => IdxData, get: (view: DataView, i: number
 }
 
 const TYPES: Readonly<Record<number, { name: string; size: number; decode: (view: DataView, n: number) => IdxData }>> = {
-  0x08: { name: 'u8', size: 1, decode: (v, n) => new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + n)) },
-  0x09: { name: 'i8', size: 1, decode: bigEndian((n) => new Int8Array(n), (v, i) => v.getInt8(i)) },
-  0x0b: { name: 'i16', size: 2, decode: bigEndian((n) => new Int16Array(n), (v, i) => v.getInt16(2 * i)) },
-  0x0c: { name: 'i32', size: 4, decode: bigEndian((n) => new Int32Array(n), (v, i) => v.getInt32(4 * i)) },
-  0x0d: { name: 'f32', size: 4, decode: bigEndian((n) => new Float32Array(n), (v, i) => v.getFloat32(4 * i)) },
-  0x0e: { name: 'f64', size: 8, decode: bigEndian((n) => new Float64Array(n), (v, i) => v.getFloat64(8 * i)) },
+  8: { name: 'u8', size: 1, decode: (v, n) => new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + n)) },
+  9: { name: 'i8', size: 1, decode: bigEndian((n) => new Int8Array(n), (v, i) => v.getInt8(i)) },
+  11: { name: 'i16', size: 2, decode: bigEndian((n) => new Int16Array(n), (v, i) => v.getInt16(2 * i)) },
+  12: { name: 'i32', size: 4, decode: bigEndian((n) => new Int32Array(n), (v, i) => v.getInt32(4 * i)) },
+  13: { name: 'f32', size: 4, decode: bigEndian((n) => new Float32Array(n), (v, i) => v.getFloat32(4 * i)) },
+  14: { name: 'f64', size: 8, decode: bigEndian((n) => new Float64Array(n), (v, i) => v.getFloat64(8 * i)) },
 };
 
 /**

@@ -29,8 +29,8 @@ import { numel } from '../io/raw.js';
 import { tensor, type Tensor } from '../engine/index.js';
 
 /** The values of a volume, one typed array per NIfTI-1 datatype read (see DATATYPES). */
-export type NiftiData =
-  | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+export type NiftiData = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array
+  | Float64Array;
 
 /** The header fields dltheory reads and writes, under nifti1.h's (and nibabel's) names. */
 export interface NiftiHeader {
@@ -82,6 +82,7 @@ export interface Volume {
 
 type Kind = 'u8' | 'i16' | 'i32' | 'f32';
 type NumberField = Exclude<keyof NiftiHeader, 'dim' | 'pixdim' | 'srow_x' | 'srow_y' | 'srow_z' | 'descrip' | 'aux_file' | 'intent_name'>;
+// dprint-ignore: a table laid out by hand
 const NUMBERS: readonly [NumberField, number, Kind][] = [
   ['dim_info', 39, 'u8'], ['intent_p1', 56, 'f32'], ['intent_p2', 60, 'f32'], ['intent_p3', 64, 'f32'],
   ['intent_code', 68, 'i16'], ['datatype', 70, 'i16'], ['bitpix', 72, 'i16'], ['slice_start', 74, 'i16'],
@@ -91,6 +92,7 @@ const NUMBERS: readonly [NumberField, number, Kind][] = [
   ['quatern_b', 256, 'f32'], ['quatern_c', 260, 'f32'], ['quatern_d', 264, 'f32'],
   ['qoffset_x', 268, 'f32'], ['qoffset_y', 272, 'f32'], ['qoffset_z', 276, 'f32'],
 ];
+// dprint-ignore: a table laid out by hand
 const ARRAYS: readonly ['dim' | 'pixdim' | 'srow_x' | 'srow_y' | 'srow_z', number, Kind, number][] = [
   ['dim', 40, 'i16', 8], ['pixdim', 76, 'f32', 8], ['srow_x', 280, 'f32', 4], ['srow_y', 296, 'f32', 4], ['srow_z', 312, 'f32', 4],
 ];
@@ -103,7 +105,7 @@ const DATA_START = 352;
 
 interface Datatype {
   name: string;
-  array: { new (length: number): NiftiData; readonly BYTES_PER_ELEMENT: number };
+  array: { new(length: number): NiftiData; readonly BYTES_PER_ELEMENT: number };
   /** Whether float32 holds every value exactly, so that an unscaled volume can be a float32 tensor. */
   exact32: boolean;
 }
@@ -125,6 +127,7 @@ const DATATYPES: Readonly<Record<number, Datatype>> = {
  * longdouble, which nibabel 5.0 uses only where it is IEEE binary128 (casting.have_binary128); on
  * x86-64 it is the 80-bit x87 format, so nibabel rejects them there ("data code 1536 not supported").
  */
+// dprint-ignore: a table laid out by hand
 const UNREAD: Readonly<Record<number, string>> = {
   0: 'none', 1: 'binary', 32: 'complex64', 128: 'RGB', 255: 'all', 1536: 'float128', 1792: 'complex128', 2048: 'complex256', 2304: 'RGBA',
 };
@@ -136,8 +139,7 @@ function datatypeOf(data: NiftiData): number {
 }
 
 function getter(view: DataView, le: boolean): (offset: number, kind: Kind) => number {
-  return (o, kind) =>
-    kind === 'u8' ? view.getUint8(o) : kind === 'i16' ? view.getInt16(o, le) : kind === 'i32' ? view.getInt32(o, le) : view.getFloat32(o, le);
+  return (o, kind) => kind === 'u8' ? view.getUint8(o) : kind === 'i16' ? view.getInt16(o, le) : kind === 'i32' ? view.getInt32(o, le) : view.getFloat32(o, le);
 }
 
 /** Whether dim[1..3] is FreeSurfer's (−1, 1, 1): a vector of glmin values, too long for dim's int16. */
@@ -183,7 +185,8 @@ function checkFix(h: NiftiHeader, sizeofHdr: number, { note, fail }: Report): Da
   const type = DATATYPES[h.datatype];
   if (type === undefined) {
     const name = UNREAD[h.datatype];
-    throw fail(name === undefined ? `datatype ${h.datatype} is not a NIfTI-1 datatype code`
+    throw fail(name === undefined ?
+      `datatype ${h.datatype} is not a NIfTI-1 datatype code`
       : `datatype ${h.datatype} (${name}) is not supported (only ${Object.values(DATATYPES).map((t) => t.name).join(', ')})`);
   }
   const bitpix = 8 * type.array.BYTES_PER_ELEMENT;
@@ -223,7 +226,7 @@ function checkFix(h: NiftiHeader, sizeofHdr: number, { note, fail }: Report): Da
  */
 function checkExtensions(bytes: Uint8Array, view: DataView, le: boolean, voxOffset: number, { note, fail }: Report): void {
   if (bytes.length < DATA_START || bytes[HEADER_BYTES] === 0) return;
-  for (let at = DATA_START, left = voxOffset - DATA_START; left >= 16 || left < 0; ) {
+  for (let at = DATA_START, left = voxOffset - DATA_START; left >= 16 || left < 0;) {
     if (at === bytes.length && left < 0) return;
     if (at + 8 > bytes.length) throw fail(`extension at byte ${at}: the file ends inside its esize and ecode`);
     const esize = view.getInt32(at, le);
@@ -357,13 +360,39 @@ export function niftiHeader(sizes: number[], voxelSize: number[] = sizes.map(() 
   return {
     dim: [sizes.length, ...sizes, ...Array(7 - sizes.length).fill(1)],
     pixdim: [1, ...voxelSize.map(Math.fround), ...Array(7 - sizes.length).fill(1)],
-    datatype: 2, bitpix: 8, vox_offset: DATA_START, scl_slope: 1, scl_inter: 0,
-    dim_info: 0, intent_p1: 0, intent_p2: 0, intent_p3: 0, intent_code: 0, slice_start: 0, slice_end: 0, slice_code: 0,
-    xyzt_units: 2, cal_max: 0, cal_min: 0, slice_duration: 0, toffset: 0, glmin: 0,
-    qform_code: 2, sform_code: 2, quatern_b: 0, quatern_c: 0, quatern_d: 0,
-    qoffset_x: offset[0], qoffset_y: offset[1], qoffset_z: offset[2],
-    srow_x: row(0), srow_y: row(1), srow_z: row(2),
-    descrip: 'dltheory', aux_file: '', intent_name: '',
+    datatype: 2,
+    bitpix: 8,
+    vox_offset: DATA_START,
+    scl_slope: 1,
+    scl_inter: 0,
+    dim_info: 0,
+    intent_p1: 0,
+    intent_p2: 0,
+    intent_p3: 0,
+    intent_code: 0,
+    slice_start: 0,
+    slice_end: 0,
+    slice_code: 0,
+    xyzt_units: 2,
+    cal_max: 0,
+    cal_min: 0,
+    slice_duration: 0,
+    toffset: 0,
+    glmin: 0,
+    qform_code: 2,
+    sform_code: 2,
+    quatern_b: 0,
+    quatern_c: 0,
+    quatern_d: 0,
+    qoffset_x: offset[0],
+    qoffset_y: offset[1],
+    qoffset_z: offset[2],
+    srow_x: row(0),
+    srow_y: row(1),
+    srow_z: row(2),
+    descrip: 'dltheory',
+    aux_file: '',
+    intent_name: '',
   };
 }
 

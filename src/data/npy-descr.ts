@@ -12,11 +12,13 @@ import type { NarrowType } from '../io/widen.js';
 import { parsePyLiteral, PyTuple, tokenize, type PyValue } from './py-literal.js';
 
 /** The types read, by numpy's dtype.str without its byte order, and what each decodes to (a RawDtype, or widened). */
+// dprint-ignore: a table laid out by hand
 export const DECODED = new Map<string, RawDtype | NarrowType>([
   ['b1', 'bool'], ['i1', 'i8'], ['i2', 'i16'], ['i4', 'i32'], ['i8', 'int64'], ['u1', 'u8'], ['u2', 'u16'], ['u4', 'u32'], ['u8', 'u64'],
   ['f2', 'f16'], ['f4', 'float32'], ['f8', 'float64'],
 ]);
 // numpy.dtype's one-character codes (numpy/core/src/multiarray/descriptor.c, _convert_from_str) of those types.
+// dprint-ignore: a table laid out by hand
 const CODES = new Map([
   ['?', 'b1'], ['b', 'i1'], ['B', 'u1'], ['h', 'i2'], ['H', 'u2'], ['i', 'i4'], ['I', 'u4'], ['l', 'i8'], ['L', 'u8'], ['q', 'i8'], ['Q', 'u8'],
   ['p', 'i8'], ['P', 'u8'], ['e', 'f2'], ['f', 'f4'], ['d', 'f8'],
@@ -56,7 +58,7 @@ function typeOfString(s: string): NpyType | undefined {
   if (/^[<>|=]?\d/.test(s) || /^\(\)/.test(s) || (s.length > 3 && /^[<>|=]\(\)/.test(s)) || hasTopLevelComma(s)) return typeOfCommaString(s);
   const body = '<>=|'.includes(s[0]) ? s.slice(1) : s;
   // numpy reads the string as UTF-8 bytes, and no multi-byte character makes a type code, kind or name.
-  if (body === '' || /[^\x00-\x7f]/.test(s)) return undefined;
+  if (body === '' || /[\u0080-\uffff]/.test(s)) return undefined;
   let code: string | undefined;
   if (body.length === 1) {
     code = CODES.get(body.charCodeAt(0) < TYPE_NUMBERS.length ? TYPE_NUMBERS[body.charCodeAt(0)] : body);

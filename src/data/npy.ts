@@ -118,7 +118,8 @@ export function decodeNpy(buf: Uint8Array, source: string): RawTensor {
   const fail = (problem: string) => new InputError(`${source}: ${problem}`);
   if (buf.length < 8 || Buffer.from(buf.subarray(0, 6)).toString('latin1') !== MAGIC) {
     // np.savez writes a zip of .npy files, which np.load also opens; say so rather than "no magic".
-    if (Buffer.from(buf.subarray(0, 4)).toString('latin1') === 'PK\x03\x04') throw fail('an .npz archive (np.savez), not a .npy file; save the one array with np.save');
+    if (Buffer.from(buf.subarray(0, 4)).toString('latin1') === 'PK\x03\x04')
+      throw fail('an .npz archive (np.savez), not a .npy file; save the one array with np.save');
     throw fail('not a NPY file (no \\x93NUMPY magic)');
   }
   const [major, minor] = [buf[6], buf[7]];
@@ -149,12 +150,11 @@ export function decodeNpy(buf: Uint8Array, source: string): RawTensor {
   if (type.bigEndian && itemsize > 1) bytes = swapBytes(bytes, itemsize);
   if (fortranOrder && dims.length > 1) bytes = fortranToC(bytes, dims, itemsize);
   const decoded = DECODED.get(type.code) as RawDtype | NarrowType;
-  const raw: RawTensor =
-    decoded === 'bool'
-      ? { dtype: 'bool', shape: dims, data: Uint8Array.from(bytes, (v) => (v === 0 ? 0 : 1)) }
-      : decoded === 'float32' || decoded === 'float64' || decoded === 'int64'
-        ? { dtype: decoded, shape: dims, data: fromLittleEndian(bytes, decoded) }
-        : { ...widen(bytes, decoded, source), shape: dims };
+  const raw: RawTensor = decoded === 'bool'
+    ? { dtype: 'bool', shape: dims, data: Uint8Array.from(bytes, (v) => (v === 0 ? 0 : 1)) }
+    : decoded === 'float32' || decoded === 'float64' || decoded === 'int64'
+    ? { dtype: decoded, shape: dims, data: fromLittleEndian(bytes, decoded) }
+    : { ...widen(bytes, decoded, source), shape: dims };
   if (droppedLongs) warn(`${source}: NPY header written by Python 2 (longs such as 6L); read as numpy reads it, without the L`);
   if (BigInt(available) > needed) warn(`${source}: ignored ${available - Number(needed)} bytes after the NPY data, as numpy.load does`);
   return raw;

@@ -71,7 +71,7 @@ function readString(text: string, start: number, prefix: string, quote: string):
   }
   const body = text.slice(start, i);
   const [raw, bytes] = [/r/i.test(prefix), /b/i.test(prefix)];
-  if (bytes && /[^\x00-\x7f]/.test(body)) throw new Error(`a bytes literal with a non-ASCII character at offset ${start}`);
+  if (bytes && /[\u0080-\uffff]/.test(body)) throw new Error(`a bytes literal with a non-ASCII character at offset ${start}`);
   // Bytes keep \u, \U and \N as text; their value does not matter here, only that they are valid.
   const value = raw ? body : body.replace(/\\(x[\da-fA-F]{2}|u[\da-fA-F]{4}|U[\da-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (whole, e: string) => {
     if (/^[0-7]/.test(e)) return String.fromCodePoint(parseInt(e, 8));

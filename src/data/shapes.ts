@@ -50,12 +50,13 @@ function arc(q: Vec, R: number, phi: number): { d: number; u: number } {
 /** The family's implicit function at q: negative inside, about the distance to the surface. */
 function implicit(family: ShapeFamily, p: Record<string, number>, q: Vec): number {
   switch (family) {
-    case 'ellipsoid':
+    case 'ellipsoid': {
       // k0(k0 − 1)/k1 is close to the true distance near the surface, so noise moves every part of
       // the boundary alike (the plain (k0 − 1)·min axis would move the long ends several times more).
       const k0 = norm(q[0] / p.a, q[1] / p.b, q[2] / p.c);
       const k1 = norm(q[0] / p.a ** 2, q[1] / p.b ** 2, q[2] / p.c ** 2);
       return k1 === 0 ? -Math.min(p.a, p.b, p.c) : (k0 * (k0 - 1)) / k1;
+    }
     case 'tube': {
       const { d, u } = arc(q, p.R, p.phi);
       return d - (p.r0 + (p.r1 - p.r0) * u);
@@ -157,9 +158,15 @@ export function renderShape(family: ShapeFamily, params: Record<string, number>,
   const det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
   // A⁻¹ = adj(A)/det(A), rows.
   const inv = [
-    m[4] * m[8] - m[5] * m[7], m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
-    m[5] * m[6] - m[3] * m[8], m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
-    m[3] * m[7] - m[4] * m[6], m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3],
+    m[4] * m[8] - m[5] * m[7],
+    m[2] * m[7] - m[1] * m[8],
+    m[1] * m[5] - m[2] * m[4],
+    m[5] * m[6] - m[3] * m[8],
+    m[0] * m[8] - m[2] * m[6],
+    m[2] * m[3] - m[0] * m[5],
+    m[3] * m[7] - m[4] * m[6],
+    m[1] * m[6] - m[0] * m[7],
+    m[0] * m[4] - m[1] * m[3],
   ].map((v) => v / det);
   const coord = Float64Array.from({ length: size }, (_, i) => (2 * i + 1) / size - 1);
   // sin(kₓx + θ) = sin(kₓx)·cos θ + cos(kₓx)·sin θ with θ = k_y·y + k_z·z + phase fixed along a row:
@@ -208,7 +215,8 @@ export function generateShapes(o: ShapeSetOptions): ShapeScan[] {
   check(Number.isInteger(subjects) && subjects >= 1, () => `subjects must be an integer >= 1, got ${subjects}`);
   check(Number.isInteger(scans) && scans >= 1, () => `scans must be an integer >= 1, got ${scans}`);
   check(Number.isInteger(size) && size >= 8 && size <= 256, () => `size must be an integer in [8, 256], got ${size}`);
-  check(families.length > 0 && families.every((f) => SHAPE_FAMILIES.includes(f)), () => `families must be among ${SHAPE_FAMILIES.join(', ')}, got ${families.join(', ')}`);
+  check(families.length > 0 && families.every((f) => SHAPE_FAMILIES.includes(f)),
+    () => `families must be among ${SHAPE_FAMILIES.join(', ')}, got ${families.join(', ')}`);
   check(maxRotation >= 0 && maxRotation <= 180, () => `maxRotation must be in [0, 180] degrees, got ${maxRotation}`);
   check(maxShift >= 0 && maxShift <= 0.2, () => `maxShift must be in [0, 0.2], got ${maxShift}`);
   check(scaleJitter >= 0 && scaleJitter <= 0.2, () => `scaleJitter must be in [0, 0.2], got ${scaleJitter}`);
@@ -264,15 +272,30 @@ export function writeShapeSet(dir: string, scans: readonly ShapeScan[]): string[
     const size = Math.round(Math.cbrt(mask.length));
     writeNifti(join(dir, file), { header: { ...niftiHeader([size, size, size]), descrip: `dltheory ${family} subject ${subject} scan ${scan}` }, data: mask });
     return {
-      file, subject, family, scan, voxels: mask.reduce((a, v) => a + v, 0),
+      file,
+      subject,
+      family,
+      scan,
+      voxels: mask.reduce((a, v) => a + v, 0),
       params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, round(v)])),
-      pose: { axis: pose.axis.map(round), angleDegrees: round((pose.angle * 180) / Math.PI), scale: pose.scale.map(round), shift: pose.shift.map(round), matrix: pose.matrix.map(round) },
+      pose: { axis: pose.axis.map(round), angleDegrees: round((pose.angle * 180) / Math.PI), scale: pose.scale.map(round), shift: pose.shift.map(round),
+        matrix: pose.matrix.map(round) },
     };
   });
-  writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
-  const columns = ['file', 'subject', 'family', 'scan', 'voxels', 'angle_deg', 'axis_x', 'axis_y', 'axis_z', 'shift_x', 'shift_y', 'shift_z', 'scale_x', 'scale_y', 'scale_z', 'params'];
+  writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  const columns = ['file', 'subject', 'family', 'scan', 'voxels', 'angle_deg', 'axis_x', 'axis_y', 'axis_z', 'shift_x', 'shift_y', 'shift_z', 'scale_x',
+    'scale_y', 'scale_z', 'params'];
   writeFileAtomic(join(dir, 'manifest.csv'), toCsv(columns, manifest.map((m) => [
-    m.file, m.subject, m.family, m.scan, m.voxels, m.pose.angleDegrees, ...m.pose.axis, ...m.pose.shift, ...m.pose.scale, JSON.stringify(m.params),
+    m.file,
+    m.subject,
+    m.family,
+    m.scan,
+    m.voxels,
+    m.pose.angleDegrees,
+    ...m.pose.axis,
+    ...m.pose.shift,
+    ...m.pose.scale,
+    JSON.stringify(m.params),
   ])));
   return manifest.map((m) => m.file);
 }

@@ -100,7 +100,8 @@ export function loadMnist({ seed = 0, testSize = 2000 }: LoadOptions = {}): Spli
       throw err instanceof InputError ? err : new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
     }
     const data = parsed?.data;
-    check(Array.isArray(data) && data.length % pixels === 0 && data.every((v) => typeof v === 'number'), `${file}: not {"data": [...]} with ${pixels} numbers per image`);
+    check(Array.isArray(data) && data.length % pixels === 0 && data.every((v) => typeof v === 'number'),
+      `${file}: not {"data": [...]} with ${pixels} numbers per image`);
     digits.push(data);
   }
   const n = digits.reduce((a, d) => a + d.length / pixels, 0);
@@ -112,7 +113,8 @@ export function loadMnist({ seed = 0, testSize = 2000 }: LoadOptions = {}): Spli
     y.fill(BigInt(digit), at, at + data.length / pixels);
     at += data.length / pixels;
   });
-  const all = datasetFromRaw('mnist', { dtype: 'float32', shape: [n, 1, MNIST_SIDE, MNIST_SIDE], data: x }, { dtype: 'int64', shape: [n], data: y }, Array.from({ length: 10 }, (_, k) => String(k)));
+  const all = datasetFromRaw('mnist', { dtype: 'float32', shape: [n, 1, MNIST_SIDE, MNIST_SIDE], data: x }, { dtype: 'int64', shape: [n], data: y },
+    Array.from({ length: 10 }, (_, k) => String(k)));
   return splitOnce(all, testSize, seed);
 }
 
@@ -124,7 +126,8 @@ function idxDataset(name: string, imagesPath: string, labelsPath: string, classe
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
   check(images.shape.length >= 2, `${imagesPath}: dimensions [${images.shape}] are not [n, ...]`);
-  check(labels.shape.length === 1 && labels.shape[0] === images.shape[0], `${labelsPath}: labels [${labels.shape}] do not match images [${images.shape}] in ${imagesPath}`);
+  check(labels.shape.length === 1 && labels.shape[0] === images.shape[0],
+    `${labelsPath}: labels [${labels.shape}] do not match images [${images.shape}] in ${imagesPath}`);
   // Images [n, h, w] gain a channel axis, as the networks take [n, c, h, w]; bytes are scaled to [0, 1].
   const shape = images.shape.length === 3 ? [images.shape[0], 1, ...images.shape.slice(1)] : images.shape;
   const x = images.data instanceof Uint8Array ? scaleBytes(images.data) : Float32Array.from(images.data);

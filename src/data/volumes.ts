@@ -34,7 +34,7 @@ function boundingBox(mask: Tensor): [number, number][] {
       const profile = mask.amax(others).toNumbers();
       const first = profile.findIndex((v) => v > 0);
       return [first, first < 0 ? -1 : profile.length - 1 - [...profile].reverse().findIndex((v) => v > 0)] as [number, number];
-    }),
+    })
   );
 }
 

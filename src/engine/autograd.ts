@@ -3,7 +3,7 @@
  * the entry points PyTorch users know (`torch.autograd.grad`, `torch.no_grad`).
  */
 import { N } from './native.js';
-import { Tensor, wrap } from './tensor.js';
+import { type Tensor, wrap } from './tensor.js';
 
 export interface GradOptions {
   /** Gradients of the outputs (default: ones, which needs scalar outputs). */

@@ -3,7 +3,7 @@
  * every later draw repeat exactly (on CPU; and on CUDA for the same libtorch build).
  */
 import { N } from './native.js';
-import { Tensor, wrap, type DType, type TypedArray } from './tensor.js';
+import { type Tensor, wrap, type DType, type TypedArray } from './tensor.js';
 
 type Nested = number | boolean | Nested[];
 

@@ -2,7 +2,7 @@
  * Linear algebra (torch.linalg), meant for float64. Symmetric routines read the lower triangle.
  */
 import { N } from './native.js';
-import { Tensor, wrap } from './tensor.js';
+import { type Tensor, wrap } from './tensor.js';
 
 /** Eigenvalues of a symmetric matrix, ascending. */
 export function eigvalsh(a: Tensor): Tensor {

@@ -278,7 +278,14 @@ export interface NativeNN {
   /** In training, updates runningMean and runningVar in place. */
   batchNorm(x: Slot, weight: MaybeSlot, bias: MaybeSlot, runningMean: MaybeSlot, runningVar: MaybeSlot, training: boolean, momentum: number, eps: number): Slot;
   instanceNorm(
-    x: Slot, weight: MaybeSlot, bias: MaybeSlot, runningMean: MaybeSlot, runningVar: MaybeSlot, useInputStats: boolean, momentum: number, eps: number,
+    x: Slot,
+    weight: MaybeSlot,
+    bias: MaybeSlot,
+    runningMean: MaybeSlot,
+    runningVar: MaybeSlot,
+    useInputStats: boolean,
+    momentum: number,
+    eps: number,
   ): Slot;
   groupNorm(x: Slot, groups: number, weight: MaybeSlot, bias: MaybeSlot, eps: number): Slot;
   layerNorm(x: Slot, normalizedShape: number[], weight: MaybeSlot, bias: MaybeSlot, eps: number): Slot;
@@ -333,6 +340,7 @@ export interface NativeNN {
 export interface NativeApi extends NativeCore, NativeOps, NativeNN {}
 
 // The names, in the order the C++ files register them.
+// dprint-ignore: a table laid out by hand
 export const CORE_NAMES = [
   'free', 'liveTensors', 'fromBuffer', 'toArray', 'item',
   'zeros', 'ones', 'full', 'arange', 'linspace', 'eye', 'randn', 'rand', 'randint', 'randperm', 'zerosLike', 'onesLike', 'randnLike',
@@ -340,6 +348,7 @@ export const CORE_NAMES = [
   'setRequiresGrad', 'requiresGrad', 'isLeaf', 'retainGrad', 'grad', 'setGrad', 'backward', 'autogradGrad', 'setGradEnabled', 'detach', 'setData',
   'manualSeed', 'setNumThreads', 'getNumThreads', 'cudaAvailable', 'setDefaultDevice', 'to',
 ] as const;
+// dprint-ignore: a table laid out by hand
 export const OPS_NAMES = [
   'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'sign', 'square',
   'reciprocal', 'log1p', 'expm1', 'floor', 'ceil', 'round', 'erf', 'logical_not', 'isnan', 'isfinite', 'clone', 'contiguous',
@@ -353,6 +362,7 @@ export const OPS_NAMES = [
   'sort', 'topk', 'quantile',
   'copy_', 'zero_', 'fill_', 'add_', 'mul_', 'mulScalar_', 'addcmul_', 'addcdiv_',
 ] as const;
+// dprint-ignore: a table laid out by hand
 export const NN_NAMES = [
   'linear', 'conv2d', 'conv3d', 'convTranspose2d', 'convTranspose3d', 'maxPool2d', 'maxPool3d', 'avgPool2d', 'avgPool3d',
   'adaptiveAvgPool2d', 'adaptiveAvgPool3d', 'batchNorm', 'instanceNorm', 'groupNorm', 'layerNorm', 'dropout', 'pad',
@@ -366,8 +376,7 @@ export const NATIVE_NAMES: readonly (keyof NativeApi)[] = [...CORE_NAMES, ...OPS
 
 // Compile-time check that each list names exactly its interface's members. A mismatch fails here
 // with the names at fault: `interfaceOnly` lacks a list entry, `listOnly` a member.
-type Exact<Members, Listed> = [Exclude<Members, Listed>, Exclude<Listed, Members>] extends [never, never]
-  ? true
+type Exact<Members, Listed> = [Exclude<Members, Listed>, Exclude<Listed, Members>] extends [never, never] ? true
   : { interfaceOnly: Exclude<Members, Listed>; listOnly: Exclude<Listed, Members> };
 type Check<T extends true> = T;
 export type NamesMatch = Check<

@@ -1,6 +1,6 @@
 /** Ops over several tensors (the rest are Tensor methods). */
 import { N } from './native.js';
-import { Tensor, wrap } from './tensor.js';
+import { type Tensor, wrap } from './tensor.js';
 
 /** Concatenation along an existing axis: [a, n], [b, n] → [a + b, n] for dim 0; the other axes must agree. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {

@@ -20,8 +20,7 @@ export function wrap(id: number): Tensor {
 function wrapPair(ids: number[]): { values: Tensor; indices: Tensor } {
   return { values: new Tensor(ids[0]), indices: new Tensor(ids[1]) };
 }
-const dimsArg = (dims?: number | number[]): number[] | null =>
-  dims === undefined ? null : typeof dims === 'number' ? [dims] : dims;
+const dimsArg = (dims?: number | number[]): number[] | null => dims === undefined ? null : typeof dims === 'number' ? [dims] : dims;
 
 export class Tensor {
   #id: number;
@@ -47,24 +46,28 @@ export class Tensor {
     finalizer.unregister(this);
     N.free(this.#id);
     this.#id = -1;
-  }  /** Frees the native memory at the end of a `using` block: `using t = randn([3])`. */
+  } /** Frees the native memory at the end of a `using` block: `using t = randn([3])`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
-
   // ---- metadata ----
+  /** The sizes, asked of libtorch once: a tensor's shape never changes (setData_ resets it). */
+  #dims(): number[] {
+    if (this.#shape === undefined) this.#shape = N.shape(this.id);
+    return this.#shape;
+  }
   get shape(): number[] {
-    return (this.#shape ??= N.shape(this.id)).slice();
+    return this.#dims().slice();
   }
   get ndim(): number {
-    return (this.#shape ??= N.shape(this.id)).length;
+    return this.#dims().length;
   }
   get numel(): number {
-    return (this.#shape ??= N.shape(this.id)).reduce((a, b) => a * b, 1);
+    return this.#dims().reduce((a, b) => a * b, 1);
   }
   size(dim: number): number {
-    const s = (this.#shape ??= N.shape(this.id));
+    const s = this.#dims();
     return s[dim < 0 ? s.length + dim : dim];
   }
   get dtype(): DType {

@@ -57,7 +57,11 @@ export function sgdIterations(plan: SgdPlan, seed: number, log?: (m: string) => 
       using model = buildModel(`mlp:784-${Array(depth).fill(plan.width).join('-')}-10:init=allenzhu`);
       let last = { epoch: -1, loss: NaN, accuracy: NaN };
       descend(model, x, sub.y, {
-        lr: plan.lr, steps: plan.maxEpochs, loss: 'cross-entropy', batchSize: BATCH, seed,
+        lr: plan.lr,
+        steps: plan.maxEpochs,
+        loss: 'cross-entropy',
+        batchSize: BATCH,
+        seed,
         onStep: (epoch, loss, accuracy) => {
           last = { epoch, loss, accuracy: accuracy! };
           return loss <= plan.epsilon && accuracy === 1;

@@ -54,8 +54,8 @@ export function lowest<T extends { gdv: number }>(layers: T[]): T {
 export function dbnGdvCurve(train: Tensor, sample: Sample, o: DbnOptions, log: (m: string) => void = () => {}): DbnLayerGdv[] {
   const [x, s] = scope(() => dbnInputs(o.visible ?? 'binary', train.flatten(1), sample.x.flatten(1)));
   let h = s;
-  const at = (layer: number, name: string, reconstructionError: number | null) =>
-    ({ layer, name, relativeDepth: layer / o.layers, reconstructionError, ...gdv(h, sample.y) });
+  const at = (layer: number, name: string, reconstructionError: number | null) => ({ layer, name, relativeDepth: layer / o.layers, reconstructionError,
+    ...gdv(h, sample.y) });
   const curve = [at(0, 'input', null)];
   try {
     const rbms = trainDbn(x, o, (l, rbm, errors) => {
@@ -106,7 +106,11 @@ export function mlpGdvCurves(store: RunStore, splits: Splits, o: MlpDepthOptions
     const spec = `mlp:${[inputs, ...Array(depth).fill(o.width), splits.train.classes.length].join('-')}:init=he`;
     log(`depth: training ${spec}`);
     const run = recordRun(store, {
-      spec, data: `${splits.train.name} (${splits.train.y.size(0)} train)`, splits, kind, tag: `depth/mlp-${depth}`,
+      spec,
+      data: `${splits.train.name} (${splits.train.y.size(0)} train)`,
+      splits,
+      kind,
+      tag: `depth/mlp-${depth}`,
       options: { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: 'adam', seed: o.seed, progress: o.progress },
     });
     try {
@@ -143,8 +147,8 @@ function withData<T>(data: DataChoice, f: (splits: Splits) => T): T {
   }
 }
 
-const sourceOf = (splits: Splits, samplePoints: number): DepthSource =>
-  ({ name: splits.test.name, trainSize: splits.train.y.size(0), samplePoints: Math.min(samplePoints, splits.test.y.size(0)) });
+const sourceOf = (splits: Splits, samplePoints: number): DepthSource => ({ name: splits.test.name, trainSize: splits.train.y.size(0),
+  samplePoints: Math.min(samplePoints, splits.test.y.size(0)) });
 
 /**
  * One DBN per width (the other options `o`) trained on the training split of `data`, and the GDV

@@ -151,7 +151,7 @@ export function depthSweep(o: { n: number; d: number; width: number; depths: num
         const lr = 1 / s.lambdaMax;
         const losses = descend(model, x, y, { lr, steps: o.steps, loss: 'squared', onStep: untilResolved() });
         return { arch, depth, lambdaMin: s.lambdaMin, relativeLambdaMin: s.lambdaMin / mean, condition: s.condition, lr, rate: averageRate(losses), losses };
-      }),
+      })
     );
   } finally {
     dispose([x, y]);

@@ -59,7 +59,14 @@ function fit(spec: string, ds: Dataset, p: ValleyPlan, seed: number): Fitted {
   manualSeed(seed);
   const model = buildModel(spec);
   const initial = snapshot(model);
-  const fitted: Fitted = { model, initial, [Symbol.dispose]: () => (model.dispose(), dispose(initial)) };
+  const fitted: Fitted = {
+    model,
+    initial,
+    [Symbol.dispose]: () => {
+      model.dispose();
+      dispose(initial);
+    },
+  };
   try {
     if (model instanceof SkipToOutput) fitted.rank = skipFeatureRank(model, ds.x).rank;
     train(model, ds, undefined, { epochs: p.epochs, batchSize: p.n, lr: p.lr, optimizer: 'adam', seed });

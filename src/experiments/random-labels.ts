@@ -66,9 +66,14 @@ function run(ctx: RunContext, splits: Splits, labeling: number | null, size: num
       tag: `random-labels/${labeling === null ? 'true' : `random-${labeling + 1}`}`,
       hparams: { trainSize: size, labelNoise: labeling === null ? 0 : 1 },
       options: {
-        epochs, batchSize: 128, lr: 1e-3, optimizer: 'adam', seed,
+        epochs,
+        batchSize: 128,
+        lr: 1e-3,
+        optimizer: 'adam',
+        seed,
         // Stop when memorised; the exact train accuracy is measured after training.
-        targetTrainAccuracy: 0.998, progress: ctx.progress,
+        targetTrainAccuracy: 0.998,
+        progress: ctx.progress,
       },
     });
   } finally {

@@ -93,10 +93,14 @@ function retrieval(models: { plain: ShapeModel; aligned: ShapeModel }, x: Tensor
 function sliceRows(x: Tensor, p: Tensor, scans: ShapeScan[]): Row[] {
   const size = x.size(-1);
   const firsts = [...new Set(scans.map((s) => s.family))].map((f) => scans.findIndex((s) => s.family === f));
-  return scope(() => firsts.flatMap((n, k) => [x, p].flatMap((t, r) => {
-    const values = t.select(0, n).select(0, 0).select(0, size / 2).toNumbers();
-    return values.map((v, i) => ({ x: k * (size + 2) + (i % size), y: r * (size + 2) + Math.floor(i / size), probability: Math.round(100 * v) / 100 }));
-  })));
+  return scope(() =>
+    firsts.flatMap((n, k) =>
+      [x, p].flatMap((t, r) => {
+        const values = t.select(0, n).select(0, 0).select(0, size / 2).toNumbers();
+        return values.map((v, i) => ({ x: k * (size + 2) + (i % size), y: r * (size + 2) + Math.floor(i / size), probability: Math.round(100 * v) / 100 }));
+      })
+    )
+  );
 }
 
 /** Trains both models on the plan's scans and measures them and the baselines; see the module comment. */

@@ -14,5 +14,5 @@ export function toCsv(columns: string[], rows: Cell[][]): string {
     const s = String(cell);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [columns, ...rows].map((r) => columns.map((_, j) => field(r[j])).join(',')).join('\r\n') + '\r\n';
+  return `${[columns, ...rows].map((r) => columns.map((_, j) => field(r[j])).join(',')).join('\r\n')}\r\n`;
 }

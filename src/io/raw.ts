@@ -43,7 +43,8 @@ export function littleEndianBytes(data: RawData): Uint8Array {
 /** Throws an InputError, naming `what`, unless `raw` has a valid shape, the typed array of its dtype, one element per shape entry, and (for bool) only 0s and 1s. */
 export function checkRaw(raw: RawTensor, what: string): void {
   check(ITEMSIZE[raw.dtype] !== undefined, () => `${what}: unknown dtype ${JSON.stringify(raw.dtype)}`);
-  check(raw.data instanceof ARRAY_TYPE[raw.dtype], () => `${what}: dtype ${raw.dtype} needs a ${ARRAY_TYPE[raw.dtype].name}, got ${raw.data?.constructor?.name}`);
+  check(raw.data instanceof ARRAY_TYPE[raw.dtype],
+    () => `${what}: dtype ${raw.dtype} needs a ${ARRAY_TYPE[raw.dtype].name}, got ${raw.data?.constructor?.name}`);
   check(raw.shape.every((d) => Number.isSafeInteger(d) && d >= 0), () => `${what}: shape [${raw.shape}] has a dimension that is not a non-negative integer`);
   check(raw.data.length === numel(raw.shape), () => `${what}: ${raw.data.length} elements do not fill shape [${raw.shape}]`);
   if (raw.dtype === 'bool') check((raw.data as Uint8Array).every((v) => v <= 1), () => `${what}: a bool tensor holds a byte other than 0 or 1`);

@@ -51,6 +51,7 @@ const bool: DtypeReader = {
  * F8_E5M2FNUZ, its sub-byte F4, F6_E2M3, F6_E3M2 and its complex C64 are rejected by name, as is any other.
  * A Map, so that a dtype named like an Object.prototype property ("constructor") is not found.
  */
+// dprint-ignore: a table laid out by hand
 const READERS: ReadonlyMap<string, DtypeReader> = new Map([
   ['BOOL', bool], ['U8', widened('u8')], ['I8', widened('i8')], ['F8_E5M2', float8('e5m2')], ['F8_E4M3', float8('e4m3')],
   ['I16', widened('i16')], ['U16', widened('u16')], ['F16', widened('f16')], ['BF16', widened('bf16')], ['I32', widened('i32')],
@@ -118,7 +119,13 @@ function syntaxBreach(text: string): string | undefined {
   const open: Set<string>[] = [];
   let found: string | undefined;
   const where = (path: (string | number)[]) =>
-    path.length === 0 ? 'the header' : path.length > 1 ? `the header at ${JSON.stringify(path)}` : path[0] === METADATA ? METADATA : `tensor ${JSON.stringify(path[0])}`;
+    path.length === 0
+      ? 'the header'
+      : path.length > 1
+      ? `the header at ${JSON.stringify(path)}`
+      : path[0] === METADATA
+      ? METADATA
+      : `tensor ${JSON.stringify(path[0])}`;
   visit(text, {
     onObjectBegin: () => void open.push(new Set()),
     onObjectEnd: () => void open.pop(),

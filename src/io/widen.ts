@@ -13,8 +13,7 @@ export const NARROW_ITEMSIZE: Readonly<Record<NarrowType, number>> = { f16: 2, b
 function halfToFloat(h: number): number {
   const exponent = (h >> 10) & 0x1f;
   const mantissa = h & 0x3ff;
-  const magnitude =
-    exponent === 0 ? mantissa * 2 ** -24 : exponent === 31 ? (mantissa ? NaN : Infinity) : (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  const magnitude = exponent === 0 ? mantissa * 2 ** -24 : exponent === 31 ? (mantissa ? NaN : Infinity) : (1 + mantissa / 1024) * 2 ** (exponent - 15);
   return h & 0x8000 ? -magnitude : magnitude;
 }
 

@@ -213,7 +213,7 @@ export function gdv(x: Tensor, y: Tensor | ArrayLike<number>, opts: GdvOptions =
       const xs = sel.to('float64'); // a copy of the caller's data either way: standardised in place
       sel.dispose(); // now, not at the end of the scope: a float32 input would otherwise be held twice
       return { ...gdvGrouped(xs, g.offsets, opts.blockSize), classes: g.labels.length };
-    }),
+    })
   );
 }
 
@@ -273,6 +273,6 @@ export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<numb
       } finally {
         dispose(parts);
       }
-    }),
+    })
   );
 }

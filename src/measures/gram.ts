@@ -99,17 +99,21 @@ export function linearLayers(model: Module): LinearLayer[] {
     const own = new Map(m.namedParameters().filter(([n]) => !n.includes('.')));
     const weight = own.get('weight');
     const bias = own.get('bias') ?? null;
-    if (!weight || weight.ndim !== 2 || (bias && bias.ndim !== 1) || own.size !== (bias ? 2 : 1) || !names.has(weight)) continue;
+    if (weight?.ndim !== 2 || (bias && bias.ndim !== 1) || own.size !== (bias ? 2 : 1) || !names.has(weight)) continue;
     layers.push({ name: names.get(weight)!.slice(0, -'.weight'.length), module: m, weight, bias });
   }
   const covered = new Set(layers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight])));
   for (const [t, n] of names)
-    check(covered.has(t), () => `Gram: parameter '${n}' of ${model.spec ?? 'the model'} is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp)`);
+    check(covered.has(t),
+      () =>
+        `Gram: parameter '${n}' of ${
+          model.spec ?? 'the model'
+        } is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp)`);
   check(layers.length > 0, () => `Gram: ${model.spec ?? 'the model'} has no trainable Linear layer`);
   for (const l of layers) {
     const points = l.module.probePoints();
-    check(points.includes('input') && points.includes('output'),
-      () => `Gram: layer '${l.name}' does not tap its input and output as probe points 'input' and 'output', as Linear does`);
+    check(points.includes('input') && points.includes('output'), () =>
+      `Gram: layer '${l.name}' does not tap its input and output as probe points 'input' and 'output', as Linear does`);
   }
   const order = model.parameters();
   return layers.sort((a, b) => order.indexOf(a.weight) - order.indexOf(b.weight));
@@ -198,7 +202,7 @@ export function empiricalGram(model: Module, x: Tensor): GramResult {
         return { name: l.name, gram: xi.mm(xi.t()).mul(d).mul(s * s).add(d.mul(t * t)) };
       });
       return { layers: grams, ntk: grams.slice(1).reduce((a, g) => a.add(g.gram), grams[0].gram), outputs: k };
-    }),
+    })
   );
 }
 
@@ -296,6 +300,6 @@ export function activationPatternChange(initial: Module, current: Module, x: Ten
         total += p.numel;
       });
       return changed / total;
-    }),
+    })
   );
 }

@@ -47,8 +47,7 @@ function lossesAt(model: Module, count: number, point: (k: number, p: number) =>
       noGrad(() => {
         scope(() => params.forEach((p, i) => p.copy_(point(k, i))));
         return loss();
-      }),
-    );
+      }));
   } finally {
     noGrad(() => params.forEach((p, i) => p.copy_(saved[i])));
     dispose(saved);
@@ -95,7 +94,7 @@ export function filterNormalizedDirection(center: Tensor[], seed: number): Tenso
       const d = randn(w.shape, w.dtype);
       const dims = w.shape.slice(1).map((_, k) => k + 1);
       return d.mul(w.norm(2, dims, true).div(d.norm(2, dims, true).add(1e-12)));
-    })),
+    }))
   );
 }
 
@@ -113,6 +112,7 @@ export function filterNormalizedDirection(center: Tensor[], seed: number): Tenso
  * ```
  */
 export function lossSurface(model: Module, center: Tensor[], d1: Tensor[], d2: Tensor[], as: number[], bs: number[], loss: () => number): number[][] {
-  const values = lossesAt(model, as.length * bs.length, (k, i) => center[i].add(d1[i].mul(as[Math.floor(k / bs.length)])).add(d2[i].mul(bs[k % bs.length])), loss);
+  const values = lossesAt(model, as.length * bs.length, (k, i) => center[i].add(d1[i].mul(as[Math.floor(k / bs.length)])).add(d2[i].mul(bs[k % bs.length])),
+    loss);
   return as.map((_, r) => values.slice(r * bs.length, (r + 1) * bs.length));
 }

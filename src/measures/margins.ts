@@ -167,7 +167,9 @@ const NO_STATISTICS: Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments'
 })();
 
 /** The statistics of one probe point's kept normalised margins, or the reason there are none. */
-function probeStatistics(margins: Float64Array, tvUndefined: string | undefined, dtype: 'float32' | 'float64'): Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments' | 'undefined'> {
+function probeStatistics(margins: Float64Array, tvUndefined: string | undefined,
+  dtype: 'float32' | 'float64'): Pick<ProbeMargins, 'signature' | 'logSignature' | 'moments' | 'undefined'>
+{
   if (tvUndefined !== undefined) return { ...NO_STATISTICS, undefined: [`normalized_margin: ${tvUndefined}`] };
   if (margins.length === 0) return { ...NO_STATISTICS, undefined: ['signature: no point kept (every point misclassified)', 'moments: no point kept'] };
   return { ...signatureOf(margins), ...momentsOf(margins, ROUNDOFF * MACHINE_EPSILON[dtype]) };
@@ -218,7 +220,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
         } catch (e) {
           throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
         }
-      }),
+      })
     );
     check(classes >= 2, () => `margins: the model has ${classes} output(s); a margin needs at least 2 classes`);
     const all = y.toNumbers();
@@ -255,7 +257,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
             sums[l].s1.add_(c.sum(0).double());
             sums[l].s2.add_(c.square().sum(0).double());
           });
-        }),
+        })
       );
     }
     // TV² = Σ_u Var(h_u) and the mean square Σ_u mean(h_u²) it is compared with, from the shifted sums.
@@ -265,7 +267,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
         const c = shift.double();
         const meanSquare = (b + 2 * c.mul(s1).sum().item()) / n + c.square().sum().item();
         return { tv: Math.sqrt(Math.max(0, b / n - s1.square().sum().item() / (n * n))), rms: Math.sqrt(Math.max(0, meanSquare)) };
-      }),
+      })
     );
     const kept = Array.from(logitMargin, (m, i) => (m > 0 ? i : -1)).filter((i) => i >= 0);
     return {
@@ -274,15 +276,15 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
       logitMargin,
       probes: names.map((name, l) => {
         const { tv, rms } = spread[l];
-        const flat =
-          tv === 0
-            ? 'total variation 0: every point has the same activation'
-            : tv <= ROUNDOFF * MACHINE_EPSILON[dtype] * rms
-              ? `total variation ${tv.toPrecision(3)} is round-off (RMS activation ${rms.toPrecision(3)}): the points are indistinguishable here`
-              : undefined;
+        const flat = tv === 0
+          ? 'total variation 0: every point has the same activation'
+          : tv <= ROUNDOFF * MACHINE_EPSILON[dtype] * rms
+          ? `total variation ${tv.toPrecision(3)} is round-off (RMS activation ${rms.toPrecision(3)}): the points are indistinguishable here`
+          : undefined;
         const normalized = distances[l].map((d) => (flat ? NaN : d / tv));
         const margins = flat ? new Float64Array(0) : Float64Array.from(kept, (i) => normalized[i]);
-        return { name, totalVariation: tv, droppedFraction: 1 - kept.length / n, distances: distances[l], normalized, margins, ...probeStatistics(margins, flat, dtype) };
+        return { name, totalVariation: tv, droppedFraction: 1 - kept.length / n, distances: distances[l], normalized, margins,
+          ...probeStatistics(margins, flat, dtype) };
       }),
     };
   } finally {
@@ -310,10 +312,10 @@ export function totalSignature(result: MarginResult, variant: SignatureVariant =
   const names: string[] = [];
   const values: number[] = [];
   for (const p of result.probes) {
-    const features: [string, number][] =
-      variant === 'quartiles'
-        ? Object.entries(p.logSignature).map(([k, v]) => [`log_${k}`, v])
-        : [['log_mean', Math.log(p.moments.mean)], ['log_std', Math.log(p.moments.std)], ['skewness', p.moments.skewness], ['log_kurtosis', Math.log(p.moments.kurtosis)]];
+    const features: [string, number][] = variant === 'quartiles'
+      ? Object.entries(p.logSignature).map(([k, v]) => [`log_${k}`, v])
+      : [['log_mean', Math.log(p.moments.mean)], ['log_std', Math.log(p.moments.std)], ['skewness', p.moments.skewness], ['log_kurtosis',
+        Math.log(p.moments.kurtosis)]];
     for (const [k, v] of features) {
       names.push(`${p.name}.${k}`);
       values.push(v);

@@ -96,18 +96,20 @@ const perRow = (a: Tensor, w: Tensor): Tensor => a.reshape([a.numel, ...Array(w.
 export function foldedLayers(model: Module, opts: { foldBatchNorm?: boolean } = {}): FoldedLayer[] {
   const state = model.stateDict();
   const bnOf = new Map<string, string>();
-  if (opts.foldBatchNorm !== false) for (const [bn, src] of batchNormSources(model)) bnOf.set(src, bn);
-  return scope(() => model.namedParameters()
-    .filter(([n, t]) => n.endsWith('.weight') && t.ndim >= 2)
-    .map(([n, t]): FoldedLayer => {
-      const name = n.slice(0, -'.weight'.length);
-      const w = t.detach().double();
-      const b = state.get(`${name}.bias`)?.detach().double() ?? null;
-      const bn = bnOf.get(name);
-      if (!bn) return { name, weight: w, bias: b };
-      const { a, c } = bnAffine(state, bn);
-      return { name, weight: w.mul(perRow(a, w)), bias: (b ? a.mul(b) : a.mul(0)).add(c), batchNorm: bn };
-    }));
+  if (opts.foldBatchNorm !== false) { for (const [bn, src] of batchNormSources(model)) bnOf.set(src, bn); }
+  return scope(() =>
+    model.namedParameters()
+      .filter(([n, t]) => n.endsWith('.weight') && t.ndim >= 2)
+      .map(([n, t]): FoldedLayer => {
+        const name = n.slice(0, -'.weight'.length);
+        const w = t.detach().double();
+        const b = state.get(`${name}.bias`)?.detach().double() ?? null;
+        const bn = bnOf.get(name);
+        if (!bn) return { name, weight: w, bias: b };
+        const { a, c } = bnAffine(state, bn);
+        return { name, weight: w.mul(perRow(a, w)), bias: (b ? a.mul(b) : a.mul(0)).add(c), batchNorm: bn };
+      })
+  );
 }
 
 /** W as the matrix [out, in·k…]. */
@@ -171,19 +173,21 @@ export function pathNorm(model: Module, inputShape: number[]): Measured {
   const saved = new Map([...state].map(([k, t]) => [k, keep(scope(() => t.detach().clone()))]));
   using _eval = evalMode(model);
   try {
-    noGrad(() => scope(() => {
-      for (const [, p] of model.namedParameters()) p.copy_(p.square());
-      for (const [bn, src] of sources) {
-        const { a, c } = bnAffine(saved, bn);
-        const w = saved.get(`${src}.weight`)!.double();
-        const b = saved.get(`${src}.bias`)?.double();
-        state.get(`${src}.weight`)!.copy_(w.mul(perRow(a, w)).square());
-        state.get(`${src}.bias`)?.zero_();
-        state.get(`${bn}.weight`)!.copy_(saved.get(`${bn}.running_var`)!.double().add(BN_EPS).sqrt());
-        state.get(`${bn}.bias`)!.copy_((b ? a.mul(b) : a.mul(0)).add(c).square());
-        state.get(`${bn}.running_mean`)!.zero_();
-      }
-    }));
+    noGrad(() =>
+      scope(() => {
+        for (const [, p] of model.namedParameters()) p.copy_(p.square());
+        for (const [bn, src] of sources) {
+          const { a, c } = bnAffine(saved, bn);
+          const w = saved.get(`${src}.weight`)!.double();
+          const b = saved.get(`${src}.bias`)?.double();
+          state.get(`${src}.weight`)!.copy_(w.mul(perRow(a, w)).square());
+          state.get(`${src}.bias`)?.zero_();
+          state.get(`${bn}.weight`)!.copy_(saved.get(`${bn}.running_var`)!.double().add(BN_EPS).sqrt());
+          state.get(`${bn}.bias`)!.copy_((b ? a.mul(b) : a.mul(0)).add(c).square());
+          state.get(`${bn}.running_mean`)!.zero_();
+        }
+      })
+    );
     const value = noGrad(() => scope(() => model.forward(ones([1, ...inputShape], model.dtype)).double().sum().item()));
     return { value, log: Math.log(value) };
   } finally {

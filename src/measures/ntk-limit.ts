@@ -186,7 +186,7 @@ export function hInfinity(x: Tensor): Tensor {
       const xd = x.double();
       const k = xd.mm(xd.t());
       return k.mul(angles(correlations(k, k.diagonal())).rsub(Math.PI)).div(2 * Math.PI);
-    }),
+    })
   );
 }
 
@@ -230,6 +230,6 @@ export function limitingGram(x: Tensor, opts: LimitOptions): Tensor {
         b = b.add(m.mul(branch));
       }
       return k.mul(expectation(k, act, 'derivative', nodes)).mul(branch * branch);
-    }),
+    })
   );
 }

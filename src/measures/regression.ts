@@ -208,7 +208,9 @@ export function foldAssignment(n: number, k: number, seed: number): Int32Array {
  * crossValidatedR2(rows, y, 5).r2; // ≈ 0.99
  * ```
  */
-export function crossValidatedR2(rows: Rows, y: Float64Array, folds: number | Int32Array = 10, seed = 0): { r2: number; predictions: Float64Array; folds: Int32Array } {
+export function crossValidatedR2(rows: Rows, y: Float64Array, folds: number | Int32Array = 10,
+  seed = 0): { r2: number; predictions: Float64Array; folds: Int32Array }
+{
   checkRows(rows, y.length, 'cross-validation');
   const n = y.length;
   const assign = typeof folds === 'number' ? foldAssignment(n, folds, seed) : folds;
@@ -273,8 +275,8 @@ function normalizedCmi(measure: ArrayLike<number>, gaps: ArrayLike<number>, code
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
       const key = code[i] * codes + code[j];
-      let c = cells.get(key);
-      if (!c) cells.set(key, (c = new Float64Array(4)));
+      const c = cells.get(key) ?? new Float64Array(4);
+      cells.set(key, c);
       c[(gaps[i] > gaps[j] ? 2 : 0) + (measure[i] > measure[j] ? 1 : 0)]++;
     }
   }
@@ -309,12 +311,15 @@ function normalizedCmi(measure: ArrayLike<number>, gaps: ArrayLike<number>, code
  * conditionalMutualInformation([1, 1, 1, 1], gaps, hparams).score;         // 0: a constant measure tells nothing
  * ```
  */
-export function conditionalMutualInformation(measure: ArrayLike<number>, gaps: ArrayLike<number>, hparams: readonly HParams[], opts: { subsetSize?: number } = {}): CmiResult {
+export function conditionalMutualInformation(measure: ArrayLike<number>, gaps: ArrayLike<number>, hparams: readonly HParams[],
+  opts: { subsetSize?: number } = {}): CmiResult
+{
   const n = gaps.length;
   check(measure.length === n && hparams.length === n, () => `CMI: ${measure.length} measure values, ${n} gaps, ${hparams.length} hyper-parameter sets`);
   const names = Object.keys(hparams[0] ?? {});
   for (const [i, h] of hparams.entries())
-    check(Object.keys(h).length === names.length && names.every((k) => k in h), () => `CMI: model ${i} has hyper-parameters {${Object.keys(h)}}, model 0 {${names}}`);
+    check(Object.keys(h).length === names.length && names.every((k) => k in h),
+      () => `CMI: model ${i} has hyper-parameters {${Object.keys(h)}}, model 0 {${names}}`);
   // Each hyper-parameter's values as integer codes; only those that vary can condition.
   const coded = names.map((name) => {
     const index = new Map<string, number>();
@@ -368,7 +373,10 @@ export interface MeasureRow {
  * ```
  */
 export function evaluateMeasures(
-  features: Record<string, Rows>, gaps: Float64Array, hparams: readonly HParams[], opts: { folds?: number; seed?: number } = {},
+  features: Record<string, Rows>,
+  gaps: Float64Array,
+  hparams: readonly HParams[],
+  opts: { folds?: number; seed?: number } = {},
 ): MeasureRow[] {
   const n = gaps.length;
   check(gaps.every(Number.isFinite), 'evaluate measures: a gap is not finite');

@@ -66,7 +66,8 @@ export interface Pca {
 /** PCA of rows [N, ...] (flattened) keeping k components (float64). */
 export function fitPca(x: Tensor, k: number): Pca {
   const n = x.size(0);
-  check(Number.isInteger(k) && k >= 1 && k <= Math.min(n, x.numel / n), () => `PCA of ${n} rows of ${x.numel / n} values can keep 1 to ${Math.min(n, x.numel / n)} components, not ${k}`);
+  check(Number.isInteger(k) && k >= 1 && k <= Math.min(n, x.numel / n),
+    () => `PCA of ${n} rows of ${x.numel / n} values can keep 1 to ${Math.min(n, x.numel / n)} components, not ${k}`);
   return scope(() => {
     const rows = x.reshape([n, -1]).double();
     const mean = rows.mean(0);
@@ -82,7 +83,8 @@ export function pcaFeatures(pca: Pca, x: Tensor): Tensor {
 
 /** Euclidean distances [Q, G] between rows of queries [Q, D] and gallery [G, D] (float64). */
 export function distances(queries: Tensor, gallery: Tensor): Tensor {
-  check(queries.ndim === 2 && gallery.ndim === 2 && queries.size(1) === gallery.size(1), () => `distances need [Q, D] and [G, D] features, got [${queries.shape}] and [${gallery.shape}]`);
+  check(queries.ndim === 2 && gallery.ndim === 2 && queries.size(1) === gallery.size(1),
+    () => `distances need [Q, D] and [G, D] features, got [${queries.shape}] and [${gallery.shape}]`);
   return scope(() => queries.double().unsqueeze(1).sub(gallery.double().unsqueeze(0)).square().sum(2).sqrt());
 }
 

@@ -88,31 +88,32 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
     let loss = 0;
     const grads = withGrad ? params.map((p) => keep(zerosLike(p))) : [];
     for (let i = 0; i < m; i += batchSize) {
-      scope(() => enableGrad(() => {
-        const len = Math.min(batchSize, m - i);
-        const l = crossEntropy(model.forward(xs.narrow(0, i, len)), ys.narrow(0, i, len), 'sum').div(m);
-        loss += l.item();
-        if (withGrad) grad(l, params, { allowUnused: true }).forEach((g, k) => g && grads[k].add_(g));
-      }));
+      scope(() =>
+        enableGrad(() => {
+          const len = Math.min(batchSize, m - i);
+          const l = crossEntropy(model.forward(xs.narrow(0, i, len)), ys.narrow(0, i, len), 'sum').div(m);
+          loss += l.item();
+          if (withGrad) grad(l, params, { allowUnused: true }).forEach((g, k) => g && grads[k].add_(g));
+        })
+      );
     }
     return { loss, grads };
   };
-  const setDelta = (delta: Tensor[]): void =>
-    noGrad(() => scope(() => params.forEach((p, k) => p.copy_(original[k].add(delta[k])))));
+  const setDelta = (delta: Tensor[]): void => noGrad(() => scope(() => params.forEach((p, k) => p.copy_(original[k].add(delta[k])))));
 
   try {
     const baseLoss = noGrad(() => lossAt(false).loss);
     let maxLoss = baseLoss;
     for (let r = 0; r < restarts; r++) {
-      let delta = params.map((p, k) => keep(scope(() =>
-        tensor(Float64Array.from({ length: p.numel }, () => 2 * rng.uniform() - 1), p.shape, dtype).mul(box[k]))));
+      let delta = params.map((p, k) =>
+        keep(scope(() => tensor(Float64Array.from({ length: p.numel }, () => 2 * rng.uniform() - 1), p.shape, dtype).mul(box[k])))
+      );
       for (let t = 0; t <= steps; t++) {
         setDelta(delta);
         const { loss, grads } = t < steps ? lossAt(true) : noGrad(() => lossAt(false));
         maxLoss = Math.max(maxLoss, loss);
         if (t === steps) break;
-        const next = delta.map((d, k) => keep(scope(() =>
-          d.add(grads[k].sign().mul(box[k]).mul(stepSize)).maximum(box[k].neg()).minimum(box[k]))));
+        const next = delta.map((d, k) => keep(scope(() => d.add(grads[k].sign().mul(box[k]).mul(stepSize)).maximum(box[k].neg()).minimum(box[k]))));
         dispose([delta, grads]);
         delta = next;
       }

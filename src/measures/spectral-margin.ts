@@ -69,7 +69,7 @@ export function layerSpectra(model: Module, opts: { foldBatchNorm?: boolean } = 
     foldedLayers(model, opts).map(({ name, weight }) => {
       const m = asMatrix(weight);
       return { name, spectral: linalgStep(`spectral norm of ${name}`, m, (w) => matrixNorm(w, 2)).item(), l21: m.norm(2, 1).sum().item() };
-    }),
+    })
   );
 }
 

@@ -10,10 +10,14 @@ export function cSigma(act: Activation): number {
   if (act === 'relu') return 2;
   const f = (z: number): number => {
     switch (act) {
-      case 'softplus': return Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0);
-      case 'tanh': return Math.tanh(z);
-      case 'sigmoid': return 1 / (1 + Math.exp(-z));
-      default: return z > 0 ? z : 0.2 * z;
+      case 'softplus':
+        return Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0);
+      case 'tanh':
+        return Math.tanh(z);
+      case 'sigmoid':
+        return 1 / (1 + Math.exp(-z));
+      default:
+        return z > 0 ? z : 0.2 * z;
     }
   };
   // Simpson's rule on [−12, 12]: the Gaussian tail beyond is below 1e-30.

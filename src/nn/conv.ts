@@ -2,7 +2,7 @@
  * Convolutions with PyTorch's layouts and default init: Conv{2,3}d weight [out, in/groups, k…],
  * ConvTranspose{2,3}d weight [in, out/groups, k…].
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { Module } from './module.js';
 import * as F from './functional.js';
 import { initWeight, uniform, type Init } from './init.js';

@@ -35,14 +35,15 @@ export function dbnInputs(kind: VisibleKind, train: Tensor, ...others: Tensor[])
     scope(() => {
       if (kind === 'binary') {
         for (const t of [train, ...others])
-          check(t.amin().item() >= 0 && t.amax().item() <= 1, () => `binary visible units need inputs in [0, 1], got [${t.amin().item()}, ${t.amax().item()}] (use Gaussian visibles)`);
+          check(t.amin().item() >= 0 && t.amax().item() <= 1,
+            () => `binary visible units need inputs in [0, 1], got [${t.amin().item()}, ${t.amax().item()}] (use Gaussian visibles)`);
         return [train, ...others].map((t) => t.clone());
       }
       const mean = train.mean(0);
       const std = train.std(0, { correction: 0 });
       const scale = std.gt(0).to(std.dtype).div(std.clamp(1e-12));
       return [train, ...others].map((t) => t.sub(mean).mul(scale));
-    }),
+    })
   );
 }
 

@@ -4,7 +4,7 @@
  *   it defined, and 0, when both are empty);
  * - Dice score 2|A ∩ B|/(|A| + |B|) of masks thresholded at 0.5 (1 when both are empty), for evaluation.
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { scope } from '../engine/memory.js';
 import { check } from '../errors.js';
 import type { Reduction } from './functional.js';
@@ -13,8 +13,7 @@ function checkPair(p: Tensor, t: Tensor, what: string): void {
   check(p.ndim >= 2 && p.shape.join() === t.shape.join(), () => `${what} needs two tensors [N, …] of one shape, got [${p.shape}] and [${t.shape}]`);
 }
 
-const reduce = (perSample: Tensor, reduction: Reduction): Tensor =>
-  reduction === 'none' ? perSample : reduction === 'sum' ? perSample.sum() : perSample.mean();
+const reduce = (perSample: Tensor, reduction: Reduction): Tensor => reduction === 'none' ? perSample : reduction === 'sum' ? perSample.sum() : perSample.mean();
 
 /** The soft Dice loss of p, t [N, …]: 0-d averaged (default) or summed, [N] with 'none' (differentiable in p and t). */
 export function softDiceLoss(p: Tensor, t: Tensor, reduction: Reduction = 'mean'): Tensor {

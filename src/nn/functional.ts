@@ -4,7 +4,7 @@
  */
 import { N } from '../engine/native.js';
 import { check } from '../errors.js';
-import { Tensor, wrap } from '../engine/tensor.js';
+import { type Tensor, wrap } from '../engine/tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 const tup = (v: number | number[], n: number): number[] => (typeof v === 'number' ? Array(n).fill(v) : v);
@@ -38,8 +38,7 @@ export interface ConvTransposeOptions extends ConvOptions {
 }
 function convT(fn: 'convTranspose2d' | 'convTranspose3d', dims: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvTransposeOptions): Tensor {
   return wrap(
-    N[fn](x.id, w.id, idOf(b), tup(o.stride ?? 1, dims), tup(o.padding ?? 0, dims), tup(o.outputPadding ?? 0, dims),
-      o.groups ?? 1, tup(o.dilation ?? 1, dims)),
+    N[fn](x.id, w.id, idOf(b), tup(o.stride ?? 1, dims), tup(o.padding ?? 0, dims), tup(o.outputPadding ?? 0, dims), o.groups ?? 1, tup(o.dilation ?? 1, dims)),
   );
 }
 /** Transposed 2-D convolution; weight [in, out/groups, kH, kW]. */

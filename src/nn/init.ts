@@ -10,7 +10,7 @@
  */
 import { randn, rand } from '../engine/creation.js';
 import { scope } from '../engine/memory.js';
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 
 export type Init = 'default' | 'he' | 'ntk' | 'normal' | 'allenzhu' | 'allenzhu-output';
 

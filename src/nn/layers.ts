@@ -1,5 +1,5 @@
 /** Parameter-free layers and containers. */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { Module } from './module.js';
 import * as F from './functional.js';
 

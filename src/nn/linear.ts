@@ -2,7 +2,7 @@
  * Linear layer: y = x·Wᵀ + b, W [out, in] (PyTorch layout); with the NTK init, y = x·Wᵀ/√in + b.
  * Probe points `input` (x [n, in]) and `output` (y [n, out]): what Gram matrices read per layer.
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { zeros } from '../engine/creation.js';
 import { Module } from './module.js';
 import { linear } from './functional.js';
@@ -17,7 +17,8 @@ export class Linear extends Module {
     super();
     const init = opts.init ?? 'default';
     this.weight = this.param('weight', initWeight([outFeatures, inFeatures], inFeatures, init));
-    this.bias = opts.bias === false ? null
+    this.bias = opts.bias === false ?
+      null
       : this.param('bias', init === 'default' ? uniform([outFeatures], 1 / Math.sqrt(inFeatures)) : zeros([outFeatures]));
     this.#scale = init === 'ntk' ? 1 / Math.sqrt(inFeatures) : 1;
   }

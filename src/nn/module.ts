@@ -14,7 +14,7 @@
  * hooks costs one Map lookup, so forward passes are written as the maths reads, with no recorder
  * threaded through them.
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { noGrad } from '../engine/autograd.js';
 import { keep } from '../engine/memory.js';
 
@@ -72,7 +72,7 @@ export abstract class Module {
   /** Marks h as the activation at probe point `point` of this forward pass: its hooks receive it. Returns h. */
   protected tap(point: string, h: Tensor): Tensor {
     const hooks = this.#hooks.get(point);
-    if (hooks) for (const hook of hooks) hook(h);
+    if (hooks) { for (const hook of hooks) hook(h); }
     return h;
   }
 

@@ -3,7 +3,7 @@
  * eval; buffers running_mean, running_var, num_batches_tracked as in PyTorch), InstanceNorm (per
  * sample and channel; affine off by default, as PyTorch) and GroupNorm.
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { ones, zeros, scalar } from '../engine/creation.js';
 import { noGrad } from '../engine/autograd.js';
 import { Module } from './module.js';
@@ -28,8 +28,12 @@ export class BatchNorm extends Module {
   forward(x: Tensor): Tensor {
     if (this.training) noGrad(() => this.numBatchesTracked.fill_(this.numBatchesTracked.item() + 1));
     return F.batchNorm(x, this.training, {
-      weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-      momentum: this.opts.momentum, eps: this.opts.eps,
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      momentum: this.opts.momentum,
+      eps: this.opts.eps,
     });
   }
 }

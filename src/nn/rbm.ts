@@ -162,7 +162,7 @@ export function cdGradient(rbm: Rbm, v0: Tensor, k = 1, noise: Noise = TORCH_NOI
         visibleBias: v0.sub(v).mean(0),
         hiddenBias: ph0.sub(ph).mean(0),
       };
-    }),
+    })
   );
 }
 

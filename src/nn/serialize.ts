@@ -3,11 +3,11 @@
  * header metadata under `dltheory.model`, so one file rebuilds the model.
  */
 import { tensor } from '../engine/creation.js';
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { InputError } from '../errors.js';
 import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safetensors.js';
 import type { RawTensor } from '../io/raw.js';
-import { Module } from './module.js';
+import type { Module } from './module.js';
 import { buildModel } from './models/spec.js';
 
 export const SPEC_KEY = 'dltheory.model';

@@ -109,8 +109,7 @@ export function scatterChart(o: ScatterChartOptions): TopLevelSpec {
   const scale = diagonal ? { domain: [lo, hi] } : { zero: false };
   const x = { field: field(o.x), type: 'quantitative', title: o.xTitle ?? o.x, scale } as const;
   const y = { field: field(o.y), type: 'quantitative', title: o.yTitle ?? o.y, scale } as const;
-  const colorType: 'quantitative' | 'nominal' =
-    o.color !== undefined && isNumeric(o.data, o.color) ? 'quantitative' : 'nominal';
+  const colorType: 'quantitative' | 'nominal' = o.color !== undefined && isNumeric(o.data, o.color) ? 'quantitative' : 'nominal';
   const encoding = {
     x,
     y,

@@ -62,9 +62,8 @@ function inlineHtml(escaped: string): string {
     .replace(/`([^`]+)`/g, '<code>$1</code>')
     .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
     .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>')
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_m, text: string, href: string) =>
-      /^(javascript|data|vbscript):/i.test(href) ? text : `<a href="${href}">${text}</a>`,
-    );
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g,
+      (_m, text: string, href: string) => /^(javascript|data|vbscript):/i.test(href) ? text : `<a href="${href}">${text}</a>`);
 }
 
 /**

@@ -67,7 +67,7 @@ export function progress({ total, label, stream = process.stderr, json = false }
       const round = (x: number) => Math.round(x * 1000) / 1000;
       const core = { event: 'progress', label, done: count, total, elapsed: round(elapsed), eta: eta === null ? null : round(eta) };
       // Core fields first in each line, and never overwritten by an info key of the same name.
-      stream.write(JSON.stringify({ ...core, ...info, ...core }) + '\n');
+      stream.write(`${JSON.stringify({ ...core, ...info, ...core })}\n`);
       return;
     }
     const fraction = total > 0 ? Math.min(count / total, 1) : 1;
@@ -77,7 +77,7 @@ export function progress({ total, label, stream = process.stderr, json = false }
     const filled = Math.round(fraction * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
     // \r and erase-to-end-of-line redraw in place without scrolling the terminal.
-    stream.write(`\r${label} [${bar}] ${text}${extra ? ' ' + extra : ''}\x1b[K${final ? '\n' : ''}`);
+    stream.write(`\r${label} [${bar}] ${text}${extra ? ` ${extra}` : ''}\x1b[K${final ? '\n' : ''}`);
   };
 
   return {
@@ -100,7 +100,6 @@ export function formatTable(columns: string[], rows: Cell[][]): string {
   const text = rows.map((r) => columns.map((_, j) => formatCell(r[j])));
   const right = columns.map((_, j) => rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] == null));
   const widths = columns.map((c, j) => Math.max(c.length, ...text.map((r) => r[j]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, j) => (right[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, j) => (right[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join('  ').trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n');
 }

@@ -98,15 +98,14 @@ export function createReport(dir: string, title: string): Report {
         const columns = columnsOf(rows);
         const cells = rows.map((r) => columns.map((c) => r[c]));
         write(`${base}.svg`, svg);
-        write(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n');
+        write(`${base}.vl.json`, `${JSON.stringify(spec, null, 2)}\n`);
         write(`${base}.csv`, toCsv(columns, cells));
-        write(`${base}.json`, JSON.stringify(rows, null, 2) + '\n');
+        write(`${base}.json`, `${JSON.stringify(rows, null, 2)}\n`);
         const links = [link(`${base}.csv`, 'data (CSV)'), link(`${base}.json`, 'data (JSON)'), link(`${base}.vl.json`, 'Vega-Lite spec')];
         const small = rows.length <= INLINE_ROWS;
         sections[index] = {
           md: [`![${name}](${base}.svg)`, links.map((l) => l.md).join(' · '), ...(small ? [markdownTable(columns, cells)] : [])].join('\n\n'),
-          html:
-            `<figure>\n${svg}\n<figcaption>${links.map((l) => l.html).join(' · ')}</figcaption>\n` +
+          html: `<figure>\n${svg}\n<figcaption>${links.map((l) => l.html).join(' · ')}</figcaption>\n` +
             (small ? `<details><summary>numbers</summary>\n${htmlTable(columns, cells)}\n</details>\n` : '') +
             '</figure>',
         };
@@ -117,14 +116,14 @@ export function createReport(dir: string, title: string): Report {
 
     json(name, value) {
       const file = `${fileName(name)}.json`;
-      write(file, JSON.stringify(value, null, 2) + '\n');
+      write(file, `${JSON.stringify(value, null, 2)}\n`);
       const l = link(file, `${name} (JSON)`);
       sections.push({ md: l.md, html: `<p>${l.html}</p>` });
     },
 
     async finish() {
       await Promise.all(pending);
-      write('report.md', [`# ${title}`, ...sections.map((s) => s.md)].join('\n\n') + '\n');
+      write('report.md', `${[`# ${title}`, ...sections.map((s) => s.md)].join('\n\n')}\n`);
       const body = [`<h1>${escapeHtml(title)}</h1>`, ...sections.map((s) => s.html)].join('\n');
       write(
         'report.html',

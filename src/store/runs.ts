@@ -90,15 +90,11 @@ export function newRunId(now: Date = new Date()): string {
 
 /** JSON cannot hold NaN or Infinity, and a diverged loss is exactly what one wants to see later. */
 function metricsToJson(metrics: Metrics): string {
-  return JSON.stringify(metrics, (_key, v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-  );
+  return JSON.stringify(metrics, (_key, v: unknown) => typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
 }
 
 function metricsFromJson(text: string): Metrics {
-  return JSON.parse(text, (_key, v: unknown) =>
-    v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v,
-  ) as Metrics;
+  return JSON.parse(text, (_key, v: unknown) => v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v) as Metrics;
 }
 
 interface RunRow {
@@ -211,8 +207,7 @@ export class RunStore {
       where.push('tag = ?');
       params.push(options.tag);
     }
-    const sql =
-      'SELECT * FROM runs' +
+    const sql = 'SELECT * FROM runs' +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY created DESC, id DESC' +
       (options.limit !== undefined ? ' LIMIT ?' : '');

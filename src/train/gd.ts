@@ -26,7 +26,7 @@ export interface DescentOptions {
   batchSize?: number;
   seed?: number;
   /** Called with the step (or epoch) and the full-data loss (and accuracy for cross-entropy); true stops. */
-  onStep?: (step: number, loss: number, accuracy?: number) => boolean | void;
+  onStep?: (step: number, loss: number, accuracy?: number) => boolean | undefined;
 }
 
 /** L as a tensor from the outputs u on (·, y): ½ Σ ‖u − y‖² or the mean cross-entropy. */
@@ -68,7 +68,8 @@ function step(model: Module, x: Tensor, y: Tensor, o: DescentOptions): Seen {
 export function descend(model: Module, x: Tensor, y: Tensor, o: DescentOptions): Float64Array {
   check(o.lr > 0 && Number.isFinite(o.lr), () => `gradient descent: learning rate ${o.lr} must be a positive number`);
   check(Number.isInteger(o.steps) && o.steps >= 1, () => `gradient descent: ${o.steps} steps; need an integer ≥ 1`);
-  check(o.batchSize === undefined || (Number.isInteger(o.batchSize) && o.batchSize >= 1), () => `gradient descent: batch size ${o.batchSize}; need an integer ≥ 1`);
+  check(o.batchSize === undefined || (Number.isInteger(o.batchSize) && o.batchSize >= 1),
+    () => `gradient descent: batch size ${o.batchSize}; need an integer ≥ 1`);
   const n = x.size(0);
   const losses: number[] = [];
   if (o.batchSize === undefined) {
@@ -90,10 +91,12 @@ export function descend(model: Module, x: Tensor, y: Tensor, o: DescentOptions):
         step(model, x.indexSelect(0, idx), y.indexSelect(0, idx), o);
       });
     order.dispose();
-    const { loss: L, accuracy } = noGrad(() => scope(() => {
-      const u = model.forward(x);
-      return seen(u, lossOf(u, y, o.loss), y, o.loss);
-    }));
+    const { loss: L, accuracy } = noGrad(() =>
+      scope(() => {
+        const u = model.forward(x);
+        return seen(u, lossOf(u, y, o.loss), y, o.loss);
+      })
+    );
     losses.push(L);
     if (!Number.isFinite(L) || o.onStep?.(epoch, L, accuracy)) break;
   }

@@ -64,8 +64,13 @@ function trainAndSave(store: RunStore, r: RunRequest, id: string, model: Module)
   const tr = evaluate(model, r.splits.train);
   const te = evaluate(model, r.splits.test);
   const final = {
-    trainLoss: tr.loss, trainAccuracy: tr.accuracy, testLoss: te.loss, testAccuracy: te.accuracy,
-    gap: tr.accuracy - te.accuracy, epochs: epochs.length, seconds,
+    trainLoss: tr.loss,
+    trainAccuracy: tr.accuracy,
+    testLoss: te.loss,
+    testAccuracy: te.accuracy,
+    gap: tr.accuracy - te.accuracy,
+    epochs: epochs.length,
+    seconds,
   };
   const measures = r.measure?.(model, r.splits) ?? {};
   const weights = join(store.weightsDir, `${id}.safetensors`);
@@ -75,9 +80,17 @@ function trainAndSave(store: RunStore, r: RunRequest, id: string, model: Module)
   const { schedule: _schedule, onEpoch: _onEpoch, progress: _progress, augment: _augment, ...hparams } = r.options;
   store.saveRun(
     {
-      id, kind: r.kind, created: new Date().toISOString(), spec: r.spec, data: r.data,
-      hparams: { ...hparams, ...r.hparams }, seed: r.options.seed, final: { ...final, ...measures }, weights: relative(store.dir, weights),
-      seconds, tag: r.tag ?? null,
+      id,
+      kind: r.kind,
+      created: new Date().toISOString(),
+      spec: r.spec,
+      data: r.data,
+      hparams: { ...hparams, ...r.hparams },
+      seed: r.options.seed,
+      final: { ...final, ...measures },
+      weights: relative(store.dir, weights),
+      seconds,
+      tag: r.tag ?? null,
     },
     epochs.map((m) => ({ epoch: m.epoch, metrics: { ...m } })),
   );

@@ -100,7 +100,8 @@ function batches(n: number, batchSize: number, steps: number, rng: Rng): number[
 
 /** Trains on volumes x [N, 1, S, S, S] (0/1 float32); see the module comment. Returns the model and each step's loss. */
 export function trainShapeModel(x: Tensor, o: ShapeTrainOptions): { model: ShapeModel; losses: number[] } {
-  check(x.ndim === 5 && x.size(1) === 1 && x.shape.slice(2).every((d) => d === o.size), () => `training volumes must be [N, 1, ${o.size}, ${o.size}, ${o.size}], got [${x.shape}]`);
+  check(x.ndim === 5 && x.size(1) === 1 && x.shape.slice(2).every((d) => d === o.size),
+    () => `training volumes must be [N, 1, ${o.size}, ${o.size}, ${o.size}], got [${x.shape}]`);
   check(o.init === undefined || Boolean(o.init.align) === Boolean(o.align), 'the initial model and the options disagree about the front end');
   manualSeed(o.seed);
   const model = o.init ?? buildShapeModel(o);
@@ -108,7 +109,8 @@ export function trainShapeModel(x: Tensor, o: ShapeTrainOptions): { model: Shape
   const template = o.template ? keep(o.template.float()) : keep(scope(() => x.mean(0, true)));
   const phases = [
     ...(model.align && o.alignSteps ? [{ name: 'front end', steps: o.alignSteps, params: model.align.parameters(), reconstruct: false }] : []),
-    { name: model.align ? 'joint' : 'autoencoder', steps: o.steps, params: [...model.ae.parameters(), ...(model.align?.parameters() ?? [])], reconstruct: true },
+    { name: model.align ? 'joint' : 'autoencoder', steps: o.steps, params: [...model.ae.parameters(), ...(model.align?.parameters() ?? [])],
+      reconstruct: true },
   ];
   const losses: number[] = [];
   setMode(model, true);
@@ -151,11 +153,13 @@ export function trainShapeModel(x: Tensor, o: ShapeTrainOptions): { model: Shape
 /** f over x in batches of `batchSize`, concatenated, without autograd, in eval mode. */
 function batched(model: ShapeModel, x: Tensor, batchSize: number, f: (xb: Tensor) => Tensor): Tensor {
   setMode(model, false);
-  return noGrad(() => scope(() => {
-    const parts: Tensor[] = [];
-    for (let i = 0; i < x.size(0); i += batchSize) parts.push(f(x.narrow(0, i, Math.min(batchSize, x.size(0) - i))));
-    return cat(parts, 0);
-  }));
+  return noGrad(() =>
+    scope(() => {
+      const parts: Tensor[] = [];
+      for (let i = 0; i < x.size(0); i += batchSize) parts.push(f(x.narrow(0, i, Math.min(batchSize, x.size(0) - i))));
+      return cat(parts, 0);
+    })
+  );
 }
 
 /** The front end's aligned volumes (x itself, copied, without one). */

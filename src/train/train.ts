@@ -4,12 +4,12 @@
  * loss or accuracy. Train metrics per epoch are the running means over that epoch's batches;
  * `evaluate` gives exact ones. Every step runs in a scope, so native memory stays flat.
  */
-import { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { manualSeed, randperm } from '../engine/creation.js';
 import { noGrad } from '../engine/autograd.js';
 import { scope } from '../engine/memory.js';
 import { check, InputError } from '../errors.js';
-import { evalMode, Module } from '../nn/module.js';
+import { evalMode, type Module } from '../nn/module.js';
 import { crossEntropy } from '../nn/functional.js';
 import { SGD } from '../nn/optim/sgd.js';
 import { Adam } from '../nn/optim/adam.js';
@@ -135,7 +135,8 @@ export function train(model: Module, trainSet: Dataset, testSet: Dataset | undef
             const loss = crossEntropy(logits, y);
             const value = loss.item();
             // A diverged run would go on to save weights no loader accepts; stop and say where.
-            if (!Number.isFinite(value)) throw new Error(`training diverged: loss ${value} at epoch ${epoch + 1}, step ${i / o.batchSize + 1} (lower the learning rate)`);
+            if (!Number.isFinite(value))
+              throw new Error(`training diverged: loss ${value} at epoch ${epoch + 1}, step ${i / o.batchSize + 1} (lower the learning rate)`);
             opt.zeroGrad();
             loss.backward();
             opt.step();
@@ -165,4 +166,3 @@ export function train(model: Module, trainSet: Dataset, testSet: Dataset | undef
   }
   return { epochs, seconds };
 }
-

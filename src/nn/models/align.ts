@@ -13,7 +13,7 @@
  * training starts from the identity. Training (src/train/shapes.ts) uses the soft Dice to a template
  * (a mean shape in the common frame) plus the autoencoder's reconstruction Dice.
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { onesLike, zerosLike } from '../../engine/creation.js';
 import { stack } from '../../engine/ops.js';
 import { noGrad } from '../../engine/autograd.js';
@@ -39,7 +39,8 @@ function axisRotation(a: Tensor, axis: number): Tensor {
 
 /** The affine maps [N, 3, 4] = [A | t] of pose parameters [N, 6] (rigid) or [N, 9] (affine); see the module comment. */
 export function poseMatrix(params: Tensor): Tensor {
-  check(params.ndim === 2 && (params.size(1) === 6 || params.size(1) === 9), () => `pose parameters must be [N, 6] (rigid) or [N, 9] (affine), got [${params.shape}]`);
+  check(params.ndim === 2 && (params.size(1) === 6 || params.size(1) === 9),
+    () => `pose parameters must be [N, 6] (rigid) or [N, 9] (affine), got [${params.shape}]`);
   const col = (i: number) => params.select(1, i);
   let a = axisRotation(col(2), 2).bmm(axisRotation(col(1), 1)).bmm(axisRotation(col(0), 0));
   if (params.size(1) === 9) a = a.mul(params.narrow(1, 6, 3).exp().unsqueeze(1));
@@ -83,7 +84,8 @@ export class AlignNet extends Module {
 
   /** Pose parameters [N, 6|9] of volumes [N, 1, S, S, S]. */
   pose(x: Tensor): Tensor {
-    check(x.ndim === 5 && x.size(1) === 1 && x.shape.slice(2).every((d) => d === this.size), () => `the alignment network takes [N, 1, ${this.size}, ${this.size}, ${this.size}], got [${x.shape}]`);
+    check(x.ndim === 5 && x.size(1) === 1 && x.shape.slice(2).every((d) => d === this.size),
+      () => `the alignment network takes [N, 1, ${this.size}, ${this.size}, ${this.size}], got [${x.shape}]`);
     let h = x;
     for (const conv of this.convs) h = conv.forward(h).leakyRelu(0.2);
     return this.head.forward(h.flatten(1));

@@ -4,7 +4,7 @@
  *   → flatten → fc1 (128) → σ → [dropout] → fc2 (classes),   σ = ReLU unless another is named.
  * Probe points: `input`, `conv1` and `conv2` (each block's pooled output), `fc1` (pre-activation).
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
 import { Conv2d } from '../conv.js';
 import { Linear } from '../linear.js';

@@ -7,7 +7,7 @@
  * hidden Linear — the quantity Jiang et al. measure for network-in-network models; the choice is
  * documented in the README.
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 import { BatchNorm } from '../norm.js';
@@ -31,7 +31,8 @@ export class MLP extends Module {
     const az = opts.init === 'allenzhu';
     const last = sizes.length - 2;
     this.layers = sizes.slice(1).map((out, i) =>
-      this.child(`layers.${i}`, new Linear(sizes[i], out, { init: az && i === last ? 'allenzhu-output' : opts.init, bias: !az })));
+      this.child(`layers.${i}`, new Linear(sizes[i], out, { init: az && i === last ? 'allenzhu-output' : opts.init, bias: !az }))
+    );
     this.norms = opts.batchNorm ? sizes.slice(1, -1).map((w, i) => this.child(`norms.${i}`, new BatchNorm(w))) : [];
   }
 

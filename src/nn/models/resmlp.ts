@@ -9,7 +9,7 @@
  * with c_σ = 1/E[σ(z)²] for z ~ N(0, 1) (ReLU: 2). Parameters `stem.weight`, `blocks.{h}.weight`,
  * `output.weight`. Probe points: `input`, `stem` (x⁽¹⁾), `blocks.{h}` (block h's output, x⁽ʰ⁺²⁾: blocks count from layer 2).
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
 import { activate, type Activation } from '../layers.js';
 import { Linear } from '../linear.js';
@@ -25,7 +25,8 @@ export class ResMLP extends Module {
   readonly #cSigma: number;
 
   constructor(readonly inputs: number, readonly width: number, readonly depth: number, readonly outputs: number,
-    readonly opts: { activation?: Activation; cRes?: number; residual?: boolean } = {}) {
+    readonly opts: { activation?: Activation; cRes?: number; residual?: boolean } = {})
+  {
     super();
     if (depth < 1) throw new Error(`${opts.residual === false ? 'fcnet' : 'resmlp'}: depth must be at least 1`);
     this.stem = this.child('stem', new Linear(inputs, width, W));

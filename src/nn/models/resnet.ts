@@ -5,7 +5,7 @@
  *   y = ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x)), shortcut a 1×1 conv + BN when shapes change.
  * Probe points: `input`, `stage1`, `stage2`, `stage3` (block outputs).
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
 import { Conv2d } from '../conv.js';
 import { Linear } from '../linear.js';

@@ -11,7 +11,7 @@
  * default), LeakyReLU slope 0.2; each strided and the stem conv is followed by LeakyReLU 0.2, the
  * code is linear. Trained with the soft Dice loss (src/nn/dice.ts). Probe points: `input`, `latent`.
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { check } from '../../errors.js';
 import { Module } from '../module.js';
 import { Conv3d, ConvTranspose3d } from '../conv.js';
@@ -81,7 +81,8 @@ export class ShapeAutoencoder extends Module {
 
   /** The codes [N, L] of volumes [N, 1, S, S, S]. */
   encode(x: Tensor): Tensor {
-    check(x.ndim === 5 && x.size(1) === 1 && x.shape.slice(2).every((d) => d === this.size), () => `the shape autoencoder takes [N, 1, ${this.size}, ${this.size}, ${this.size}], got [${x.shape}]`);
+    check(x.ndim === 5 && x.size(1) === 1 && x.shape.slice(2).every((d) => d === this.size),
+      () => `the shape autoencoder takes [N, 1, ${this.size}, ${this.size}, ${this.size}], got [${x.shape}]`);
     let h = this.stem.forward(x).leakyRelu(SLOPE);
     this.down.forEach((down, i) => {
       h = down.forward(this.encoderBlocks[i].forward(h)).leakyRelu(SLOPE);

@@ -16,7 +16,7 @@
 import { noGrad } from '../../engine/autograd.js';
 import { matrixRank } from '../../engine/linalg.js';
 import { scope } from '../../engine/memory.js';
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { Module, type ForwardHook, type HookHandle } from '../module.js';
 import { Linear } from '../linear.js';
 
@@ -55,7 +55,5 @@ export class SkipToOutput extends Module {
 
 /** The rank of the N×M skip-feature matrix on the points x (float64), and N and M. */
 export function skipFeatureRank(model: SkipToOutput, x: Tensor): { rank: number; points: number; units: number } {
-  return noGrad(() =>
-    scope(() => ({ rank: matrixRank(model.skipFeatures(x).double()).item(), points: x.size(0), units: model.skipUnits })),
-  );
+  return noGrad(() => scope(() => ({ rank: matrixRank(model.skipFeatures(x).double()).item(), points: x.size(0), units: model.skipUnits })));
 }

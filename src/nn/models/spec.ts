@@ -12,7 +12,7 @@
  * Options: an activation name, a flag, or key=value.
  */
 import { InputError } from '../../errors.js';
-import { Module } from '../module.js';
+import type { Module } from '../module.js';
 import { ACTIVATIONS, type Activation } from '../layers.js';
 import type { Init } from '../init.js';
 import { MLP } from './mlp.js';
@@ -83,8 +83,10 @@ function construct(spec: string): Module {
       const sizes = positiveInts(spec, p.sizes, '-');
       if (sizes.length < 2) throw new InputError(`model spec '${spec}': an MLP needs at least input and output sizes`);
       const init = p.values.get('init');
-      if (init !== undefined && !['default', 'he', 'ntk', 'allenzhu'].includes(init)) throw new InputError(`model spec '${spec}': init must be default, he, ntk or allenzhu`);
-      return new MLP(sizes, { activation: p.activation, batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99), init: init as Init | undefined });
+      if (init !== undefined && !['default', 'he', 'ntk', 'allenzhu'].includes(init))
+        throw new InputError(`model spec '${spec}': init must be default, he, ntk or allenzhu`);
+      return new MLP(sizes, { activation: p.activation, batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99),
+        init: init as Init | undefined });
     }
     case 'resmlp':
     case 'fcnet': {
@@ -121,7 +123,10 @@ function construct(spec: string): Module {
       known(['bn'], ['w', 'dropout']);
       const { shape, classes } = imageSizes(spec, p.sizes);
       return new SmallCNN(shape, classes, {
-        width: number(spec, p, 'w', 1, 4096), batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99), activation: p.activation,
+        width: number(spec, p, 'w', 1, 4096),
+        batchNorm: p.flags.has('bn'),
+        dropout: number(spec, p, 'dropout', 0, 0.99),
+        activation: p.activation,
       });
     }
     case 'resnet': {

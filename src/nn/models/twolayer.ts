@@ -8,7 +8,7 @@
  */
 import { randint } from '../../engine/creation.js';
 import { scope } from '../../engine/memory.js';
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 

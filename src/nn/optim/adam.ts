@@ -2,7 +2,7 @@
  * Adam as torch.optim.Adam (Kingma & Ba): g ← g + λ·p; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
  * p ← p − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { zerosLike } from '../../engine/creation.js';
 import { keep } from '../../engine/memory.js';
 import { Optimizer } from './optimizer.js';

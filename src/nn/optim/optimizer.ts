@@ -1,5 +1,5 @@
 /** What every optimiser shares: its parameters, a learning rate a schedule may change, and zeroGrad. */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
 import { scope } from '../../engine/memory.js';
 
@@ -17,7 +17,7 @@ export abstract class Optimizer {
           const g = p.grad;
           if (g) this.update(p, g, i);
         });
-      }),
+      })
     );
   }
 

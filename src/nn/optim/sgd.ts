@@ -2,7 +2,7 @@
  * SGD as torch.optim.SGD: g ← g + λ·p (weight decay); with momentum μ, b ← μ·b + g (b = g at the first
  * step), then g ← g + μ·b (Nesterov) or g ← b; finally p ← p − η·g.
  */
-import { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { keep } from '../../engine/memory.js';
 import { Optimizer } from './optimizer.js';
 
