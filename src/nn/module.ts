@@ -58,6 +58,17 @@ export abstract class Module {
     return [];
   }
 
+  /**
+   * What computes the activation at a probe point, for model summaries (`dltheory layers`): the
+   * operator (a sub-module's class, an ONNX op type) and the number of parameters it owns. By
+   * default the sub-module registered under the point's name, if any, else `activation` with none.
+   */
+  describeProbePoint(point: string): { operator: string; parameters: number } {
+    const child = this.#children.get(point);
+    if (!child) return { operator: point === 'input' ? 'input' : 'activation', parameters: 0 };
+    return { operator: child.constructor.name, parameters: child.numParameters() };
+  }
+
   /** Has hook called with the activation at `point` on every forward pass, until the handle is removed. */
   registerForwardHook(point: string, hook: ForwardHook): HookHandle {
     const known = this.probePoints();
