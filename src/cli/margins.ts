@@ -64,7 +64,7 @@ dltheory margins --model FILE (--data NAME [--split train|test] | --input X --la
 ${HEADER_USAGE}
   --limit N          the first N points, in order
   --dtype            float32 (default) or float64 (the model is converted after loading)
-  --probes           probe points to measure (default: all of the model's)
+  --probes           probe points to measure (default: the model's default ones, all for built-in models)
   --batch B          points per forward/backward pass (default 256)
   --json             per probe point: name, totalVariation, droppedFraction, signature, logSignature, moments,
                      and undefined: why a statistic is null ("moments.skewness: constant sample", …)

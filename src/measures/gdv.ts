@@ -232,7 +232,7 @@ export function gdv(x: Tensor, y: Tensor | ArrayLike<number>, opts: GdvOptions =
  */
 export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<number>, opts: GdvLayerOptions = {}): (GdvResult & { probe: string })[] {
   const known = model.probePoints();
-  const names = opts.probes ?? known;
+  const names = opts.probes ?? model.defaultProbePoints();
   for (const p of names) check(known.includes(p), () => `no probe point '${p}' in ${model.spec ?? 'the model'} (have: ${known.join(', ')})`);
   const batch = opts.batchSize ?? 256;
   check(Number.isInteger(batch) && batch >= 1, () => `batch size ${batch}: need an integer ≥ 1`);

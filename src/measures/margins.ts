@@ -191,7 +191,7 @@ function probeStatistics(margins: Float64Array, tvUndefined: string | undefined,
  */
 export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: MarginOptions = {}): MarginResult {
   const known = model.probePoints();
-  const names = opts.probes ?? known;
+  const names = opts.probes ?? model.defaultProbePoints();
   for (const p of names) check(known.includes(p), () => `no probe point '${p}' in ${model.spec ?? 'the model'} (have: ${known.join(', ')})`);
   check(names.length > 0, 'margins: no probe points to measure');
   const total = x.size(0);

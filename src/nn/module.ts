@@ -59,6 +59,14 @@ export abstract class Module {
   }
 
   /**
+   * The probe points a measure reads when the caller names none: all of them for the built-in
+   * models; an imported graph, whose every node output is a probe point, picks a few (docs/onnx.md).
+   */
+  defaultProbePoints(): string[] {
+    return this.probePoints();
+  }
+
+  /**
    * What computes the activation at a probe point, for model summaries (`dltheory layers`): the
    * operator (a sub-module's class, an ONNX op type) and the number of parameters it owns. By
    * default the sub-module registered under the point's name, if any, else `activation` with none.
