@@ -69,6 +69,8 @@ export class OnnxModel extends Module {
   /** Parameters and buffers by ONNX name. */
   readonly #weights = new Map<string, Tensor>();
   #defaults: string[] | undefined;
+  /** The floating dtype it computes in (a graph may have no parameters to tell it). */
+  #dtype: 'float32' | 'float64' = 'float32';
 
   /** Reads and checks `path` (readOnnx); the model starts in training mode, as every Module. */
   static load(path: string): OnnxModel {
@@ -88,6 +90,7 @@ export class OnnxModel extends Module {
       else this.#constants.set(name, keep(t));
     }
     for (const [name, raw] of graph.constants) this.#constants.set(name, keep(fromRaw(raw)));
+    this.#dtype = super.dtype;
   }
 
   /** What each float initializer is, from the inputs that read it: a buffer, a parameter, or (read only as a value) a constant. */
@@ -190,6 +193,7 @@ export class OnnxModel extends Module {
   /** Converts parameters, buffers and float constants (so that a float64 model computes in float64 throughout). */
   override to(dtype: 'float32' | 'float64'): this {
     super.to(dtype);
+    this.#dtype = dtype;
     for (const t of this.#constants.values()) {
       if (t.dtype !== 'float32' && t.dtype !== 'float64') continue;
       const converted = t.to(dtype);
@@ -197,6 +201,10 @@ export class OnnxModel extends Module {
       converted.dispose();
     }
     return this;
+  }
+
+  override get dtype(): 'float32' | 'float64' {
+    return this.#dtype;
   }
 
   override dispose(): void {
