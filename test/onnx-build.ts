@@ -19,6 +19,8 @@ export interface GraphSpec {
   outputs: string[];
   nodes: NodeSpec[];
   initializers?: Record<string, RawTensor>;
+  /** float32 initializers whose data is in another file (ONNX external data). */
+  externals?: Record<string, { dims: number[]; location: string; offset: number; length: number }>;
   opset?: number;
 }
 
@@ -58,7 +60,16 @@ export function onnxBytes(g: GraphSpec): Uint8Array {
         output: n.outputs,
         attribute: Object.entries(n.attrs ?? {}).map(([name, a]) => attribute(name, a)),
       })),
-      initializer: Object.entries(g.initializers ?? {}).map(([name, raw]) => tensorProto(name, raw)),
+      initializer: [
+        ...Object.entries(g.initializers ?? {}).map(([name, raw]) => tensorProto(name, raw)),
+        ...Object.entries(g.externals ?? {}).map(([name, e]) => ({
+          name,
+          dims: e.dims,
+          data_type: DATA_TYPE.FLOAT,
+          data_location: 1,
+          external_data: Object.entries({ location: e.location, offset: String(e.offset), length: String(e.length) }).map(([key, value]) => ({ key, value })),
+        })),
+      ],
       input: g.inputs.map((i) => valueInfo(i.name, i.type ?? DATA_TYPE.FLOAT, i.shape)),
       output: g.outputs.map((name) => ({ name })),
     },

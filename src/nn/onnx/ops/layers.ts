@@ -46,7 +46,8 @@ const layerNormalization: OpSpec = {
 const dropout: OpSpec = {
   run([x, ratio], attrs, ctx) {
     const p = ctx.opset >= 12 ? (ratio ? values(ratio)[0] : 0.5) : attrs.float('ratio', 0.5);
-    if (!ctx.training || p === 0) return [x, x!.ne(Number.NaN)]; // the mask: all true (NaN ≠ NaN holds too)
+    // The mask output, when the node names one, is all true (NaN ≠ NaN holds too).
+    if (!ctx.training || p === 0) return [x, ctx.outputs > 1 ? x!.ne(Number.NaN) : undefined];
     const keepMask = rand(x!.shape, x!.dtype === 'float64' ? 'float64' : 'float32').ge(p);
     return [x!.mul(keepMask).div(1 - p), keepMask];
   },
