@@ -165,10 +165,12 @@ export function decodeTensor(t: TensorProto, modelPath: string, dir: string): Ra
 }
 
 /**
- * A TensorProto holding `raw` as raw_data under `name`, of ONNX type `dataType` (FLOAT or DOUBLE,
- * the types of weights dltheory trains; the values are converted to it).
+ * A TensorProto holding `raw` as raw_data under `name`, of ONNX type `dataType`: FLOAT or DOUBLE,
+ * the types of weights dltheory trains (the values are converted to it); an Error for another type.
  */
 export function encodeTensor(name: string, raw: RawTensor, dataType: number): Partial<TensorProto> {
+  if (dataType !== DATA_TYPE.FLOAT && dataType !== DATA_TYPE.DOUBLE)
+    throw new Error(`saveOnnx: weight '${name}' has ONNX element type ${dataType}; only float and double weights are written`);
   const data = dataType === DATA_TYPE.DOUBLE ? Float64Array.from(raw.data as Float32Array) : Float32Array.from(raw.data as Float64Array);
   return { name, dims: raw.shape, data_type: dataType, raw_data: new Uint8Array(data.buffer) };
 }
