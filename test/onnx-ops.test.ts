@@ -176,6 +176,21 @@ const CASES: Case[] = [
     nodes: one('ConvTranspose', ['x', 'w', 'b'], { strides: { ints: [2, 3] }, pads: { ints: [1, 0, 0, 2] }, output_padding: { ints: [1, 2] } }),
     initializers: { w: f32([...values(2 * 3 * 3 * 3, 9)], [2, 3, 3, 3]), b: f32([0.5, -1, 0.25]) },
   },
+  {
+    name: 'ConvTranspose output_shape',
+    shape: [1, 2, 3, 3],
+    nodes: one('ConvTranspose', ['x', 'w'], { strides: { ints: [2, 2] }, output_shape: { ints: [6, 7] } }),
+    initializers: { w: f32([...values(2 * 2 * 3 * 3, 13)], [2, 2, 3, 3]) },
+  },
+  {
+    name: 'ConvTranspose SAME_UPPER',
+    shape: [1, 2, 3, 4],
+    nodes: one('ConvTranspose', ['x', 'w'], { strides: { ints: [2, 2] }, auto_pad: { s: 'SAME_UPPER' } }),
+    initializers: { w: f32([...values(2 * 2 * 4 * 3, 15)], [2, 2, 4, 3]) },
+  },
+  { name: 'Conv 3-D', shape: [1, 2, 4, 5, 3], nodes: one('Conv', ['x', 'w', 'b'], { pads: { ints: [1, 0, 1, 1, 0, 1] } }),
+    initializers: { w: f32([...values(3 * 2 * 3 * 2 * 3, 17)], [3, 2, 3, 2, 3]), b: f32([1, 0, -1]) } },
+  { name: 'MaxPool 3-D', shape: [1, 2, 4, 5, 3], nodes: one('MaxPool', ['x'], { kernel_shape: { ints: [2, 2, 2] }, strides: { ints: [1, 2, 1] } }) },
   { name: 'ConvTranspose 1-D', shape: [2, 2, 5], nodes: one('ConvTranspose', ['x', 'w'], { strides: { ints: [2] }, pads: { ints: [1, 1] } }),
     initializers: { w: f32([...values(2 * 3 * 4, 11)], [2, 3, 4]) } },
   { name: 'MaxPool SAME_UPPER', shape: [1, 2, 5, 7],
@@ -313,17 +328,23 @@ test('every operator case equals onnxruntime-web to float32 round-off', async (t
   }
 });
 
-test('linear Resize is differentiable: finite differences in float64', () => {
-  const path = join(dir, 'resize-grad.onnx');
-  writeFileSync(
-    path,
-    onnxBytes({
-      inputs: [{ name: 'x', shape: [1, 2, 3, 4] }],
-      outputs: ['y'],
-      nodes: one('Resize', ['x', '', '', 'sizes'], { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } }),
-      initializers: { sizes: i64([1, 2, 5, 7]) },
-    }),
-  );
-  using model = OnnxModel.load(path).double();
-  scope(() => gradcheck((x) => model.forward(x), [tensor(values(24, 5), [1, 2, 3, 4], 'float64')], { name: 'Resize linear' }));
+test('composites of gathers (Resize linear, Pad reflect, Slice with a negative step) and ConvTranspose with unequal pads are differentiable: finite differences in float64', () => {
+  const cases: [string, NodeSpec[], GraphSpec['initializers']][] = [
+    ['Resize linear', one('Resize', ['x', '', '', 'sizes'], { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } }), {
+      sizes: i64([1, 2, 5, 7]),
+    }],
+    ['Pad reflect', one('Pad', ['x', 'pads'], { mode: { s: 'reflect' } }), { pads: i64([0, 0, 2, 1, 0, 1, 0, 2]) }],
+    ['Slice negative step', one('Slice', ['x', 's', 'e', 'a', 'st']), { s: i64([-1]), e: i64([0]), a: i64([3]), st: i64([-2]) }],
+    ['ConvTranspose unequal pads',
+      one('ConvTranspose', ['x', 'w'], { strides: { ints: [2, 1] }, pads: { ints: [1, 0, 0, 1] }, output_padding: { ints: [1, 0] } }), {
+      w: f32([...values(2 * 2 * 2 * 2, 19)], [2, 2, 2, 2]),
+    }],
+  ];
+  for (const [name, nodes, initializers] of cases) {
+    const path = join(dir, `grad-${name.replace(/ /g, '-')}.onnx`);
+    writeFileSync(path, onnxBytes({ inputs: [{ name: 'x', shape: [1, 2, 3, 4] }], outputs: ['y'], nodes, initializers }));
+    using model = OnnxModel.load(path).double();
+    // The weights are parameters too; the input is what is checked here.
+    scope(() => gradcheck((x) => model.forward(x), [tensor(values(24, 5), [1, 2, 3, 4], 'float64')], { name }));
+  }
 });

@@ -79,11 +79,11 @@ const convTranspose: OpSpec = {
     const full = spatial.map((len, i) => strides[i] * (len - 1) + (kernel[i] - 1) * dilations[i] + 1);
     const autoPad = attrs.string('auto_pad', 'NOTSET');
     if (outputShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      // The spec's rule: total padding = full + output_padding − wanted size, the odd element at the beginning for SAME_UPPER.
+      // The spec's rule: total padding = full + output_padding − wanted size, the odd element at the end for SAME_UPPER, at the beginning otherwise.
       const wanted = outputShape?.slice(-n) ?? spatial.map((len, i) => len * strides[i]);
       const total = wanted.map((w, i) => full[i] + outputPadding[i] - w);
       const half = total.map((t) => Math.floor(t / 2));
-      const begin = autoPad === 'SAME_UPPER' ? total.map((t, i) => t - half[i]) : half;
+      const begin = autoPad === 'SAME_UPPER' ? half : total.map((t, i) => t - half[i]);
       pads = [...begin, ...total.map((t, i) => t - begin[i])];
     }
     const groups = attrs.int('group', 1);
