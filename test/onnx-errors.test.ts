@@ -110,6 +110,11 @@ test('bad files: exit 2 with one line naming the file and the problem', () => {
     /cubic\.onnx: node 'up' \(Resize, opset 17\): Resize mode 'cubic' is not supported/,
   );
   predict(
+    write('indices.onnx',
+      onnxBytes(gemm({ nodes: [{ op: 'MaxPool', name: 'pool', inputs: ['x'], outputs: ['y', 'i'], attrs: { kernel_shape: { ints: [2] } } }] }))),
+    /indices\.onnx: node 'pool' \(MaxPool, opset 17\): MaxPool's Indices output is not supported/,
+  );
+  predict(
     write(
       'cycle.onnx',
       onnxBytes(gemm({ nodes: [{ op: 'Add', name: 'a', inputs: ['x', 'c'], outputs: ['y'] }, { op: 'Relu', name: 'b', inputs: ['y'], outputs: ['c'] }] })),

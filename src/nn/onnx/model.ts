@@ -22,7 +22,7 @@ import { evalMode, Module } from '../module.js';
 import { Attributes, type OpSpec } from './op.js';
 import { OPS } from './ops/registry.js';
 import { type OnnxGraph, readOnnx } from './read.js';
-import type { NodeProto } from './schema.js';
+import { DATA_TYPE, type NodeProto } from './schema.js';
 
 interface Step {
   node: NodeProto;
@@ -160,7 +160,10 @@ export class OnnxModel extends Module {
   }
 
   #stageCandidates(): string[] {
-    const all = this.#steps.filter((s) => STAGE_OPS.has(s.node.op_type)).map((s) => s.node.output[0]).filter((n) => n !== this.graph.output);
+    const sigmoidOf = new Map(this.#steps.filter((s) => s.node.op_type === 'Sigmoid').map((s) => [s.node.output[0], s.node.input[0]]));
+    // x·sigmoid(x) (SiLU/swish, which exporters write as Sigmoid then Mul) is an activation too.
+    const silu = ({ node }: Step) => node.op_type === 'Mul' && node.input.some((i, k) => sigmoidOf.get(i) === node.input[1 - k]);
+    const all = this.#steps.filter((s) => STAGE_OPS.has(s.node.op_type) || silu(s)).map((s) => s.node.output[0]).filter((n) => n !== this.graph.output);
     const shapes = this.#shapes();
     if (!shapes) return all;
     const lastAt = new Map<string, string>(); // spatial size (or '2-D') → the last candidate there
@@ -181,7 +184,8 @@ export class OnnxModel extends Module {
     using _eval = evalMode(this);
     scope(() =>
       noGrad(() => {
-        const x = zeros([2, ...(dims.slice(1) as number[])], this.dtype);
+        const float = [0, DATA_TYPE.FLOAT, DATA_TYPE.DOUBLE, DATA_TYPE.FLOAT16, DATA_TYPE.BFLOAT16].includes(this.graph.input.type);
+        const x = zeros([2, ...(dims.slice(1) as number[])], float ? this.dtype : this.graph.input.type === DATA_TYPE.BOOL ? 'bool' : 'int64');
         const points = this.probePoints();
         const { probes } = this.forwardWithProbes(x, points);
         for (const [n, t] of probes) shapes.set(n, t.shape);

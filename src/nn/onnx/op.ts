@@ -66,8 +66,8 @@ export interface OpSpec {
   valueInputs?: number[];
   /** Inputs that are running statistics (BatchNormalization's mean and variance): buffers, not parameters. */
   bufferInputs?: number[];
-  /** Why the node cannot run with these attributes (checked at load time), or undefined. */
-  unsupported?: (attrs: Attributes, opset: number) => string | undefined;
+  /** Why the node cannot run with these attributes and output names ('' for an output not asked for), checked at load time; undefined when it can. */
+  unsupported?: (attrs: Attributes, opset: number, outputs: string[]) => string | undefined;
 }
 
 /** The values of a small int64 tensor (shapes, axes, pads) as numbers. */

@@ -27,8 +27,8 @@ export interface OnnxGraph {
   initializers: Map<string, { raw: RawTensor; dataType: number }>;
   /** The values of Constant nodes, by output name. */
   constants: Map<string, RawTensor>;
-  /** The graph input: name and shape (null for a symbolic or unknown size). */
-  input: { name: string; shape: (number | null)[] | undefined };
+  /** The graph input: name, ONNX element type (0 when the file does not say) and shape (null for a symbolic or unknown size). */
+  input: { name: string; type: number; shape: (number | null)[] | undefined };
   /** The first graph output: the model's output. */
   output: string;
 }
@@ -75,8 +75,12 @@ export function readOnnx(path: string): OnnxGraph {
   if (inputs.length !== 1)
     throw new InputError(`${path}: the graph has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}); dltheory runs graphs with one`);
   if (graph.output.length === 0) throw new InputError(`${path}: the graph has no output`);
-  const dims = inputs[0].type?.tensor_type?.shape?.dim;
-  const input = { name: inputs[0].name, shape: dims?.map((d) => (d.dim_value != null && int(d.dim_value) > 0 ? int(d.dim_value) : null)) };
+  const tensorType = inputs[0].type?.tensor_type;
+  const input = {
+    name: inputs[0].name,
+    type: tensorType?.elem_type ?? 0,
+    shape: tensorType?.shape?.dim.map((d) => (d.dim_value != null && int(d.dim_value) > 0 ? int(d.dim_value) : null)),
+  };
 
   const constants = new Map<string, RawTensor>();
   const rest: NodeProto[] = [];
@@ -88,7 +92,7 @@ export function readOnnx(path: string): OnnxGraph {
     }
     const spec = isDefaultDomain(node.domain) ? OPS[node.op_type] : undefined;
     if (!spec) throw new InputError(`${path}: ${what}: operator not supported by dltheory (docs/onnx.md lists those it runs)`);
-    const why = spec.unsupported?.(new Attributes(node.attribute, path), opset);
+    const why = spec.unsupported?.(new Attributes(node.attribute, path), opset, node.output);
     if (why) throw new InputError(`${path}: ${what}: ${why} is not supported by dltheory`);
     rest.push(node);
   }

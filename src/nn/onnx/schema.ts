@@ -146,8 +146,6 @@ const DESCRIPTOR: protobuf.INamespace = {
 const root = protobuf.Root.fromJSON(DESCRIPTOR);
 /** The ModelProto message type: `decode(bytes)` and `encode(message).finish()`. */
 export const ModelProto = root.lookupType('onnx.ModelProto');
-/** The TensorProto message type (for encoding one initializer). */
-export const TensorProtoType = root.lookupType('onnx.TensorProto');
 
 /** TensorProto.DataType: the element types of onnx.proto. */
 export const DATA_TYPE = {

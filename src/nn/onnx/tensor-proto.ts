@@ -49,10 +49,6 @@ const ITEM_BYTES: Record<number, number> = {
   [DATA_TYPE.UINT64]: 8,
 };
 
-/** The engine dtype of ONNX element type `dataType`, or undefined when dltheory cannot hold it. */
-export function engineDtype(dataType: number): RawDtype | undefined {
-  return ENGINE_DTYPE[dataType];
-}
 
 /** float16 bits → the float they encode (IEEE 754 binary16). */
 function halfToFloat(h: number): number {
@@ -151,7 +147,7 @@ function readExternal(t: TensorProto, modelPath: string, dir: string): Uint8Arra
  * cannot be read, a value count that does not fill the shape.
  */
 export function decodeTensor(t: TensorProto, modelPath: string, dir: string): RawTensor {
-  const dtype = engineDtype(t.data_type);
+  const dtype = ENGINE_DTYPE[t.data_type];
   if (!dtype) throw new InputError(`${modelPath}: tensor '${t.name}' has ONNX element type ${t.data_type}, which dltheory does not read`);
   if (t.segment) throw new InputError(`${modelPath}: tensor '${t.name}' is a segment of a larger tensor, which dltheory does not read`);
   const shape = t.dims.map(int);

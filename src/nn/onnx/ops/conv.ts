@@ -125,7 +125,8 @@ function pool(kind: 'max' | 'avg'): OpSpec {
         return h.ndim === 5 ? F.avgPool3d(padded, g.kernel, avg) : F.avgPool2d(padded, g.kernel, avg);
       })];
     },
-    unsupported(attrs) {
+    unsupported(attrs, _opset, outputs) {
+      if (outputs[1]) return "MaxPool's Indices output";
       if (kind === 'avg' && attrs.has('dilations') && product(attrs.ints('dilations')!) !== 1) return 'AveragePool with dilations';
       if (kind === 'avg' && attrs.int('count_include_pad', 0) === 0 && attrs.has('pads')) {
         const p = attrs.ints('pads')!;

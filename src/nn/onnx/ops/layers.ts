@@ -41,6 +41,7 @@ const layerNormalization: OpSpec = {
     const from = axis(attrs.int('axis', -1), x!.ndim);
     return [F.layerNorm(x!, x!.shape.slice(from), { weight: scale, bias, eps: attrs.float('epsilon', 1e-5) })];
   },
+  unsupported: (_attrs, _opset, outputs) => (outputs[1] || outputs[2] ? "LayerNormalization's Mean and InvStdDev outputs" : undefined),
 };
 
 const dropout: OpSpec = {
