@@ -4,7 +4,8 @@
  * file refused at load time with exit code 2 and one line naming the file and the problem, through
  * `dltheory predict`: a truncated file, bytes that are not ONNX, missing external data, an
  * unsupported operator (naming it, the node and the opset), a cycle, an input nothing defines,
- * a weight that is not finite.
+ * a weight that is not finite. Also: loadModel recognises ONNX by its first bytes, and an
+ * OnnxModel's tensors are freed by scopes and `using` as a built-in model's are.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +13,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy } from '../src/data/npy.js';
-import { noGrad, scope, tensor } from '../src/engine/index.js';
+import { liveTensors, noGrad, randn, scope, tensor } from '../src/engine/index.js';
 import { OnnxModel } from '../src/nn/onnx/model.js';
+import { loadModel } from '../src/nn/serialize.js';
 import { DATA_TYPE, type TensorProto } from '../src/nn/onnx/schema.js';
 import { decodeTensor } from '../src/nn/onnx/tensor-proto.js';
 import { cliRunner } from './cli-run.js';
@@ -125,4 +127,30 @@ test('bad files: exit 2 with one line naming the file and the problem', () => {
     /node 'a' \(Add\) reads 'nowhere', which no node/);
   predict(write('nan.onnx', onnxBytes(gemm({ initializers: { w: f32([1, 2, Number.NaN, 4, 5, 6], [2, 3]), b: f32([0, 0]) } }))),
     /nan\.onnx: tensor 'w' holds NaN at index \[0,2\]/);
+});
+
+test('an ONNX file is recognised by its first bytes whatever its name; its tensors live in scopes and die with the model', () => {
+  const path = write('model.bin', onnxBytes(gemm()));
+  const before = liveTensors();
+  {
+    using model = loadModel(path).model;
+    assert.ok(model instanceof OnnxModel);
+    assert.equal(model.training, false);
+    assert.deepEqual(model.namedParameters().map(([n]) => n), ['w', 'b']);
+    const during = liveTensors();
+    scope(() => {
+      const x = randn([4, 3]).requiresGrad_(true);
+      model.forward(x).sum().backward();
+      model.defaultProbePoints();
+    });
+    model.zeroGrad();
+    assert.equal(liveTensors(), during, 'a forward and backward pass in a scope leaves nothing behind');
+  }
+  assert.equal(liveTensors(), before, 'disposing the model frees its parameters and constants');
+});
+
+test('initializers listed among the graph inputs, as older exporters write them, are not inputs', () => {
+  const path = write('listed.onnx', onnxBytes(gemm({ inputs: [{ name: 'x', shape: ['batch', 3] }, { name: 'w', shape: [2, 3] }, { name: 'b', shape: [2] }] })));
+  using model = OnnxModel.load(path).eval();
+  assert.deepEqual(scope(() => noGrad(() => model.forward(tensor([[0, 1, 0]])).toNumbers())), [2.5, 4.5]);
 });

@@ -254,6 +254,22 @@ const CASES: Case[] = [
     ],
     initializers: { r0: f32([1], []), r2: f32([0.5], []), r1: f32([2.5], []) },
   },
+  // Attribute forms of older opsets.
+  {
+    name: 'Unsqueeze, Squeeze, ReduceSum axes attributes (opset 11)',
+    shape: [3, 1, 4],
+    nodes: [
+      { op: 'Squeeze', inputs: ['x'], outputs: ['s'], attrs: { axes: { ints: [1] } } },
+      { op: 'Unsqueeze', inputs: ['s'], outputs: ['u'], attrs: { axes: { ints: [0, -1] } } },
+      { op: 'ReduceSum', inputs: ['u'], outputs: ['y'], attrs: { axes: { ints: [2] }, keepdims: { i: 0 } } },
+    ],
+    opset: 11,
+  },
+  { name: 'Slice attributes (opset 9)', shape: [4, 6],
+    nodes: one('Slice', ['x'], { starts: { ints: [1, -4] }, ends: { ints: [100, -1] }, axes: { ints: [0, 1] } }), opset: 9 },
+  { name: 'Pad attributes (opset 2)', shape: [2, 3], nodes: one('Pad', ['x'], { pads: { ints: [1, 0, 0, 2] }, value: { f: -1 } }), opset: 2 },
+  { name: 'Gelu tanh (opset 20)', shape: [3, 4], nodes: one('Gelu', ['x'], { approximate: { s: 'tanh' } }), opset: 20 },
+  { name: 'Gelu (opset 20)', shape: [3, 4], nodes: one('Gelu', ['x']), opset: 20 },
   // Arithmetic and activations, variadic ops, Gemm and MatMul, normalisations.
   {
     name: 'activations',
