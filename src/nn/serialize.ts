@@ -31,7 +31,7 @@ export function toRaw(t: Tensor): RawTensor {
  */
 export function saveModel(model: Module, path: string, metadata: Record<string, string> = {}): void {
   if (model instanceof OnnxModel || path.toLowerCase().endsWith('.onnx')) {
-    if (!(model instanceof OnnxModel)) throw new Error(`saveModel: ${path}: only a model loaded from ONNX can be saved as ONNX`);
+    if (!(model instanceof OnnxModel)) throw new InputError(`${path}: only a model loaded from ONNX can be saved as ONNX (use .safetensors)`);
     saveOnnx(model, path);
     return;
   }

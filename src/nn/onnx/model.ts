@@ -19,7 +19,7 @@ import type { Tensor } from '../../engine/tensor.js';
 import { InputError } from '../../errors.js';
 import type { RawTensor } from '../../io/raw.js';
 import { evalMode, Module } from '../module.js';
-import { Attributes, type OpSpec } from './op.js';
+import { Attributes, isFloating, type OpSpec } from './op.js';
 import { OPS } from './ops/registry.js';
 import { type OnnxGraph, readOnnx } from './read.js';
 import { DATA_TYPE, type NodeProto } from './schema.js';
@@ -84,7 +84,7 @@ export class OnnxModel extends Module {
     const role = this.#roles();
     for (const [name, { raw }] of graph.initializers) {
       const t = fromRaw(raw);
-      const r = raw.dtype === 'float32' || raw.dtype === 'float64' ? role.get(name) ?? 'constant' : 'constant';
+      const r = isFloating(raw.dtype) ? role.get(name) ?? 'constant' : 'constant';
       if (r === 'parameter') this.#weights.set(name, this.param(name, t));
       else if (r === 'buffer') this.#weights.set(name, this.buffer(name, t));
       else this.#constants.set(name, keep(t));
@@ -110,7 +110,7 @@ export class OnnxModel extends Module {
   /** The model's output for x (the graph's input; a float x is converted to the model's dtype). */
   forward(x: Tensor): Tensor {
     const values = new Map<string, Tensor>([...this.#constants, ...this.#weights]);
-    const input = (x.dtype === 'float32' || x.dtype === 'float64') && x.dtype !== this.dtype ? x.to(this.dtype) : x;
+    const input = isFloating(x.dtype) && x.dtype !== this.dtype ? x.to(this.dtype) : x;
     values.set(this.graph.input.name, this.tap('input', input));
     const base = { training: this.training, dtype: this.dtype, opset: this.graph.opset };
     for (const { node, spec, attrs } of this.#steps) {
@@ -199,7 +199,7 @@ export class OnnxModel extends Module {
     super.to(dtype);
     this.#dtype = dtype;
     for (const t of this.#constants.values()) {
-      if (t.dtype !== 'float32' && t.dtype !== 'float64') continue;
+      if (!isFloating(t.dtype)) continue;
       const converted = t.to(dtype);
       t.setData_(converted);
       converted.dispose();

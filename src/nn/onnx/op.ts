@@ -3,7 +3,8 @@
  * model's mode (ONNX IR spec, "Nodes" and "Attributes"). Operators live in ops/*.ts by family and
  * are looked up by op type in ops/registry.ts.
  */
-import type { Tensor } from '../../engine/tensor.js';
+import { tensor } from '../../engine/creation.js';
+import type { DType, Tensor } from '../../engine/tensor.js';
 import type { RawTensor } from '../../io/raw.js';
 import { type AttributeProto, int } from './schema.js';
 import { decodeTensor } from './tensor-proto.js';
@@ -76,3 +77,7 @@ export const values = (t: Tensor): number[] => t.toNumbers();
 export const axis = (a: number, rank: number): number => (a < 0 ? a + rank : a);
 /** The product of a list of sizes. */
 export const product = (xs: number[]): number => xs.reduce((a, b) => a * b, 1);
+/** A 1-D int64 tensor of xs (gather indices, shapes). */
+export const longs = (xs: number[]): Tensor => tensor(xs, [xs.length], 'int64');
+/** Whether a dtype is floating (float32 or float64). */
+export const isFloating = (dtype: DType): boolean => dtype === 'float32' || dtype === 'float64';

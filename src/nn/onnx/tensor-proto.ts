@@ -49,7 +49,6 @@ const ITEM_BYTES: Record<number, number> = {
   [DATA_TYPE.UINT64]: 8,
 };
 
-
 /** float16 bits → the float they encode (IEEE 754 binary16). */
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

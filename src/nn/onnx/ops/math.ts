@@ -6,10 +6,9 @@
 import { where } from '../../../engine/ops.js';
 import type { DType, Tensor } from '../../../engine/tensor.js';
 import * as F from '../../functional.js';
-import { type OpContext, type OpSpec, values } from '../op.js';
+import { isFloating, type OpContext, type OpSpec, values } from '../op.js';
 import { DATA_TYPE } from '../schema.js';
 
-const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float64';
 const unary = (f: (x: Tensor) => Tensor): OpSpec => ({ run: ([x]) => [f(x!)] });
 const binary = (f: (a: Tensor, b: Tensor) => Tensor): OpSpec => ({ run: ([a, b]) => [f(a!, b!)] });
 const variadic = (f: (a: Tensor, b: Tensor) => Tensor, after: (t: Tensor, n: number) => Tensor = (t) => t): OpSpec => ({
@@ -18,7 +17,7 @@ const variadic = (f: (a: Tensor, b: Tensor) => Tensor, after: (t: Tensor, n: num
 
 /** ONNX Div: integer division truncates toward zero; libtorch's `/` would give a float. */
 function divide(a: Tensor, b: Tensor): Tensor {
-  if (isFloat(a) || isFloat(b)) return a.div(b);
+  if (isFloating(a.dtype) || isFloating(b.dtype)) return a.div(b);
   const q = a.div(b);
   return q.sign().mul(q.abs().floor()).long();
 }

@@ -14,7 +14,7 @@
  */
 import { tensor } from '../../../engine/creation.js';
 import type { Tensor } from '../../../engine/tensor.js';
-import { type Attributes, type OpSpec, values } from '../op.js';
+import { type Attributes, longs, type OpSpec, values } from '../op.js';
 
 type Transform = (i: number, scale: number, inLen: number, outLen: number) => number;
 const TRANSFORMS: Record<string, Transform> = {
@@ -30,7 +30,6 @@ const ROUNDING: Record<string, (x: number) => number> = {
   floor: Math.floor,
   ceil: Math.ceil,
 };
-const longs = (xs: number[]): Tensor => tensor(xs, [xs.length], 'int64');
 
 interface Sampling {
   mode: 'nearest' | 'linear';

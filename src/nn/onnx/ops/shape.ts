@@ -9,9 +9,8 @@ import { arange, full, tensor } from '../../../engine/creation.js';
 import { cat, where } from '../../../engine/ops.js';
 import type { Tensor } from '../../../engine/tensor.js';
 import * as F from '../../functional.js';
-import { type Attributes, axis, type OpContext, type OpSpec, product, values } from '../op.js';
+import { type Attributes, axis, longs, type OpContext, type OpSpec, product, values } from '../op.js';
 
-const longs = (xs: number[]): Tensor => tensor(xs, [xs.length], 'int64');
 /** Axes from input `t` (opset ≥ `since`) or attribute `axes`, normalised to `rank`; undefined when none are given. */
 function axesOf(t: Tensor | undefined, attrs: Attributes, ctx: OpContext, since: number, rank: number): number[] | undefined {
   const raw = ctx.opset >= since ? (t ? values(t) : undefined) : attrs.ints('axes');
