@@ -68,6 +68,7 @@ export class OnnxModel extends Module {
   readonly #constants = new Map<string, Tensor>();
   /** Parameters and buffers by ONNX name. */
   readonly #weights = new Map<string, Tensor>();
+  #points: string[] | undefined;
   #defaults: string[] | undefined;
   /** The floating dtype it computes in (a graph may have no parameters to tell it). */
   #dtype: 'float32' | 'float64' = 'float32';
@@ -132,8 +133,8 @@ export class OnnxModel extends Module {
 
   /** `input`, then every node output by its ONNX name, in the order the nodes run. */
   override probePoints(): string[] {
-    const names = ['input', ...this.#steps.flatMap((s) => s.node.output.filter(Boolean))];
-    return [...new Set(names)];
+    this.#points ??= [...new Set(['input', ...this.#steps.flatMap((s) => s.node.output.filter(Boolean))])];
+    return [...this.#points];
   }
 
   /** The node computing a probe point and the number of parameters (learnable float initializers) it reads. */
