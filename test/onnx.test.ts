@@ -16,7 +16,8 @@
  *   folded weights having been rounded to float32 at export;
  * - train/eval: in training mode BatchNormalization updates its running statistics as PyTorch's
  *   does and Dropout drops; eval mode is deterministic;
- * - saveOnnx writes the current weights: onnxruntime-web and dltheory read the file back and agree;
+ * - saveOnnx writes the current weights and nothing else new (unchanged weights give the very bytes
+ *   torch wrote): onnxruntime-web and dltheory read the file back and agree;
  * - `dltheory predict` accepts an .onnx model.
  *
  * Without torch and torchvision in the reference Python the tests skip, saying why.
@@ -162,6 +163,8 @@ test('saveOnnx writes the current weights: onnxruntime-web and dltheory agree on
   if (skipWithoutTorch(t)) return;
   const saved = join(dir, 'nin-tuned.onnx');
   using model = loadModel(file('nin', 'model.onnx')).model;
+  saveModel(model, saved);
+  assert.ok(readFileSync(saved).equals(readFileSync(file('nin', 'model.onnx'))), 'unchanged weights: the very bytes torch wrote');
   noGrad(() => {
     for (const p of model.parameters()) p.mul_(1.1);
   });
