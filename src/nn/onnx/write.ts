@@ -1,0 +1,25 @@
+/**
+ * Writing an OnnxModel back to a file: the model proto it was read from, unchanged but for the
+ * initializers of its parameters and buffers, which hold the current values (raw_data, in the
+ * element type the file had). A model fine-tuned by dltheory thus runs in any ONNX runtime.
+ * Initializers that were external data are written inline (raw_data).
+ */
+import { noGrad } from '../../engine/autograd.js';
+import { writeFileAtomic } from '../../io/files.js';
+import type { OnnxModel } from './model.js';
+import { ModelProto } from './schema.js';
+import { encodeTensor } from './tensor-proto.js';
+
+/** Writes `model` (its graph with the current weights) to `path` as an ONNX model file. */
+export function saveOnnx(model: OnnxModel, path: string): void {
+  const state = model.stateDict();
+  const graph = model.graph.proto.graph!;
+  const initializer = graph.initializer.map((t) => {
+    const current = state.get(t.name);
+    if (!current) return t;
+    const data = noGrad(() => current.toArray());
+    return encodeTensor(t.name, { dtype: current.dtype, shape: current.shape, data }, model.graph.initializers.get(t.name)!.dataType);
+  });
+  const proto = { ...model.graph.proto, graph: { ...graph, initializer } };
+  writeFileAtomic(path, ModelProto.encode(ModelProto.fromObject(proto)).finish());
+}
