@@ -50,6 +50,7 @@ export { gdv, gdvPerLayer } from './measures/gdv.js';
 export { empiricalGram, gramSpectrum, relativeDrift, maxRowMovement, activationPatternChange, linearLayers, isLinearNetwork,
   type GramResult } from './measures/gram.js';
 export { hInfinity, limitingGram, gaussHermite } from './measures/ntk-limit.js';
+export { inferInputShape, modelSummary, type Summary, type SummaryRow } from './nn/summary.js';
 export { empiricalNtk, parameterGroup, parameterGroups, type NtkOptions, type NtkResult } from './measures/ntk.js';
 export { linePath, lossSurface, filterNormalizedDirection, snapshot } from './measures/landscape.js';
 export { ExperimentCache, type RunContext } from './experiments/context.js';

@@ -3,33 +3,24 @@
  * src/measures/gram.ts when every trainable parameter is in a Linear layer, else by per-sample
  * gradients (src/measures/ntk.ts) — and their infinite-width limits (src/measures/ntk-limit.ts).
  */
-import { existsSync } from 'node:fs';
-import { manualSeed } from '../engine/creation.js';
 import { dispose, disposing, scope } from '../engine/memory.js';
 import { stack } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { writeNpy } from '../data/npy.js';
-import { fromRaw, loadModel, toRaw } from '../nn/serialize.js';
-import { buildModel } from '../nn/models/spec.js';
+import { fromRaw, toRaw } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
 import { empiricalGram, gramSpectrum, isLinearNetwork, linearLayers, type GramResult } from '../measures/gram.js';
 import { empiricalNtk, parameterGroups } from '../measures/ntk.js';
 import { hInfinity, limitingGram, LIMIT_ACTIVATIONS } from '../measures/ntk-limit.js';
 import { formatTable, progress } from '../report/progress.js';
 import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
+import { openModel } from './models.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
 /** Points [n, features...] from a .npy or .csv file, as float64 ([n, dims] when `flat`). */
 function readInput(path: string, header: string | boolean | undefined, flat: boolean): Tensor {
   return scope(() => fromRaw(readInputs(path, headerOpt(header).input, flat)).double());
-}
-
-/** A saved model (an existing file, or a name ending .safetensors), else an untrained one from a spec seeded with `seed`. */
-function openModel(value: string, seed: number): Module {
-  if (existsSync(value) || value.endsWith('.safetensors')) return loadModel(value).model;
-  manualSeed(seed);
-  return buildModel(value);
 }
 
 /** The Grams of a network of Linear layers, by the per-layer formula; points [n, ...] are flattened to [n, dims]. */
