@@ -136,15 +136,25 @@ export function empiricalNtk(model: Module, x: Tensor, opts: NtkOptions = {}): N
     };
     const k = noGrad(() => scope(() => forward(0).size(1)));
     const maxBytes = opts.maxBytes ?? Math.min(2 ** 30, totalmem() / 8);
-    const plan = slices(params.map((p) => p.numel), Math.max(1, Math.floor(maxBytes / (n * k * 8))));
+    const sizes = params.map((p) => p.numel);
+    const columns = Math.min(sizes.reduce((a, b) => a + b, 0), Math.max(1, Math.floor(maxBytes / (n * k * 8))));
+    const plan = slices(sizes, columns);
+    const store = zeros([n * k * columns], 'float64');
     const ntk = zeros([n, n], 'float64');
     const groups = (opts.groups ? [...new Set(names)] : []).map((name) => ({ name, gram: zeros([n, n], 'float64') }));
     const picks = eye(k, model.dtype);
     plan.forEach((pieces, sweep) =>
       scope(() => {
         const wanted = [...new Set(pieces.map((p) => p.param))];
-        // jac[q] [n, k, length]: the rows of J for piece q, every point and output.
-        const jac = pieces.map((p) => zeros([n, k, p.length], 'float64'));
+        // jac[q] [n, k, length]: the rows of J for piece q, every point and output, in one store that
+        // every sweep reuses (a fresh gigabyte each sweep would be page-faulted in again).
+        if (sweep > 0) store.zero_();
+        let start = 0;
+        const jac = pieces.map((p) => {
+          const view = store.narrow(0, start, n * k * p.length).view([n, k, p.length]);
+          start += n * k * p.length;
+          return view;
+        });
         for (let i = 0; i < n; i++) {
           scope(() =>
             enableGrad(() => {
