@@ -73,9 +73,9 @@ ${HEADER_USAGE}
   --activation       default relu (closed form); the others by Gauss–Hermite quadrature (for inputs of norm ~1)
   --cres C           resnet branch factor c_res in (0, 1] (default 0.5)
   --out FILE.npy     the matrix as float64 [n, n] ([layers, n, n] with --layer all)
-  --json             {layer, n, lambdaMin, lambdaMax, condition, undefined} (a list with --layer all), and method
-                     (structured or per-sample) with --model; condition
-                     is λ_max/λ_min, null when λ_min is zero to round-off (then 0), as undefined says
+  --json             {layer, n, lambdaMin, lambdaMax, condition, undefined} (a list with --layer all), and with
+                     --model method: structured or per-sample; condition is λ_max/λ_min, null when λ_min is zero
+                     to round-off (then 0), as undefined says
 `,
   options: {
     model: { type: 'string' },
