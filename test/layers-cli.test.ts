@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel } from '../src/nn/serialize.js';
-import type { Summary } from '../src/nn/summary.js';
+import { inferInputShape, type Summary } from '../src/nn/summary.js';
+import { Conv2d } from '../src/nn/conv.js';
 import { cliRunner } from './cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-layers-cli-'));
@@ -90,6 +91,19 @@ test('resnet: the stem counted with stage1, strides 1, 2, 2, the 1×1 shortcuts 
   assert.equal(s.total, model.numParameters());
 });
 
+test("skip-to-output nets: the trunk's rows, the skip units, and an output row that adds their linear map", () => {
+  const s = summary('--model', 'skip:6-5-3:m=4');
+  assert.deepEqual(rows(s), [
+    ['input', 'input', [-1, 6], 0],
+    ['layers.0', 'Linear', [-1, 5], linear(6, 5)],
+    ['skip', 'Linear', [-1, 4], linear(6, 4)],
+    ['output', 'softplus → Linear, + softplus → Linear of skip', [-1, 3], linear(5, 3) + 4 * 3],
+  ]);
+  const cnn = summary('--model', 'skipcnn:1x8x8-3:m=4:w=2');
+  assert.deepEqual(cnn.inputShape, [1, 8, 8], 'the trunk says the input shape');
+  assert.deepEqual(cnn.rows.map((r) => r.point), ['input', 'conv1', 'conv2', 'fc1', 'skip', 'output']);
+});
+
 test('a saved model; the text table shows the batch dimension as N and the total', () => {
   const file = join(dir, 'm.safetensors');
   using model = buildModel('mlp:6-5-2');
@@ -102,11 +116,18 @@ test('a saved model; the text table shows the batch dimension as N and the total
   assert.match(r.stdout, /total parameters: 47$/m);
 });
 
+test('the input shape is inferred from an inputShape field or a first 2-D weight, else unknown', () => {
+  using cnn = buildModel('cnn:3x12x12-5:w=2');
+  using mlp = buildModel('resmlp:7-8-2-1');
+  using conv = new Conv2d(3, 4, 3);
+  assert.deepEqual([inferInputShape(cnn), inferInputShape(mlp), inferInputShape(conv)], [[3, 12, 12], [7], undefined]);
+});
+
 test('bad input exits with 2 and one line', () => {
   rejects([], /--model is required/);
   rejects(['--model', 'mlp:4'], /an MLP needs at least input and output sizes/);
   rejects(['--model', join(dir, 'missing.safetensors')], /missing\.safetensors/);
-  rejects(['--model', 'skipcnn:1x8x8-3:m=4'], /skipcnn:1x8x8-3:m=4 does not say what shape its points have: give --input-shape/);
+  rejects(['--model', 'cnn:1x8x8-3:w=2', '--input-shape', ''], /--input-shape must be integers/);
   rejects(['--model', 'cnn:1x8x8-3', '--input-shape', '1,0,8'], /--input-shape must be integers ≥ 1 separated by commas, got '1,0,8'/);
   rejects(['--model', 'cnn:1x8x8-3', '--input-shape', '1,12,12'], /points of shape \[1,12,12\] do not fit cnn:1x8x8-3/);
   rejects(['--model', 'mlp:4-2', '--seed', '1'], /layers: Unknown option '--seed'/);

@@ -2,7 +2,7 @@
  * The empirical NTK by per-sample gradients (src/measures/ntk.ts):
  * - on networks of Linear layers it equals empiricalGram's NTK and per-layer Grams (src/measures/gram.ts,
  *   itself checked against finite differences and functorch), to float64 round-off, whatever the
- *   memory bound (slices ending inside a tensor, many sweeps);
+ *   memory bound (slices ending inside a tensor, many sweeps); a parameter nothing uses adds nothing;
  * - on a small CNN it equals an independent PyTorch computation on the same weights (bench/ntk_torch.py:
  *   torch.autograd.grad per point and output, float64);
  * - on a ResNet with BatchNorm it is symmetric and positive semi-definite, the groups sum to it, and
@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dispose, liveTensors, manualSeed, noGrad, randn, scope, type Tensor } from '../src/engine/index.js';
-import { evalMode, withForwardHooks } from '../src/nn/module.js';
+import { evalMode, Module, withForwardHooks } from '../src/nn/module.js';
 import type { SmallResNet } from '../src/nn/models/resnet.js';
 import { buildModel } from '../src/nn/models/spec.js';
 import { saveModel, toRaw } from '../src/nn/serialize.js';
@@ -72,6 +72,41 @@ test("on networks of Linear layers: empiricalGram's NTK and per-layer Grams, for
     x.dispose();
     model.dispose();
   }
+});
+
+/** A module whose one parameter nothing uses. */
+class Unused extends Module {
+  constructor() {
+    super();
+    this.param('weight', randn([5], 'float64'));
+  }
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** An MLP, then a parameter its forward pass never uses: that parameter's gradients are null, its rows of J zero. */
+class WithUnused extends Module {
+  readonly inner = this.child('inner', buildModel('mlp:3-4-2').double());
+  readonly extra = this.child('extra', new Unused());
+  forward(x: Tensor): Tensor {
+    return this.inner.forward(x);
+  }
+}
+
+test('a parameter the output does not use adds nothing, also in a sweep after used ones (the store is reused)', () => {
+  manualSeed(4);
+  using model = new WithUnused();
+  using x = randn([6, 3], 'float64');
+  using ref = empiricalGram(model.inner, x).ntk;
+  // 26 parameters in the MLP, then the 5 unused: slices of 4, so the last sweep holds only unused ones
+  // where the one before held used ones.
+  const r = empiricalNtk(model, x, { groups: true, maxBytes: 8 * 6 * 2 * 4 });
+  assert.equal(r.sweeps, Math.ceil(31 / 4));
+  assert.deepEqual(r.groups.map((g) => g.name), ['inner.layers.0', 'inner.layers.1', 'extra']);
+  assert.ok(maxRelative(values(r.ntk), values(ref)) < TOLERANCE);
+  assert.deepEqual([...values(r.groups[2].gram)], Array(36).fill(0));
+  dispose(r);
 });
 
 test('a small CNN: the same as per-sample gradients by torch.autograd on the same weights (float64)', async (t: TestContext) => {
