@@ -30,6 +30,10 @@
  * (a slice may end inside a tensor), and each slice is one sweep over the points, adding its
  * J_s J_sᵀ to Θ̂. More sweeps cost more passes, not more memory: the passes are recomputed rather
  * than J stored, since Θ̂_ij needs the rows of both i and j at once.
+ *
+ * Cost, measured on 2 shared cores in float64, 64 points: cnn:1x28x28-10 9 s (three sweeps under the
+ * default bound), resnet:3x32x32-10 6 s; mlp:784-256-10 2.4 s, where gram.ts's formula takes 0.04 s,
+ * which is why `dltheory gram` uses that one whenever it applies.
  */
 import { totalmem } from 'node:os';
 import { enableGrad, grad, noGrad } from '../engine/autograd.js';
