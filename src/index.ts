@@ -50,8 +50,11 @@ export { outputMargins, outputMarginSummary } from './measures/output-margin.js'
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { zooMeasures, marginMeasures, baselineMeasures, populationFeatures, FEATURE_SETS } from './measures/population.js';
 export { gdv, gdvPerLayer } from './measures/gdv.js';
-export { empiricalGram, gramSpectrum, relativeDrift, maxRowMovement, activationPatternChange, linearLayers, type GramResult } from './measures/gram.js';
+export { empiricalGram, gramSpectrum, relativeDrift, maxRowMovement, activationPatternChange, linearLayers, isLinearNetwork,
+  type GramResult } from './measures/gram.js';
 export { hInfinity, limitingGram, gaussHermite } from './measures/ntk-limit.js';
+export { inferInputShape, modelSummary, type Summary, type SummaryRow } from './nn/summary.js';
+export { empiricalNtk, parameterGroup, parameterGroups, type NtkOptions, type NtkResult } from './measures/ntk.js';
 export { linePath, lossSurface, filterNormalizedDirection, snapshot } from './measures/landscape.js';
 export { ExperimentCache, type RunContext } from './experiments/context.js';
 export { runZoo, GRIDS, gridCells, readGrid, type ZooGrid, type ZooCell } from './experiments/zoo.js';

@@ -1,30 +1,52 @@
-/** `dltheory gram`: empirical Gram/NTK matrices of a model (src/measures/gram.ts) and their infinite-width limits (src/measures/ntk-limit.ts). */
-import { existsSync } from 'node:fs';
-import { manualSeed } from '../engine/creation.js';
+/**
+ * `dltheory gram`: empirical Gram/NTK matrices of a model — by the per-layer formula of
+ * src/measures/gram.ts when every trainable parameter is in a Linear layer, else by per-sample
+ * gradients (src/measures/ntk.ts) — and their infinite-width limits (src/measures/ntk-limit.ts).
+ */
 import { dispose, disposing, scope } from '../engine/memory.js';
 import { stack } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { writeNpy } from '../data/npy.js';
-import { fromRaw, loadModel, toRaw } from '../nn/serialize.js';
-import { buildModel } from '../nn/models/spec.js';
+import { fromRaw, toRaw } from '../nn/serialize.js';
 import type { Module } from '../nn/module.js';
-import { empiricalGram, gramSpectrum, linearLayers } from '../measures/gram.js';
+import { empiricalGram, gramSpectrum, isLinearNetwork, linearLayers, type GramResult } from '../measures/gram.js';
+import { empiricalNtk, parameterGroups } from '../measures/ntk.js';
 import { hInfinity, limitingGram, LIMIT_ACTIVATIONS } from '../measures/ntk-limit.js';
-import { formatTable } from '../report/progress.js';
+import { formatTable, progress } from '../report/progress.js';
 import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
+import { openModel } from './models.js';
 import { HEADER_OPTION, HEADER_USAGE, headerOpt, readInputs } from './points.js';
 
-/** Points [n, dims] from a .npy or .csv file, as float64. */
-function readInput(path: string, header: string | boolean | undefined): Tensor {
-  return scope(() => fromRaw(readInputs(path, headerOpt(header).input, true)).double());
+/** Points [n, features...] from a .npy or .csv file, as float64 ([n, dims] when `flat`). */
+function readInput(path: string, header: string | boolean | undefined, flat: boolean): Tensor {
+  return scope(() => fromRaw(readInputs(path, headerOpt(header).input, flat)).double());
 }
 
-/** A saved model (an existing file, or a name ending .safetensors), else an untrained one from a spec seeded with `seed`. */
-function openModel(value: string, seed: number): Module {
-  if (existsSync(value) || value.endsWith('.safetensors')) return loadModel(value).model;
-  manualSeed(seed);
-  return buildModel(value);
+/** The Grams of a network of Linear layers, by the per-layer formula; points [n, ...] are flattened to [n, dims]. */
+function perLayer(model: Module, x: Tensor): GramResult {
+  using flat = x.flatten(1);
+  return empiricalGram(model, flat);
+}
+
+/** The NTK of any model by per-sample gradients (and its parameter groups' when `groups`), with a progress line on stderr when asked. */
+function perSample(model: Module, x: Tensor, groups: boolean, showProgress: boolean): GramResult {
+  let bar: ReturnType<typeof progress> | undefined;
+  try {
+    const r = empiricalNtk(model, x, {
+      groups,
+      // The total (sweeps × points) is known at the first point.
+      onProgress: showProgress
+        ? (_, total) => {
+          bar ??= progress({ total, label: 'gram: per-sample gradients' });
+          bar.tick();
+        }
+        : undefined,
+    });
+    return { ntk: r.ntk, layers: r.groups, outputs: r.outputs };
+  } finally {
+    bar?.done();
+  }
 }
 
 export const gramCommand: Command = {
@@ -35,19 +57,25 @@ dltheory gram --model SPEC|FILE --input X.npy|X.csv [--header H] [--layer NAME|a
 dltheory gram --limit relu2|fc|resnet --input X.npy|X.csv [--depth H] [--activation relu|softplus|tanh|sigmoid]
               [--cres C] [--out K.npy] [--json]
 
-  --model SPEC|FILE  a .safetensors file written by dltheory, or a model spec (mlp:…, resmlp:…) initialised
-                     with --seed S (default 0); measured in float64, in eval mode
-  --input X          points [n, dims], .npy or .csv
+  --model SPEC|FILE  a .safetensors file written by dltheory, or a model spec (mlp:…, cnn:…, resnet:…) initialised
+                     with --seed S (default 0); measured in float64, in eval mode. When every trainable parameter
+                     is in a Linear layer (mlp, resmlp, fcnet): the per-layer formula, one backward pass per output
+                     (method structured); else per-sample gradients, one backward pass per point and output
+                     (method per-sample; a progress line on stderr)
+  --input X          points [n, features...] as the model takes them ([n, C, H, W] for a CNN), .npy or .csv;
+                     [n, dims] for --limit
 ${HEADER_USAGE}
   --layer            sum (default): the NTK, Σ over layers of G^(l)_ij = Σ_outputs ⟨∂u(x_i)/∂θ_l, ∂u(x_j)/∂θ_l⟩
-                     (θ_l a Linear layer's weight and bias); NAME: that layer's G^(l); all: every layer
+                     (θ_l a Linear layer's weight and bias, or per-sample: a parameter group, a state_dict name
+                     without its last part, e.g. conv1); NAME: that layer's G^(l); all: every layer
   --limit            relu2: H^∞ of the two-layer ReLU net; fc, resnet: K^(H) of Du et al.'s deep nets
   --depth H          H ≥ 1 for fc and resnet (default 2)
   --activation       default relu (closed form); the others by Gauss–Hermite quadrature (for inputs of norm ~1)
   --cres C           resnet branch factor c_res in (0, 1] (default 0.5)
   --out FILE.npy     the matrix as float64 [n, n] ([layers, n, n] with --layer all)
-  --json             {layer, n, lambdaMin, lambdaMax, condition, undefined} (a list with --layer all); condition
-                     is λ_max/λ_min, null when λ_min is zero to round-off (then 0), as undefined says
+  --json             {layer, n, lambdaMin, lambdaMax, condition, undefined} (a list with --layer all), and with
+                     --model method: structured or per-sample; condition is λ_max/λ_min, null when λ_min is zero
+                     to round-off (then 0), as undefined says
 `,
   options: {
     model: { type: 'string' },
@@ -69,7 +97,8 @@ ${HEADER_USAGE}
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     let matrices: { layer: string; gram: Tensor }[];
     let title: string;
-    using x = readInput(inputPath, v.header);
+    let method: 'structured' | 'per-sample' | undefined;
+    using x = readInput(inputPath, v.header, v.model === undefined);
     const within = <T>(f: () => T): T => {
       try {
         return f();
@@ -80,10 +109,12 @@ ${HEADER_USAGE}
     if (v.model !== undefined) {
       for (const k of ['depth', 'activation', 'cres'] as const) check(v[k] === undefined, `--${k} goes with --limit`);
       using model = openModel(v.model as string, seed).double();
-      const names = linearLayers(model).map((l) => l.name);
+      const structured = isLinearNetwork(model);
+      method = structured ? 'structured' : 'per-sample';
+      const names = structured ? linearLayers(model).map((l) => l.name) : parameterGroups(model);
       const layer = typeof v.layer === 'string' ? v.layer : 'sum';
       check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.spec} (have: ${names.join(', ')}; or sum, all)`);
-      const r = within(() => empiricalGram(model, x));
+      const r = within(() => structured ? perLayer(model, x) : perSample(model, x, layer !== 'sum', !v.json));
       matrices = layer === 'sum'
         ? [{ layer, gram: r.ntk }]
         : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
@@ -91,7 +122,7 @@ ${HEADER_USAGE}
       dispose([r.ntk, ...r.layers.map((l) => l.gram)].filter((g) => !chosen.has(g)));
       title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${
         r.outputs === 1 ? '' : 's'
-      })`;
+      }${structured ? '' : ', per-sample gradients'})`;
     } else {
       check(v.layer === undefined && v.seed === undefined, '--layer and --seed go with --model');
       const kind = choiceOpt(v.limit, 'limit', ['relu2', 'fc', 'resnet'] as const, 'fc');
@@ -110,7 +141,7 @@ ${HEADER_USAGE}
     using _matrices = disposing(matrices);
     const out = outputOpt(v.out, 'out', '.npy');
     if (typeof out === 'string') scope(() => writeNpy(out, toRaw(v.layer === 'all' ? stack(matrices.map((m) => m.gram)) : matrices[0].gram)));
-    const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram) }));
+    const rows = matrices.map(({ layer, gram }) => ({ layer, n: gram.size(0), ...gramSpectrum(gram), ...(method ? { method } : {}) }));
     if (v.json) console.log(JSON.stringify(v.layer === 'all' ? rows : rows[0]));
     else {
       const notes = rows.flatMap((r) => r.undefined.map((u) => `\n${r.layer}: ${u}`)).join('');

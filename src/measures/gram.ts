@@ -93,6 +93,35 @@ function submodules(model: Module): Module[] {
  * ```
  */
 export function linearLayers(model: Module): LinearLayer[] {
+  const { layers, uncovered } = findLinearLayers(model);
+  check(uncovered.length === 0,
+    () =>
+      `Gram: parameter '${uncovered[0]}' of ${
+        model.spec ?? 'the model'
+      } is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp), empiricalNtk any model`);
+  check(layers.length > 0, () => `Gram: ${model.spec ?? 'the model'} has no trainable Linear layer`);
+  for (const l of layers) {
+    check(tapsInputAndOutput(l), () => `Gram: layer '${l.name}' does not tap its input and output as probe points 'input' and 'output', as Linear does`);
+  }
+  return layers;
+}
+
+/**
+ * Whether empiricalGram's per-layer formula applies to the model: it has Linear layers, each tapping
+ * its input and output, and every trainable parameter is in one. Else empiricalNtk (ntk.ts) measures it.
+ */
+export function isLinearNetwork(model: Module): boolean {
+  const { layers, uncovered } = findLinearLayers(model);
+  return layers.length > 0 && uncovered.length === 0 && layers.every(tapsInputAndOutput);
+}
+
+function tapsInputAndOutput(l: LinearLayer): boolean {
+  const points = l.module.probePoints();
+  return points.includes('input') && points.includes('output');
+}
+
+/** The model's Linear layers in parameter order, and the names of the parameters in none. */
+function findLinearLayers(model: Module): { layers: LinearLayer[]; uncovered: string[] } {
   const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
   const layers: LinearLayer[] = [];
   for (const m of submodules(model)) {
@@ -103,20 +132,9 @@ export function linearLayers(model: Module): LinearLayer[] {
     layers.push({ name: names.get(weight)!.slice(0, -'.weight'.length), module: m, weight, bias });
   }
   const covered = new Set(layers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight])));
-  for (const [t, n] of names)
-    check(covered.has(t),
-      () =>
-        `Gram: parameter '${n}' of ${
-          model.spec ?? 'the model'
-        } is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp)`);
-  check(layers.length > 0, () => `Gram: ${model.spec ?? 'the model'} has no trainable Linear layer`);
-  for (const l of layers) {
-    const points = l.module.probePoints();
-    check(points.includes('input') && points.includes('output'), () =>
-      `Gram: layer '${l.name}' does not tap its input and output as probe points 'input' and 'output', as Linear does`);
-  }
   const order = model.parameters();
-  return layers.sort((a, b) => order.indexOf(a.weight) - order.indexOf(b.weight));
+  layers.sort((a, b) => order.indexOf(a.weight) - order.indexOf(b.weight));
+  return { layers, uncovered: [...names].filter(([t]) => !covered.has(t)).map(([, n]) => n) };
 }
 
 /** One forward pass of x, with each layer's input and output read at its probe points (each layer must run exactly once). */

@@ -70,6 +70,9 @@ export abstract class Module {
    * What computes the activation at a probe point, for model summaries (`dltheory layers`): the
    * operator (a sub-module's class, an ONNX op type) and the number of parameters it owns. By
    * default the sub-module registered under the point's name, if any, else `activation` with none.
+   * `output`, when it is not a probe point, names the model's output. The built-in models describe
+   * everything from the previous probe point to this one (`BatchNorm → relu → Linear`), so that the
+   * rows of a summary add up to the model's parameters.
    */
   describeProbePoint(point: string): { operator: string; parameters: number } {
     const child = this.#children.get(point);

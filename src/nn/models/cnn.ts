@@ -44,6 +44,20 @@ export class SmallCNN extends Module {
     return ['input', 'conv1', 'conv2', 'fc1'];
   }
 
+  /** `conv1`, `conv2`, `fc1` and `output`: the operators from the previous probe point (see Module.describeProbePoint). */
+  override describeProbePoint(point: string): { operator: string; parameters: number } {
+    const act = this.opts.activation ?? 'relu';
+    const parts: Record<string, [string[], (Module | null)[]]> = {
+      conv1: [['Conv2d', ...(this.bn1 ? ['BatchNorm'] : []), act, 'MaxPool2d'], [this.conv1, this.bn1]],
+      conv2: [['Conv2d', ...(this.bn2 ? ['BatchNorm'] : []), act, 'MaxPool2d'], [this.conv2, this.bn2]],
+      fc1: [['Flatten', 'Linear'], [this.fc1]],
+      output: [[act, ...(this.opts.dropout ? ['Dropout'] : []), 'Linear'], [this.fc2]],
+    };
+    const part = parts[point];
+    if (!part) return super.describeProbePoint(point);
+    return { operator: part[0].join(' → '), parameters: part[1].reduce((a, m) => a + (m?.numParameters() ?? 0), 0) };
+  }
+
   /**
    * x [N, C, S, S] → logits [N, classes], in the parameters' dtype, which x must share. Probe points: `input` [N, C, S, S],
    * `conv1` [N, w, ⌊S/2⌋, ⌊S/2⌋], `conv2` [N, 2w, ⌊S/4⌋, ⌊S/4⌋], `fc1` [N, 128] (1×28×28, w = 32: [N, 32, 14, 14], [N, 64, 7, 7]).

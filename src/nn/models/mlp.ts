@@ -40,6 +40,18 @@ export class MLP extends Module {
     return ['input', ...this.layers.slice(0, -1).map((_, i) => `layers.${i}`)];
   }
 
+  /** `layers.{i}` and `output`: the operators from the previous probe point (see Module.describeProbePoint). */
+  override describeProbePoint(point: string): { operator: string; parameters: number } {
+    // Probe point i + 1 is layers.{i}; the output is the last layer's.
+    const i = point === 'output' ? this.layers.length - 1 : this.probePoints().indexOf(point) - 1;
+    if (i < 0) return super.describeProbePoint(point);
+    if (i === 0) return { operator: 'Linear', parameters: this.layers[0].numParameters() };
+    // Layer i reads layer i − 1's pre-activation through its BatchNorm, the activation and dropout.
+    const norm = this.norms[i - 1];
+    const operators = [...(norm ? ['BatchNorm'] : []), this.opts.activation ?? 'relu', ...(this.opts.dropout ? ['Dropout'] : []), 'Linear'];
+    return { operator: operators.join(' → '), parameters: (norm?.numParameters() ?? 0) + this.layers[i].numParameters() };
+  }
+
   /**
    * x [N, IN] or [N, …] flattened to [N, IN] (mlp:784-256-256-10: [N, 784] or [N, 1, 28, 28]) → logits [N, OUT], in the
    * parameters' dtype, which x must share. Probe points: `input` [N, IN]; `layers.{i}` [N, sizes[i + 1]], hidden layer i's pre-activation.

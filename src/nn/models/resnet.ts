@@ -62,6 +62,16 @@ export class SmallResNet extends Module {
     return ['input', 'stage1', 'stage2', 'stage3'];
   }
 
+  /** `stage1` (with the stem) and `output`: the operators from the previous probe point; `stage2`, `stage3` a BasicBlock each (see Module.describeProbePoint). */
+  override describeProbePoint(point: string): { operator: string; parameters: number } {
+    if (point === 'stage1') {
+      const parameters = this.stem.numParameters() + this.bn.numParameters() + this.stages[0].numParameters();
+      return { operator: 'Conv2d → BatchNorm → relu → BasicBlock', parameters };
+    }
+    if (point === 'output') return { operator: 'AdaptiveAvgPool2d → Flatten → Linear', parameters: this.fc.numParameters() };
+    return super.describeProbePoint(point);
+  }
+
   /**
    * x [N, C, S, S] → logits [N, classes], in the parameters' dtype, which x must share. Probe points: `input` [N, C, S, S],
    * `stage1` [N, w, S, S], `stage2` [N, 2w, ⌈S/2⌉, ⌈S/2⌉], `stage3` [N, 4w, ⌈S/4⌉, ⌈S/4⌉] (3×32×32, w = 16: [N, 64, 8, 8] last).

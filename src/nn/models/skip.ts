@@ -39,6 +39,20 @@ export class SkipToOutput extends Module {
     return this.trunk.probePoints().includes(point) ? this.trunk.registerForwardHook(point, hook) : super.registerForwardHook(point, hook);
   }
 
+  /** The shape of one point, when the trunk says (the CNN's C×S×S); model summaries read it. */
+  get inputShape(): number[] | undefined {
+    return (this.trunk as { inputShape?: number[] }).inputShape;
+  }
+
+  /** The trunk's probe points as the trunk describes them; the output adds the skip units' linear map (see Module.describeProbePoint). */
+  override describeProbePoint(point: string): { operator: string; parameters: number } {
+    if (point === 'output') {
+      const trunk = this.trunk.describeProbePoint('output');
+      return { operator: `${trunk.operator}, + softplus → Linear of skip`, parameters: trunk.parameters + this.skipOut.numParameters() };
+    }
+    return this.trunk.probePoints().includes(point) ? this.trunk.describeProbePoint(point) : super.describeProbePoint(point);
+  }
+
   /** The skip units' activations s(x) [N, M] of x [N, …] (flattened to [N, IN]). */
   skipFeatures(x: Tensor): Tensor {
     return this.tap('skip', this.skip.forward(x.flatten(1))).softplus();
