@@ -4,21 +4,50 @@
  * embedded MNIST digits (the `quick` or `full` grid of src/experiments/zoo.ts), measured and
  * regressed by src/experiments/margins.ts with 10-fold cross-validated R². The four share the
  * population through the caller's cache (ctx.cache): it is trained and evaluated once per cache.
+ * Each rule compares 95% percentile intervals of a paired bootstrap over the models (B = 1000,
+ * src/measures/bootstrap.ts), not point estimates: a CV R² on 72 models depends on which models were
+ * drawn, and a difference inside that spread is inconclusive, not a verdict.
  */
 import { GRIDS } from '../experiments/zoo.js';
 import { evaluatePopulation, type EvaluatedPopulation } from '../experiments/margins.js';
+import { pairedDifference, percentileInterval, type Interval } from '../measures/bootstrap.js';
 import { SLOTS } from '../measures/population.js';
 import { crossValidatedR2, foldAssignment, type MeasureRow } from '../measures/regression.js';
 import { boxPlotChart, scatterChart } from '../report/chart.js';
-import { verdictOf, type ChartOut, type Claim, type ClaimContext, type Figure, type Outcome } from './claim.js';
+import type { ChartOut, Claim, ClaimContext, Figure, Outcome, Verdict } from './claim.js';
 
 const PAPER = 'Jiang, Krishnan, Mobahi, Bengio. Predicting the generalization gap in deep networks with margin distributions. ICLR 2019';
 const FOLDS = 10;
 /** Fewer usable models than this cannot support a 20-feature regression: inconclusive. */
 const MIN_MODELS = 60;
+/** Bootstrap resamples: with 1000 the ends of a 95% interval rest on the 25th draw from either end, not the 5th as with 200. */
+const RESAMPLES = 1000;
 
 const row = (e: EvaluatedPopulation, name: string): MeasureRow => e.rows.find((r) => r.measure === name)!;
 const fmt = (v: number): string => v.toFixed(3);
+/** `0.890 [0.842, 0.931]`: an estimate and its 95% interval. */
+const fmtI = (i: Interval): string => `${fmt(i.estimate)} [${fmt(i.lower)}, ${fmt(i.upper)}]`;
+const signed = (i: Interval): string => `${i.estimate >= 0 ? '+' : ''}${fmtI(i)}`;
+
+type Score = 'cvR2' | 'kendallTau';
+/** A measure's score with its 95% interval. */
+const scoreOf = (e: EvaluatedPopulation, name: string, s: Score): Interval => percentileInterval(row(e, name)[s], e.draws[name][s]);
+/** Measure a's score minus measure b's, with the 95% interval of the paired bootstrap difference. */
+const differenceOf = (e: EvaluatedPopulation, a: string, b: string, s: Score): Interval =>
+  percentileInterval(row(e, a)[s] - row(e, b)[s], pairedDifference(e.draws[a][s], e.draws[b][s]));
+
+/** Holds when every difference's interval lies above 0, does not hold when one lies below 0, inconclusive otherwise. */
+function verdictOfDifferences(differences: Interval[]): Verdict {
+  if (differences.every((d) => d.lower > 0)) return 'holds';
+  return differences.some((d) => d.upper < 0) ? 'does not hold' : 'inconclusive';
+}
+
+/** The figures of an interval: estimate, lower and upper end. */
+const intervalFigures = (name: string, i: Interval): Figure[] => [
+  { name, value: i.estimate },
+  { name: `${name}, 95% lower`, value: i.lower },
+  { name: `${name}, 95% upper`, value: i.upper },
+];
 
 function figures(rows: MeasureRow[]): Figure[] {
   return rows.flatMap((r) => [
@@ -30,7 +59,7 @@ function figures(rows: MeasureRow[]): Figure[] {
 /** Runs the population and applies `judge` unless it is too small to judge. */
 function withPopulation(ctx: ClaimContext, judge: (e: EvaluatedPopulation) => Omit<Outcome, 'runs'>): Outcome {
   const key = `margins|${ctx.store.dir}|${ctx.mode}|${ctx.seed}`;
-  const e = ctx.cache.get(key, () => evaluatePopulation(GRIDS[ctx.mode], { folds: FOLDS, minModels: MIN_MODELS }, ctx));
+  const e = ctx.cache.get(key, () => evaluatePopulation(GRIDS[ctx.mode], { folds: FOLDS, minModels: MIN_MODELS, resamples: RESAMPLES }, ctx));
   const runs = e.population.runs.map((r) => r.id);
   if (e.rows.length === 0) {
     const reason = `only ${e.population.runs.length} models with finite features (${MIN_MODELS} needed)`;
@@ -79,18 +108,23 @@ export const marginsPredictGap: Claim = {
   group: 'margins',
   statement: 'A linear regression on the log signature of normalised margins at several layers predicts the generalisation gap.',
   paper: PAPER,
-  rule: 'Holds when the 10-fold cross-validated R² of the regression of the gap on the 20 log-signature features (4 probe points × 5) is ' +
-    '≥ 0.8 on the quick population, ≥ 0.9 on the full one; inconclusive with fewer than 60 usable models.',
+  rule: 'The target is a 10-fold cross-validated R² of 0.8 on the quick population, 0.9 on the full one, for the regression of the gap ' +
+    'on the 20 log-signature features (4 probe points × 5). Holds when the lower end of the 95% interval of that CV R² (paired ' +
+    'bootstrap over the models, 1000 resamples, percentile interval) is ≥ the target, does not hold when its upper end is below it, ' +
+    'inconclusive otherwise or with fewer than 60 usable models.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
       const r = row(e, 'signature');
+      const cv = scoreOf(e, 'signature', 'cvR2');
       const target = ctx.mode === 'full' ? 0.9 : 0.8;
       return {
-        verdict: verdictOf(r.cvR2 >= target),
-        reason: `CV R² ${fmt(r.cvR2)} (target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, Kendall τ ${fmt(r.kendallTau)}, ` +
-          `CMI ${fmt(r.cmi)} on ${e.population.runs.length} models`,
+        verdict: cv.lower >= target ? 'holds' : cv.upper < target ? 'does not hold' : 'inconclusive',
+        reason: `CV R² ${fmtI(cv)} (95% interval; target ≥ ${target}), adjusted R² ${fmt(r.adjustedR2)}, ` +
+          `Kendall τ ${fmtI(scoreOf(e, 'signature', 'kendallTau'))}, CMI ${fmt(r.cmi)} on ${e.population.runs.length} models`,
         figures: [
           { name: 'CV R²', value: r.cvR2, paper: 'adjusted R² 0.87–0.96 (CIFAR populations)' },
+          { name: 'CV R², 95% lower', value: cv.lower },
+          { name: 'CV R², 95% upper', value: cv.upper },
           { name: 'adjusted R²', value: r.adjustedR2 },
           { name: 'Kendall τ', value: r.kendallTau },
           { name: 'PGDL conditional MI', value: r.cmi },
@@ -107,15 +141,18 @@ export const marginsLayers: Claim = {
   group: 'margins',
   statement: 'Margins at all probe points together predict the gap better than the output-layer margins alone.',
   paper: PAPER,
-  rule: 'Holds when the CV R² of the 20-feature regression (input, first hidden, last hidden, output) exceeds that of the 5 output-layer features.',
+  rule: 'Holds when the 95% interval (paired bootstrap over the models, 1000 resamples, percentile interval) of the CV R² of the ' +
+    '20-feature regression (input, first hidden, last hidden, output) minus that of the 5 output-layer features lies above 0, ' +
+    'does not hold when it lies below 0, inconclusive otherwise.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
-      const all = row(e, 'signature');
-      const out = row(e, 'signature, output layer only');
+      const names = ['signature', 'signature, output layer only'];
+      const d = differenceOf(e, names[0], names[1], 'cvR2');
       return {
-        verdict: verdictOf(all.cvR2 > out.cvR2),
-        reason: `CV R² all probe points ${fmt(all.cvR2)} vs output layer only ${fmt(out.cvR2)}`,
-        figures: figures([all, out]),
+        verdict: verdictOfDifferences([d]),
+        reason: `CV R² all probe points ${fmtI(scoreOf(e, names[0], 'cvR2'))} vs output layer only ` +
+          `${fmtI(scoreOf(e, names[1], 'cvR2'))}: difference ${signed(d)} (95% intervals)`,
+        figures: [...figures(names.map((n) => row(e, n))), ...intervalFigures('CV R² difference', d)],
         charts: [],
       };
     });
@@ -127,16 +164,18 @@ export const marginsAblation: Claim = {
   group: 'margins',
   statement: 'Normalising the margins by the total variation of each layer, and taking logs of the signature, each improve the prediction.',
   paper: PAPER,
-  rule: 'Holds when the CV R² of the normalised log signature exceeds both that of the unnormalised log signature and that of the ' +
-    'normalised signature without logs.',
+  rule: 'Holds when the 95% intervals (paired bootstrap over the models, 1000 resamples, percentile intervals) of the CV R² of the ' +
+    'normalised log signature minus that of the unnormalised log signature, and minus that of the normalised signature without ' +
+    'logs, both lie above 0; does not hold when one lies below 0; inconclusive otherwise.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
       const names = ['signature', 'signature, not normalised', 'signature, no log', 'signature, neither'];
-      const [full, raw, nolog] = names.map((n) => row(e, n));
+      const ablations = names.slice(1, 3).map((n) => ({ name: n, d: differenceOf(e, 'signature', n, 'cvR2') }));
       return {
-        verdict: verdictOf(full.cvR2 > raw.cvR2 && full.cvR2 > nolog.cvR2),
-        reason: `${names.map((n) => `${n} ${fmt(row(e, n).cvR2)}`).join('; ')} (CV R²)`,
-        figures: figures(names.map((n) => row(e, n))),
+        verdict: verdictOfDifferences(ablations.map((a) => a.d)),
+        reason: `${names.map((n) => `${n} ${fmtI(scoreOf(e, n, 'cvR2'))}`).join('; ')} (CV R², 95% intervals); signature minus ` +
+          ablations.map((a) => `${a.name.slice(11)} ${signed(a.d)}`).join(', '),
+        figures: [...figures(names.map((n) => row(e, n))), ...ablations.flatMap((a) => intervalFigures(`CV R² difference, signature − ${a.name}`, a.d))],
         charts: [],
       };
     });
@@ -148,19 +187,25 @@ export const marginsVsBaselines: Claim = {
   group: 'margins',
   statement: 'The margin-signature regression predicts the gap better than the classic generalisation measures.',
   paper: PAPER,
-  rule: 'Holds when the signature regression has a higher CV R² and a higher Kendall τ than every baseline (spectrally-normalised margin, ' +
-    'product of Frobenius norms, distance from initialisation, path norm, sharpness, output margin), each regressed on its log.',
+  rule: 'For every baseline (spectrally-normalised margin, product of Frobenius norms, distance from initialisation, path norm, ' +
+    "sharpness, output margin; each regressed on its log) the signature regression's CV R² minus the baseline's, and its Kendall τ " +
+    "minus the baseline's, each with a 95% interval (paired bootstrap over the models, 1000 resamples, percentile interval). Holds " +
+    'when all these intervals lie above 0, does not hold when one lies below 0, inconclusive otherwise.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {
       const sig = row(e, 'signature');
       const baselines = e.rows.filter((r) => r.measure.startsWith('baseline: '));
-      const best = baselines.reduce((a, b) => (b.cvR2 > a.cvR2 ? b : a));
-      const beaten = baselines.every((b) => sig.cvR2 > b.cvR2 && sig.kendallTau > b.kendallTau);
+      const scores: Score[] = ['cvR2', 'kendallTau'];
+      const differences = scores.map((s) => baselines.map((b) => ({ b, d: differenceOf(e, 'signature', b.measure, s) })));
+      // Per score, the baseline whose difference has the lowest lower end: the one the verdict turns on.
+      const closest = differences.map((list) => list.reduce((x, y) => (y.d.lower < x.d.lower ? y : x)));
+      const [r2, tau] = closest.map(({ b, d }, k) => `${b.measure.slice(10)} ${fmtI(scoreOf(e, b.measure, scores[k]))}, difference ${signed(d)}`);
       return {
-        verdict: verdictOf(beaten),
-        reason: `signature CV R² ${fmt(sig.cvR2)}, τ ${fmt(sig.kendallTau)}; ` +
-          `best baseline ${best.measure.slice(10)} CV R² ${fmt(best.cvR2)}, τ ${fmt(best.kendallTau)}`,
-        figures: figures([sig, ...baselines]),
+        verdict: verdictOfDifferences(differences.flat().map((x) => x.d)),
+        reason: `signature CV R² ${fmtI(scoreOf(e, 'signature', 'cvR2'))}, τ ${fmtI(scoreOf(e, 'signature', 'kendallTau'))}; ` +
+          `closest baseline in CV R² ${r2}; in τ ${tau} (95% intervals)`,
+        figures: [...figures([sig, ...baselines]), ...intervalFigures('CV R² difference to the closest baseline', closest[0].d),
+          ...intervalFigures('Kendall τ difference to the closest baseline', closest[1].d)],
         charts: [],
       };
     });

@@ -2,11 +2,13 @@
  * The population the margin claims of Jiang, Krishnan, Mobahi, Bengio (ICLR 2019), docs/papers.md §1,
  * are judged on (src/claims/margins.ts): the zoo of a grid (src/experiments/zoo.ts) trained in the
  * run store, or taken from it where a model is already there, each model's features measured on its
- * own training set (src/measures/population.ts), and every measure's regression on the gap scored by
- * k-fold cross-validated R² with the same seeded folds (src/measures/regression.ts).
+ * own training set (src/measures/population.ts), every measure's regression on the gap scored by
+ * k-fold cross-validated R² with the same seeded folds (src/measures/regression.ts), and the scores
+ * bootstrapped over models on the same folds for their intervals (src/measures/bootstrap.ts).
  */
+import { bootstrapResamples, bootstrapScores, type ScoreDraws } from '../measures/bootstrap.js';
 import { populationFeatures, zooMeasures, type Population } from '../measures/population.js';
-import { evaluateMeasures, type MeasureRow } from '../measures/regression.js';
+import { evaluateMeasures, foldAssignment, type MeasureRow } from '../measures/regression.js';
 import type { RunContext } from './context.js';
 import { runZoo, type ZooGrid } from './zoo.js';
 
@@ -14,15 +16,34 @@ export interface EvaluatedPopulation {
   population: Population;
   /** One row a measure; none when the population has fewer than `minModels` usable models. */
   rows: MeasureRow[];
+  /** Each measure's scores on the same bootstrap resamples of the models, by measure name; empty with the rows. */
+  draws: Record<string, ScoreDraws>;
+}
+
+export interface ScoringOptions {
+  folds: number;
+  minModels: number;
+  /** Bootstrap resamples B. */
+  resamples: number;
 }
 
 /**
- * Trains the grid's missing models, measures the population and, when at least `minModels` have
- * finite features, scores every measure by `folds`-fold cross-validation with folds seeded by ctx.seed.
+ * Scores every measure of `population` when at least `minModels` models are usable: `folds`-fold
+ * CV with folds drawn by Rng(seed), and `resamples` bootstrap resamples on those folds drawn by
+ * Rng(seed + 1), a stream apart from the folds' so the resamples do not echo the fold permutation.
  */
-export function evaluatePopulation(grid: ZooGrid, o: { folds: number; minModels: number }, ctx: RunContext): EvaluatedPopulation {
+export function scorePopulation(population: Population, o: ScoringOptions, seed: number): EvaluatedPopulation {
+  const n = population.runs.length;
+  if (n < o.minModels) return { population, rows: [], draws: {} };
+  const rows = evaluateMeasures(population.features, population.gaps, population.hparams, { folds: o.folds, seed });
+  const folds = foldAssignment(n, o.folds, seed);
+  const resamples = bootstrapResamples(n, o.resamples, seed + 1);
+  const draws = Object.fromEntries(Object.entries(population.features).map(([name, f]) => [name, bootstrapScores(f, population.gaps, folds, resamples)]));
+  return { population, rows, draws };
+}
+
+/** Trains the grid's missing models, measures the population and scores it (scorePopulation, seeded by ctx.seed). */
+export function evaluatePopulation(grid: ZooGrid, o: ScoringOptions, ctx: RunContext): EvaluatedPopulation {
   const runs = runZoo(grid, { store: ctx.store, measure: zooMeasures, progress: ctx.progress, log: ctx.log });
-  const population = populationFeatures(runs);
-  const enough = population.runs.length >= o.minModels;
-  return { population, rows: enough ? evaluateMeasures(population.features, population.gaps, population.hparams, { folds: o.folds, seed: ctx.seed }) : [] };
+  return scorePopulation(populationFeatures(runs), o, ctx.seed);
 }
