@@ -58,7 +58,7 @@ interface TorchPass {
 
 /** Times both sides on the same exported model and batch; see the module comment. */
 export async function runOnnxBench(opts: { batch?: number; reps?: number; iters?: number } = {}): Promise<OnnxBenchReport> {
-  const { batch = 64, reps = 5, iters = 5 } = opts;
+  const { batch = 64, reps = 20, iters = 1 } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'dltheory-onnx-bench-'));
   const threads = getNumThreads();
   const torch = startPython<TorchPass>('onnx_torch.py', ['--out', dir, '--threads', String(threads), '--batch', String(batch), '--iters', String(iters)],

@@ -33,7 +33,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=3)
     args = ap.parse_args()
     # onnx_models sets one thread for the test exports when it is imported.
