@@ -133,9 +133,9 @@ export async function runOnnxBench(opts: { batch?: number; reps?: number; iters?
 export function formatOnnxBench(r: OnnxBenchReport): string {
   const ms = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} ms`);
   return [
-    `imported torchvision ResNet-18 (ONNX, BatchNorm kept), 3x32x32, batch ${r.batch}: forward + cross-entropy + backward in eval mode, median of ${
-      r.reps * r.iters
-    } steps in ${r.reps} alternating pairs of passes; ${r.threads} thread(s), ${r.cpuModel}`,
+    `imported torchvision ResNet-18 (ONNX, BatchNorm kept), 3x32x32, batch ${r.batch}: forward + cross-entropy + backward in eval mode, median of ${r.reps} alternating pairs of passes of ${r.iters} step${
+      r.iters === 1 ? '' : 's'
+    }; ${r.threads} thread(s), ${r.cpuModel}`,
     `dltheory  ${ms(r.dltheoryStepMs)}  (loadModel ${ms(r.loadMs)})`,
     `PyTorch   ${ms(r.torchStepMs)}${r.torchVersion ? ` (torch ${r.torchVersion}, eager)` : ''}`,
     `PyTorch/dltheory time (median of the pairs) ${
