@@ -5,6 +5,7 @@ import { runMarginsBench, formatMarginsBench } from '../../bench/margins.js';
 import { runGdvBench, formatGdvBench } from '../../bench/gdv.js';
 import { runGramBench, formatGramBench } from '../../bench/gram.js';
 import { runShapeAeBench, formatShapeAeBench } from '../../bench/shape-ae.js';
+import { runOnnxBench, formatOnnxBench } from '../../bench/onnx.js';
 import { numberOpt, parse, type Command } from './args.js';
 
 const STEPS = ['mlp', 'cnn', 'matmul'];
@@ -15,6 +16,7 @@ const NAMED: Record<string, { run: (o: { reps?: number }) => Promise<unknown>; f
   gdv: { run: runGdvBench, format: formatGdvBench },
   gram: { run: runGramBench, format: formatGramBench },
   'shape-ae': { run: () => runShapeAeBench(), format: formatShapeAeBench },
+  onnx: { run: runOnnxBench, format: formatOnnxBench },
 };
 
 export const benchCommand: Command = {
@@ -28,7 +30,9 @@ matmul (2048×2048 float32), margins (normalised margins of 10,000 MNIST points 
 cnn:1x28x28-10 at four probe points), gdv (GDV of 10,000 × 512 points in 10 classes against numpy
 and against the N²·D floor at the measured matmul rate), gram (the empirical NTK of a two-layer
 width-4096 net on 1,000 points against PyTorch per-sample Jacobians), shape-ae (3-D autoencoder
-training steps); margins, gdv, gram and shape-ae run only when named. --threads applies to mlp, cnn and
+training steps), onnx (forward + backward of an imported torchvision ResNet-18 on 3×32×32, batch 64,
+through the ONNX graph interpreter against PyTorch eager on the same model); margins, gdv, gram,
+shape-ae and onnx run only when named. --threads applies to mlp, cnn and
 matmul; the named ones run with the process's threads (DLTHEORY_THREADS).
 PyTorch runs from /usr/bin/python3 (Debian python3-torch). Ratio = reference time / dltheory time:
 above 1 means dltheory is faster.
