@@ -44,6 +44,14 @@ export abstract class Module {
   training = true;
   /** The spec string the model was built from (see models/spec.ts), when it was. */
   spec: string | undefined;
+
+  /**
+   * What messages call the model: its spec, else (an imported graph) the file it was read from,
+   * else 'the model'.
+   */
+  get label(): string {
+    return this.spec ?? 'the model';
+  }
   readonly #params = new Map<string, Tensor>();
   readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
@@ -64,6 +72,14 @@ export abstract class Module {
    */
   defaultProbePoints(): string[] {
     return this.probePoints();
+  }
+
+  /**
+   * The probe point whose activation is the model's output, when there is one (a Linear's
+   * `output`, an imported graph's output), else undefined: summaries add an `output` row then.
+   */
+  outputPoint(): string | undefined {
+    return this.probePoints().includes('output') ? 'output' : undefined;
   }
 
   /**
