@@ -11,6 +11,8 @@
  *   statistics move), records an ONNX run and writes `--save out.onnx`, which dltheory's predict and
  *   onnxruntime-web run as the in-process model does;
  * - layers needs no --input-shape and adds up to the model's parameters;
+ * - flatness gives the library's sharpness and (BatchNorm unfolded, with the reason) Frobenius
+ *   norms, and no path norm, saying why; landscape gives the library's slice;
  * - an input of another shape, and an .onnx path that does not exist, are one-line errors (exit 2).
  *
  * The CLI runs with one thread and the test process with all cores, so results computed in both
@@ -25,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
-import { noGrad, scope, tensor } from '../src/engine/index.js';
+import { dispose, noGrad, scope, tensor } from '../src/engine/index.js';
 import { readNpy, writeNpy } from '../src/data/npy.js';
 import { loadData } from '../src/data/load.js';
 import { fromRaw, loadModel } from '../src/nn/serialize.js';
@@ -34,6 +36,11 @@ import { gdvPerLayer } from '../src/measures/gdv.js';
 import { empiricalNtk } from '../src/measures/ntk.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { train } from '../src/train/train.js';
+import { sharpness } from '../src/measures/sharpness.js';
+import { frobeniusProduct } from '../src/measures/norms.js';
+import { filterNormalizedDirection, lossSurface, snapshot } from '../src/measures/landscape.js';
+import { crossEntropy } from '../src/nn/functional.js';
+import { evalMode } from '../src/nn/module.js';
 import { cliRunner } from './cli-run.js';
 import { PYTHON, pythonUnavailable } from './python.js';
 import { roundOff } from './round-off.js';
@@ -210,6 +217,40 @@ test('layers --model resnet18.onnx: shapes from the graph input, one row per nod
   assert.equal(s.total, 11_181_642);
   assert.equal(s.total, model.numParameters());
   assert.equal(s.unattributed, 0);
+});
+
+test('flatness and landscape --model resnet18.onnx: sharpness, unfolded Frobenius norms, the slice, as the library gives them', (t) => {
+  if (skipWithoutTorch(t)) return;
+  const r = cli('flatness', '--model', MODEL, '--input', X, '--labels', Y, '--steps', '1', '--restarts', '1', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  using model = loadModel(MODEL).model;
+  using x = points(), y = labels();
+  const s = sharpness(model, x, y, { steps: 1, restarts: 1 });
+  // The ascent step takes the sign of each gradient entry; entries at round-off size may take the other sign in another thread count, moving the loss at second order.
+  close('sharpness.baseLoss', out.sharpness.baseLoss, s.baseLoss, roundOff('float32', 1e3));
+  close('sharpness.maxLoss', out.sharpness.maxLoss, s.maxLoss, 1e-4);
+  // The torch names say which convolution each BatchNorm follows but for the shortcuts' (downsample.1 after downsample.0).
+  assert.equal(out.frobenius.batchNormFolded, false);
+  const f = frobeniusProduct(model, { foldBatchNorm: false });
+  assert.equal(out.frobenius.perLayer.length, 21, '20 convolutions and the fc layer');
+  // Sums of up to 2.4 M squares in float64, in another order.
+  out.frobenius.perLayer.forEach((v: number, l: number) => close(`‖W_${l}‖_F`, v, f.perLayer[l], roundOff('float64', 1e3)));
+  assert.equal(out.pathNorm, null);
+  assert.ok(out.undefined.some((u: string) => /^pathNorm: .*'model\.layer2\.0\.downsample\.1'/.test(u)), out.undefined.join('; '));
+
+  const slice = cli('landscape', '--model', MODEL, '--input', X, '--labels', Y, '--steps', '3', '--range', '0.1', '--json');
+  assert.equal(slice.code, 0, slice.stderr);
+  const l = JSON.parse(slice.stdout);
+  using _eval = evalMode(model);
+  const loss = () => scope(() => noGrad(() => crossEntropy(model.forward(x), y).item()));
+  const center = snapshot(model);
+  const [d1, d2] = [filterNormalizedDirection(center, 1), filterNormalizedDirection(center, 2)];
+  const surface = lossSurface(model, center, d1, d2, l.a, l.b, loss);
+  dispose([center, d1, d2]);
+  close('loss at the weights', l.loss[1][1], loss(), roundOff('float32', 1e3));
+  // Float32 through 20 layers, one thread against several.
+  l.loss.forEach((row: number[], i: number) => row.forEach((v, j) => close(`loss[${i}][${j}]`, v, surface[i][j], roundOff('float32', 1e3))));
 });
 
 test('bad input: points of another shape, an .onnx file that does not exist', (t) => {
