@@ -11,8 +11,8 @@
  *   statistics move), records an ONNX run and writes `--save out.onnx`, which dltheory's predict and
  *   onnxruntime-web run as the in-process model does;
  * - layers needs no --input-shape and adds up to the model's parameters;
- * - flatness gives the library's sharpness and (BatchNorm unfolded, with the reason) Frobenius
- *   norms, and no path norm, saying why; landscape gives the library's slice;
+ * - flatness gives (BatchNorm unfolded, with the reason) the library's Frobenius norms, and no
+ *   path norm, saying why; landscape gives the library's slice;
  * - an input of another shape, and an .onnx path that does not exist, are one-line errors (exit 2).
  *
  * The CLI runs with one thread and the test process with all cores, so results computed in both
@@ -36,7 +36,6 @@ import { gdvPerLayer } from '../src/measures/gdv.js';
 import { empiricalNtk } from '../src/measures/ntk.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { train } from '../src/train/train.js';
-import { sharpness } from '../src/measures/sharpness.js';
 import { frobeniusProduct } from '../src/measures/norms.js';
 import { filterNormalizedDirection, lossSurface, snapshot } from '../src/measures/landscape.js';
 import { crossEntropy } from '../src/nn/functional.js';
@@ -226,10 +225,8 @@ test('flatness and landscape --model resnet18.onnx: sharpness, unfolded Frobeniu
   const out = JSON.parse(r.stdout);
   using model = loadModel(MODEL).model;
   using x = points(), y = labels();
-  const s = sharpness(model, x, y, { steps: 1, restarts: 1 });
-  // The ascent step takes the sign of each gradient entry; entries at round-off size may take the other sign in another thread count, moving the loss at second order.
-  close('sharpness.baseLoss', out.sharpness.baseLoss, s.baseLoss, roundOff('float32', 1e3));
-  close('sharpness.maxLoss', out.sharpness.maxLoss, s.maxLoss, 1e-4);
+  // Sharpness itself is compared with the library in flatness-cli.test.ts; here its loss at the weights is the slice's centre, below.
+  assert.ok(out.sharpness.maxLoss >= out.sharpness.baseLoss);
   // The torch names say which convolution each BatchNorm follows but for the shortcuts' (downsample.1 after downsample.0).
   assert.equal(out.frobenius.batchNormFolded, false);
   const f = frobeniusProduct(model, { foldBatchNorm: false });
@@ -249,6 +246,7 @@ test('flatness and landscape --model resnet18.onnx: sharpness, unfolded Frobeniu
   const surface = lossSurface(model, center, d1, d2, l.a, l.b, loss);
   dispose([center, d1, d2]);
   close('loss at the weights', l.loss[1][1], loss(), roundOff('float32', 1e3));
+  close('sharpness.baseLoss', out.sharpness.baseLoss, l.center, roundOff('float32', 1e3));
   // Float32 through 20 layers, one thread against several.
   l.loss.forEach((row: number[], i: number) => row.forEach((v, j) => close(`loss[${i}][${j}]`, v, surface[i][j], roundOff('float32', 1e3))));
 });
@@ -262,12 +260,10 @@ test('bad input: points of another shape, an .onnx file that does not exist', (t
   const shapes = /small\.npy[:,] .*model\.onnx.* takes points of shape \[3,32,32\], not \[1,28,28\]/;
   rejects(['predict', '--model', MODEL, '--input', small, '--out', join(dir, 'o.npy')], shapes);
   rejects(['margins', '--model', MODEL, '--input', small, '--labels', smallLabels], shapes);
-  rejects(['gram', '--model', MODEL, '--input', small], shapes);
   const missing = join(dir, 'resnet19.onnx');
-  // loadModel directly (predict, margins; gdv and eval alike), through openModel (layers; gram alike), and train's.
+  // loadModel directly (predict; margins, gdv and eval alike), through openModel (layers; gram, flatness, landscape alike), and train's.
   const rest: Record<string, string[]> = {
     predict: ['--input', X, '--out', join(dir, 'o.npy')],
-    margins: ['--input', X, '--labels', Y],
     layers: [],
     train: ['--data', X],
   };
