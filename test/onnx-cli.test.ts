@@ -11,8 +11,8 @@
  *   statistics move), records an ONNX run and writes `--save out.onnx`, which dltheory's predict and
  *   onnxruntime-web run as the in-process model does;
  * - layers needs no --input-shape and adds up to the model's parameters;
- * - flatness gives (BatchNorm unfolded, with the reason) the library's Frobenius norms, and no
- *   path norm, saying why; landscape gives the library's slice;
+ * - flatness folds BatchNorm into the convolutions as torch's eval-mode export does (the Frobenius
+ *   norms and the path norm of the fused export); landscape gives the library's slice;
  * - an input of another shape, and an .onnx path that does not exist, are one-line errors (exit 2).
  *
  * The CLI runs with one thread and the test process with all cores, so results computed in both
@@ -36,7 +36,7 @@ import { gdvPerLayer } from '../src/measures/gdv.js';
 import { empiricalNtk } from '../src/measures/ntk.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { train } from '../src/train/train.js';
-import { frobeniusProduct } from '../src/measures/norms.js';
+import { pathNorm } from '../src/measures/norms.js';
 import { filterNormalizedDirection, lossSurface, snapshot } from '../src/measures/landscape.js';
 import { crossEntropy } from '../src/nn/functional.js';
 import { evalMode } from '../src/nn/module.js';
@@ -52,6 +52,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const { cli, rejects } = cliRunner();
 
 const MODEL = join(dir, 'resnet18', 'model.onnx');
+/** The same weights exported in eval mode, BatchNorm folded into the convolutions by torch. */
+const FUSED = join(dir, 'resnet18_fused', 'model.onnx');
 /** 16 points and labels (the model's own classes but for every fourth point), beside each other as train --data wants them. */
 const X = join(dir, 'data', 'X.npy');
 const Y = join(dir, 'data', 'y.npy');
@@ -60,7 +62,7 @@ const DEFAULTS = ['input', '/model/relu/Relu_output_0', 'tap2', '/model/avgpool/
 
 before(() => {
   if (unavailable !== null) return;
-  execFileSync(PYTHON, [SCRIPT, dir, 'resnet18'], { stdio: ['ignore', 'ignore', 'ignore'], timeout: 600_000 });
+  execFileSync(PYTHON, [SCRIPT, dir, 'resnet18', 'resnet18_fused'], { stdio: ['ignore', 'ignore', 'ignore'], timeout: 600_000 });
   mkdirSync(join(dir, 'data'));
   // Labels the model mostly gets right, so that margins are defined; wrong ones so that some are dropped.
   using model = loadModel(MODEL).model;
@@ -218,7 +220,7 @@ test('layers --model resnet18.onnx: shapes from the graph input, one row per nod
   assert.equal(s.unattributed, 0);
 });
 
-test('flatness and landscape --model resnet18.onnx: sharpness, unfolded Frobenius norms, the slice, as the library gives them', (t) => {
+test('flatness and landscape --model resnet18.onnx: norms with BatchNorm folded as torch folds it, the library’s slice', (t) => {
   if (skipWithoutTorch(t)) return;
   const r = cli('flatness', '--model', MODEL, '--input', X, '--labels', Y, '--steps', '1', '--restarts', '1', '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -227,14 +229,16 @@ test('flatness and landscape --model resnet18.onnx: sharpness, unfolded Frobeniu
   using x = points(), y = labels();
   // Sharpness itself is compared with the library in flatness-cli.test.ts; here its loss at the weights is the slice's centre, below.
   assert.ok(out.sharpness.maxLoss >= out.sharpness.baseLoss);
-  // The torch names say which convolution each BatchNorm follows but for the shortcuts' (downsample.1 after downsample.0).
-  assert.equal(out.frobenius.batchNormFolded, false);
-  const f = frobeniusProduct(model, { foldBatchNorm: false });
+  // BatchNorm folded as torch folds it: the same weights exported in eval mode hold W' = diag(γ/√(var + ε))·W (float32).
+  assert.equal(out.frobenius.batchNormFolded, true);
   assert.equal(out.frobenius.perLayer.length, 21, '20 convolutions and the fc layer');
-  // Sums of up to 2.4 M squares in float64, in another order.
-  out.frobenius.perLayer.forEach((v: number, l: number) => close(`‖W_${l}‖_F`, v, f.perLayer[l], roundOff('float64', 1e3)));
-  assert.equal(out.pathNorm, null);
-  assert.ok(out.undefined.some((u: string) => /^pathNorm: .*'model\.layer2\.0\.downsample\.1'/.test(u)), out.undefined.join('; '));
+  using fused = loadModel(FUSED).model;
+  const byTorch = scope(() => fused.parameters().filter((p) => p.ndim >= 2).map((p) => p.double().norm(2).item()));
+  const sorted = (v: number[]) => [...v].sort((a, b) => a - b);
+  sorted(out.frobenius.perLayer).forEach((v, l) => close(`‖W'_${l}‖_F`, v, sorted(byTorch)[l], roundOff('float32', 64)));
+  // The path norm of the folded network is the fused network's (a forward pass of squared float32 weights through 20 layers).
+  close('pathNorm', out.pathNorm.value, pathNorm(fused, [3, 32, 32]).value, roundOff('float32', 1e3));
+  assert.deepEqual(out.undefined, ['distanceFromInit: needs the initial weights, which --model does not give']);
 
   const slice = cli('landscape', '--model', MODEL, '--input', X, '--labels', Y, '--steps', '3', '--range', '0.1', '--json');
   assert.equal(slice.code, 0, slice.stderr);

@@ -2,8 +2,8 @@
  * `dltheory flatness`: the sharpness and norm baselines of Jiang et al. 2020 (docs/papers.md §1) on
  * a user's model: Keskar's sharpness (src/measures/sharpness.ts, any module), the product of
  * Frobenius norms and the path norm (src/measures/norms.ts, which read weight layers and fold
- * BatchNorm by the layer names of this repository's models), each null with the reason where it
- * does not apply.
+ * BatchNorm into the layer it follows where the model says which), each null with the reason where
+ * it does not apply.
  */
 import { disposing } from '../engine/memory.js';
 import { InputError } from '../errors.js';
@@ -48,7 +48,8 @@ ${HEADER_USAGE}
 
 Sharpness applies to any model (losses in nats, eval mode). The product of Frobenius norms reads every
 parameter '….weight' of two or more dims (Linear, Conv), with BatchNorm folded into the layer before it
-where the layer names say which (the built-in models); otherwise unfolded, as batchNormFolded says. The path
+where the model says which (the built-in models' names; an ONNX graph's Conv → BatchNormalization with
+torch's names, Module.batchNormInputs); otherwise unfolded, as batchNormFolded says. The path
 norm needs that folding and the shape of one point; it is a path norm for ReLU networks. The distance from
 initialisation needs the initial weights, which --model does not give.
 `,

@@ -83,6 +83,15 @@ export abstract class Module {
   }
 
   /**
+   * Which weight layer each BatchNorm follows, by state-dict prefix (`layer1.0.bn1` → `layer1.0.conv1`),
+   * for the norm measures that fold BatchNorm into that layer (measures/norms.ts); undefined when
+   * the module does not say, and the measures read it from the built-in models' names.
+   */
+  batchNormInputs(): Map<string, string> | undefined {
+    return undefined;
+  }
+
+  /**
    * What computes the activation at a probe point, for model summaries (`dltheory layers`): the
    * operator (a sub-module's class, an ONNX op type) and the number of parameters it owns. By
    * default the sub-module registered under the point's name, if any, else `activation` with none.

@@ -159,6 +159,31 @@ export class OnnxModel extends Module {
     return this.graph.output;
   }
 
+  /**
+   * Each BatchNormalization that normalises a Conv's output, as `bn` → `conv` when the initializers
+   * have PyTorch's names (`bn.weight`, `bn.bias`, `bn.running_mean`, `bn.running_var`, `conv.weight`,
+   * `conv.bias` if any: torch exports with TrainingMode.PRESERVE) and epsilon is PyTorch's 1e-5, which
+   * the norm measures assume; undefined when any BatchNormalization is not such, or reads a non-Conv.
+   */
+  override batchNormInputs(): Map<string, string> | undefined {
+    const producer = new Map(this.#steps.flatMap((s) => s.node.output.map((o) => [o, s.node] as const)));
+    const prefix = (name: string | undefined, suffix: string) => (name?.endsWith(suffix) ? name.slice(0, -suffix.length) : undefined);
+    const sources = new Map<string, string>();
+    for (const { node, attrs } of this.#steps) {
+      if (node.op_type !== 'BatchNormalization') continue;
+      const [x, ...rest] = node.input;
+      const bn = prefix(rest[0], '.weight');
+      const conv = producer.get(x);
+      const src = conv?.op_type === 'Conv' ? prefix(conv.input[1], '.weight') : undefined;
+      const named = bn !== undefined && rest.join() === ['weight', 'bias', 'running_mean', 'running_var'].map((k) => `${bn}.${k}`).join();
+      // float32 1e-5 as the file holds it.
+      if (!named || src === undefined || (conv?.input[2] && conv.input[2] !== `${src}.bias`) || Math.abs(attrs.float('epsilon', 1e-5) - 1e-5) > 1e-9)
+        return undefined;
+      sources.set(bn, src);
+    }
+    return sources;
+  }
+
   /** The node computing a probe point and the number of parameters (learnable float initializers) it reads. */
   override describeProbePoint(point: string): { operator: string; parameters: number } {
     if (point === 'input') return { operator: 'input', parameters: 0 };
