@@ -30,7 +30,7 @@ export interface RecordedRun {
 }
 
 export interface RunRequest {
-  /** What the run's `spec` field records: the spec built, or the file `model` was read from. */
+  /** What the run's `spec` field records: the spec to build (or that `model` was built from), or the ONNX file `model` was read from. */
   spec: string;
   /**
    * A model to train from its current weights (one read from a file: ONNX or a dltheory
