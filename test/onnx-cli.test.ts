@@ -5,7 +5,8 @@
  *
  * - margins and gdv read the default probe points of docs/onnx.md (the input, the stem's ReLU, the
  *   end of layer2, the global average pool, the logits) and give the numbers the library gives on
- *   the same model; `--probes` overrides them;
+ *   the same model; `--probes` overrides them; gap predict's margin features read the first and
+ *   last of those stages;
  * - gram takes per-sample gradients and gives the library's empiricalNtk;
  * - train fine-tunes the graph (the full-batch loss falls, every parameter and the running
  *   statistics move), records an ONNX run and writes `--save out.onnx`, which dltheory's predict and
@@ -33,6 +34,7 @@ import { loadData } from '../src/data/load.js';
 import { fromRaw, loadModel } from '../src/nn/serialize.js';
 import { marginDistribution } from '../src/measures/margins.js';
 import { gdvPerLayer } from '../src/measures/gdv.js';
+import { marginMeasures } from '../src/measures/population.js';
 import { empiricalNtk } from '../src/measures/ntk.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { train } from '../src/train/train.js';
@@ -103,6 +105,10 @@ test('margins --model resnet18.onnx: the default probe points, and the libraryâ€
   assert.equal(out.n, 16);
   // Float64 through 20 layers summed in other orders: a few hundred units of round-off.
   const tol = roundOff('float64', 1e4);
+  // gap predict's features (marginMeasures) read the first and last stage, not the first and last node.
+  const features = marginMeasures(model, x, y);
+  for (const [slot, l] of [['first', 1], ['last', 3]] as const)
+    close(`margin.${slot}.log_median`, features[`margin.${slot}.log_median`], lib.probes[l].logSignature.median, tol);
   lib.probes.forEach((p, l) => {
     assert.equal(out.probes[l].droppedFraction, 0.25, `${p.name}: every fourth label is wrong`);
     close(`${p.name} total variation`, out.probes[l].totalVariation, p.totalVariation, tol);
