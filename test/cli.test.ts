@@ -103,6 +103,16 @@ test('train, predict, eval and runs work end to end; bad model files and shapes 
   writeFileSync(cut, readFileSync(model).subarray(0, 300));
   rejects(['predict', '--model', cut, '--input', x, '--out', out], /cut\.safetensors/);
   rejects(['eval', '--model', model, '--data', 'mnist', '--split', 'valid'], /--split must be one of/);
+
+  // train --model FILE continues from the file's weights: its first epoch starts where the saved run ended.
+  rejects(['train', '--model', model, '--data', 'mnist', '--save', join(dir, 'm.onnx')], /--save .*m\.onnx: only a model loaded from ONNX/);
+  const more = cli('train', '--model', model, '--data', 'mnist', '--train-size', '1000', '--epochs', '1', '--json');
+  assert.equal(more.code, 0, more.stderr);
+  const [first, ...rest] = more.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(first.trainLoss < lines[0].trainLoss, `fine-tuning starts trained: loss ${first.trainLoss}, from scratch ${lines[0].trainLoss}`);
+  const { run } = JSON.parse(cli('runs', 'show', rest.at(-1).runId, '--json').stdout);
+  assert.equal(run.spec, 'mlp:784-32-10');
+  assert.equal(run.hparams.from, model);
 });
 
 test('what a new user tried: data that do not fit the model, a diverging run, no points, negative options, wrong output names', () => {

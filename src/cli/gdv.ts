@@ -32,13 +32,13 @@ dltheory gdv --model FILE (--data NAME [--split train|test] | --input X --labels
   --input, --labels   points [n, D] (.npy, or a CSV of numbers) and integer labels [n] (.npy, or a CSV with one
                       label per line); with --model, the model's inputs
 ${HEADER_USAGE}
-  --model FILE        a .safetensors file written by dltheory: GDV at each of its probe points
+  --model FILE        a .safetensors file written by dltheory, or an ONNX model: GDV at each of its probe points
   --data NAME         a data set (mnist, fashion-mnist, cifar10, cifar100, or a path; --data-dir as in eval)
   --split             train (default) or test
   --limit N           the first N points only
   --sample-per-class N  a seeded sample of N points of each class (classes with fewer keep all)
   --seed S            seed of the sample and of the data set's split (default 0)
-  --probes            probe points to measure (default: all of the model's)
+  --probes            probe points to measure (default: the model's default ones, all for built-in models)
   --batch B           points per forward pass (default 256)
   --chart FILE.svg    with --model: GDV per probe point as a line chart
   --json              {gdv, intra, inter, n, dims, classes}; with --model a list of those, each with its probe
@@ -110,7 +110,7 @@ ${HEADER_USAGE}
     const rs = within(() => gdvPerLayer(model, data.x, data.labels, { probes, batchSize, limit, samplePerClass }));
     if (chart !== undefined) {
       const rows = rs.map((r, layer) => ({ layer, probe: r.probe, GDV: r.gdv }));
-      const title = `GDV per probe point: ${model.spec}, ${rs[0]?.n ?? 0} points of ${data.source}`;
+      const title = `GDV per probe point: ${model.label}, ${rs[0]?.n ?? 0} points of ${data.source}`;
       const spec = lineChart({ title, x: 'layer', y: 'GDV', data: rows });
       // Probe names on the x axis, in forward order, rather than their indices.
       (spec as { encoding: Record<string, unknown> }).encoding.x = { field: 'probe', type: 'ordinal', sort: null, title: 'probe point' };
@@ -118,7 +118,7 @@ ${HEADER_USAGE}
     }
     if (v.json) console.log(JSON.stringify(rs.map(({ probe, gdv, intra, inter, n, dims, classes }) => ({ probe, gdv, intra, inter, n, dims, classes }))));
     else {
-      const head = `${rs[0]?.n ?? 0} points of ${data.source}, ${rs[0]?.classes ?? 0} classes, model ${model.spec}; GDV (more negative: better separated)`;
+      const head = `${rs[0]?.n ?? 0} points of ${data.source}, ${rs[0]?.classes ?? 0} classes, model ${model.label}; GDV (more negative: better separated)`;
       console.log(`${head}\n\n${formatTable(['probe', 'dims', 'GDV', 'intra', 'inter'], rs.map((r) => [r.probe, r.dims, r.gdv, r.intra, r.inter]))}`);
     }
     return 0;

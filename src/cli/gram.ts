@@ -113,14 +113,14 @@ ${HEADER_USAGE}
       method = structured ? 'structured' : 'per-sample';
       const names = structured ? linearLayers(model).map((l) => l.name) : parameterGroups(model);
       const layer = typeof v.layer === 'string' ? v.layer : 'sum';
-      check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.spec} (have: ${names.join(', ')}; or sum, all)`);
+      check(['sum', 'all', ...names].includes(layer), () => `--layer: no layer '${layer}' in ${model.label} (have: ${names.join(', ')}; or sum, all)`);
       const r = within(() => structured ? perLayer(model, x) : perSample(model, x, layer !== 'sum', !v.json));
       matrices = layer === 'sum'
         ? [{ layer, gram: r.ntk }]
         : r.layers.filter((l) => layer === 'all' || l.name === layer).map((l) => ({ layer: l.name, gram: l.gram }));
       const chosen = new Set(matrices.map((m) => m.gram));
       dispose([r.ntk, ...r.layers.map((l) => l.gram)].filter((g) => !chosen.has(g)));
-      title = `Gram matrices of ${model.spec} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${
+      title = `Gram matrices of ${model.label} on the ${x.size(0)} points of ${inputPath} (float64, summed over ${r.outputs} output${
         r.outputs === 1 ? '' : 's'
       }${structured ? '' : ', per-sample gradients'})`;
     } else {

@@ -11,9 +11,10 @@ export const layersCommand: Command = {
   usage: `
 dltheory layers --model FILE|SPEC [--input-shape C,H,W] [--json]
 
-  --model FILE|SPEC    a .safetensors file written by dltheory, or a model spec (mlp:…, cnn:…, resnet:…)
+  --model FILE|SPEC    a .safetensors file written by dltheory, an ONNX model, or a model spec (mlp:…, cnn:…, resnet:…)
   --input-shape D,…    the shape of one point, without the batch dimension (784 for mlp:784-…, 1,28,28 for
-                       cnn:1x28x28-…); by default the model's own (the image models' spec, an MLP's first layer)
+                       cnn:1x28x28-…); by default the model's own (the image models' spec, an MLP's first layer,
+                       an ONNX graph input's static sizes)
   --json               {inputShape, rows: [{point, operator, shape, parameters}], total, unattributed}; the batch
                        dimension of a shape is -1
 
@@ -32,7 +33,7 @@ dimension shown as N) and the parameters of those operators; then the total (Mod
     using model = openModel(spec, 0);
     const given = v['input-shape'] === undefined ? undefined : intListOpt(v['input-shape'], 'input-shape', [], { min: 1 });
     const inputShape = given ?? inferInputShape(model);
-    check(inputShape !== undefined, () => `${model.spec ?? spec} does not say what shape its points have: give --input-shape, e.g. 3,32,32`);
+    check(inputShape !== undefined, () => `${model.label} does not say what shape its points have: give --input-shape, e.g. 3,32,32`);
     const s = modelSummary(model, inputShape);
     if (v.json) {
       console.log(JSON.stringify(s));
@@ -42,7 +43,7 @@ dimension shown as N) and the parameters of those operators; then the total (Mod
     const table = formatTable(['point', 'operator', 'output shape', 'parameters'], s.rows.map((r) => [r.point, r.operator, shape(r.shape), r.parameters]));
     const rest = s.unattributed === 0 ? '' : ` (${s.unattributed} in no row: the model describes only some of its probe points)`;
     console.log(
-      `${model.spec ?? spec} on points of shape [${inputShape.join(', ')}] (batch dimension N)\n\n${table}\n\ntotal parameters: ${s.total}${rest}`,
+      `${model.label} on points of shape [${inputShape.join(', ')}] (batch dimension N)\n\n${table}\n\ntotal parameters: ${s.total}${rest}`,
     );
     return 0;
   },

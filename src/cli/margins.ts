@@ -57,7 +57,7 @@ export const marginsCommand: Command = {
 dltheory margins --model FILE (--data NAME [--split train|test] | --input X --labels Y [--header H])
                  [--limit N] [--dtype float32|float64] [--probes a,b] [--batch B] [--json] [--csv FILE]
 
-  --model FILE       a .safetensors file written by dltheory
+  --model FILE       a .safetensors file written by dltheory, or an ONNX model (docs/onnx.md)
   --data NAME        a data set (mnist, fashion-mnist, cifar10, cifar100, or a path; --data-dir, --seed as in eval)
   --split            train (default) or test
   --input, --labels  inputs [n, ...] and integer labels [n], each .npy or .csv
@@ -129,7 +129,7 @@ ${HEADER_USAGE}
       }));
       console.log(JSON.stringify({ n: r.index.length, dtype, probes: out }));
     } else {
-      console.log(table(r, `${r.index.length} points of ${data.source}, model ${model.spec}, ${dtype}; margins normalised by total variation`));
+      console.log(table(r, `${r.index.length} points of ${data.source}, model ${model.label}, ${dtype}; margins normalised by total variation`));
     }
     return 0;
   },

@@ -23,7 +23,7 @@ export function runModel(model: Module, x: Tensor, batch: number, source: string
         try {
           parts.push(model.forward(x.narrow(0, i, Math.min(batch, n - i))));
         } catch (e) {
-          throw new InputError(`${source}: inputs of shape [${x.shape}] do not fit model ${model.spec}: ${(e as Error).message.split('\n')[0]}`);
+          throw new InputError(`${source}: inputs of shape [${x.shape}] do not fit model ${model.label}: ${(e as Error).message.split('\n')[0]}`);
         }
       }
       return cat(parts, 0);
@@ -37,7 +37,7 @@ export const predictCommand: Command = {
   usage: `
 dltheory predict --model FILE --input X.npy|X.csv --out LOGITS.npy [--batch N] [--header H]
 
-  --model FILE     a .safetensors file written by dltheory (train --save, or the run store)
+  --model FILE     a .safetensors file written by dltheory (train --save, or the run store), or an ONNX model
   --input X        inputs [n, ...] in the layout the model was trained on (.npy of any numeric dtype, or .csv)
   --out FILE       logits [n, classes] as float32 .npy
   --batch N        default 1000

@@ -1,19 +1,26 @@
-/** `dltheory train`: trains a model from a spec on a data set and records the run. */
+/** `dltheory train`: trains a model from a spec, or fine-tunes a model file, on a data set and records the run. */
+import { check } from '../errors.js';
 import { buildModel } from '../nn/models/spec.js';
+import { OnnxModel } from '../nn/onnx/model.js';
+import { loadModel } from '../nn/serialize.js';
 import { openStore } from '../store/runs.js';
 import { recordRun } from '../train/record.js';
 import { formatTable } from '../report/progress.js';
 import { parseSchedule } from '../nn/optim/schedule.js';
-import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
+import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
+import { isModelFile } from './models.js';
 import { describeData, loadData } from '../data/load.js';
 
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model on a data set and record the run',
   usage: `
-dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [options]
+dltheory train --model SPEC|FILE --data mnist|fashion-mnist|cifar10|cifar100|PATH [options]
 
-  --model SPEC          e.g. mlp:784-256-256-10, cnn:1x28x28-10, resnet:3x32x32-10
+  --model SPEC|FILE     a spec, e.g. mlp:784-256-256-10, cnn:1x28x28-10, resnet:3x32x32-10; or a model file to
+                        train from its weights: .onnx (every float weight trainable, BatchNorm in training mode;
+                        docs/onnx.md) or a .safetensors written by dltheory. The run records the file (hparams.from;
+                        for ONNX also its spec field) and stores the weights as ONNX for an ONNX model
   --data NAME|PATH      mnist (embedded), fashion-mnist (Debian dataset-fashion-mnist), cifar10/cifar100
                         (with --data-dir), a folder of IDX/CIFAR files, or X.npy with y.npy beside it
   --data-dir DIR        folder of the Fashion-MNIST or CIFAR files
@@ -28,7 +35,7 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
   --schedule S          learning rate per epoch: constant (default), cosine, step:EVERY:GAMMA
   --target-accuracy A   stop once an epoch's train accuracy reaches A (0–1)
   --seed S              default 0
-  --save FILE           also write the weights (safetensors) here
+  --save FILE           also write the weights here (safetensors; an ONNX model as .onnx)
   --runs DIR            run store folder (default $DLTHEORY_RUNS or ./runs)
   --json                JSON lines per epoch; the last line is the final result
 `,
@@ -55,7 +62,12 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
   async run(argv) {
     const { values: v } = parse(this, argv);
     const spec = required(v.model, 'model');
-    buildModel(spec).dispose(); // validates the spec before any data is loaded
+    // Reads the file, or validates the spec, before any data is loaded.
+    using loaded = isModelFile(spec) ? loadModel(spec).model : undefined;
+    if (!loaded) buildModel(spec).dispose();
+    const save = loaded instanceof OnnxModel ? outputOpt(v.save, 'save', '.onnx') : (v.save as string | undefined);
+    check(!save?.toLowerCase().endsWith('.onnx') || loaded instanceof OnnxModel,
+      () => `--save ${save}: only a model loaded from ONNX can be saved as ONNX (use .safetensors)`);
     const optimizer = choiceOpt(v.optimizer, 'optimizer', ['sgd', 'adam'] as const, 'adam');
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     const data = { name: required(v.data, 'data'), seed, dir: v['data-dir'] as string | undefined,
@@ -79,15 +91,22 @@ dltheory train --model SPEC --data mnist|fashion-mnist|cifar10|cifar100|PATH [op
     using _train = splits.train, _test = splits.test;
     using store = openStore(v.runs as string | undefined);
     const run = recordRun(store, {
-      spec,
+      spec: loaded?.spec ?? spec,
+      model: loaded,
       data: describeData(data, splits.train.y.size(0)),
       splits,
       options,
       kind: 'train',
-      hparams: { trainSize: data.trainSize, labelNoise: data.labelNoise, data: data.name, schedule: (v.schedule as string | undefined) ?? 'constant' },
-      savePath: v.save as string | undefined,
+      hparams: {
+        trainSize: data.trainSize,
+        labelNoise: data.labelNoise,
+        data: data.name,
+        schedule: (v.schedule as string | undefined) ?? 'constant',
+        ...(loaded ? { from: spec } : {}),
+      },
+      savePath: save,
     });
-    run.model.dispose();
+    if (!loaded) run.model.dispose(); // a loaded model is disposed by its `using`
     const result = { runId: run.id, ...run.final };
     if (v.json) console.log(JSON.stringify(result));
     else {

@@ -233,7 +233,7 @@ export function gdv(x: Tensor, y: Tensor | ArrayLike<number>, opts: GdvOptions =
 export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<number>, opts: GdvLayerOptions = {}): (GdvResult & { probe: string })[] {
   const known = model.probePoints();
   const names = opts.probes ?? model.defaultProbePoints();
-  for (const p of names) check(known.includes(p), () => `no probe point '${p}' in ${model.spec ?? 'the model'} (have: ${known.join(', ')})`);
+  for (const p of names) check(known.includes(p), () => `no probe point '${p}' in ${model.label} (have: ${known.join(', ')})`);
   const batch = opts.batchSize ?? 256;
   check(Number.isInteger(batch) && batch >= 1, () => `batch size ${batch}: need an integer ≥ 1`);
   let labels = labelsOf(y);
@@ -260,7 +260,7 @@ export function gdvPerLayer(model: Module, x: Tensor, y: Tensor | ArrayLike<numb
               try {
                 h = model.forwardWithProbes(xb, [probe]).probes.get(probe)!;
               } catch (e) {
-                throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
+                throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.label}: ${(e as Error).message.split('\n')[0]}`);
               }
               return h.flatten(1).to('float64');
             }),

@@ -96,10 +96,10 @@ export function linearLayers(model: Module): LinearLayer[] {
   const { layers, uncovered } = findLinearLayers(model);
   check(uncovered.length === 0,
     () =>
-      `Gram: parameter '${uncovered[0]}' of ${
-        model.spec ?? 'the model'
-      } is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp), empiricalNtk any model`);
-  check(layers.length > 0, () => `Gram: ${model.spec ?? 'the model'} has no trainable Linear layer`);
+      `Gram: parameter '${
+        uncovered[0]
+      }' of ${model.label} is not the weight or bias of a Linear layer; the measure covers networks of Linear layers (mlp, resmlp), empiricalNtk any model`);
+  check(layers.length > 0, () => `Gram: ${model.label} has no trainable Linear layer`);
   for (const l of layers) {
     check(tapsInputAndOutput(l), () => `Gram: layer '${l.name}' does not tap its input and output as probe points 'input' and 'output', as Linear does`);
   }
@@ -155,7 +155,7 @@ function recordLayers(model: Module, layers: LinearLayer[], x: Tensor): { output
   try {
     output = withForwardHooks(hooks, () => model.forward(x));
   } catch (e) {
-    throw new InputError(`Gram: inputs of shape [${x.shape}] do not fit ${model.spec ?? 'the model'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`Gram: inputs of shape [${x.shape}] do not fit ${model.label}: ${(e as Error).message.split('\n')[0]}`);
   }
   calls.forEach((c, i) => check(c === 1, () => `Gram: layer '${layers[i].name}' ran ${c} times in one forward pass; the measure needs each Linear layer once`));
   return { output, inputs, outputs };

@@ -192,7 +192,7 @@ function probeStatistics(margins: Float64Array, tvUndefined: string | undefined,
 export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: MarginOptions = {}): MarginResult {
   const known = model.probePoints();
   const names = opts.probes ?? model.defaultProbePoints();
-  for (const p of names) check(known.includes(p), () => `no probe point '${p}' in ${model.spec ?? 'the model'} (have: ${known.join(', ')})`);
+  for (const p of names) check(known.includes(p), () => `no probe point '${p}' in ${model.label} (have: ${known.join(', ')})`);
   check(names.length > 0, 'margins: no probe points to measure');
   const total = x.size(0);
   check(y.ndim === 1 && y.size(0) === total, () => `margins: ${y.shape} labels for ${total} inputs`);
@@ -218,7 +218,7 @@ export function marginDistribution(model: Module, x: Tensor, y: Tensor, opts: Ma
         try {
           return model.forward(rows(0, 1).to(dtype)).size(1);
         } catch (e) {
-          throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
+          throw new InputError(`inputs of shape [${x.shape}] do not fit model ${model.label}: ${(e as Error).message.split('\n')[0]}`);
         }
       })
     );

@@ -21,7 +21,8 @@
  * so the layer z = W h + b followed by BN is the layer W' = diag(a)·W, b' = a·b + c. Which layer a
  * BatchNorm follows is read from the names this repository's models use: `…norms.i` ← `…layers.i`
  * (MLP), `…bnK` ← `…convK` (CNN, ResNet blocks), `bn` ← `stem` (ResNet), `…shortcut.1` ← `…shortcut.0`;
- * any other BatchNorm is an error. ε is PyTorch's default 1e-5, which every model here uses.
+ * any other BatchNorm is an error, unless the model lists its BatchNorms itself (an ONNX graph). ε is PyTorch's
+ * default 1e-5, which every model here uses.
  *
  * Path norm. With every parameter squared, a ReLU network's output on the all-ones input is the sum
  * over all paths — from an input unit or from a bias — to an output unit of the product of the
@@ -67,8 +68,10 @@ const BN_RULES: [RegExp, string][] = [
   [/(^|\.)shortcut\.1$/, '$1shortcut.0'],
 ];
 
-/** BatchNorm prefix → prefix of the layer it follows. */
+/** BatchNorm prefix → prefix of the layer it follows: what the model says (Module.batchNormInputs), else by the built-in models' names. */
 export function batchNormSources(model: Module): Map<string, string> {
+  const own = model.batchNormInputs();
+  if (own) return own;
   const weights = new Set(model.namedParameters().filter(([n, t]) => n.endsWith('.weight') && t.ndim >= 2).map(([n]) => n.slice(0, -7)));
   const sources = new Map<string, string>();
   for (const [name] of model.namedBuffers()) {

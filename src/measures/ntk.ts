@@ -124,7 +124,7 @@ export function empiricalNtk(model: Module, x: Tensor, opts: NtkOptions = {}): N
   check(n >= 1, 'NTK: no points');
   checkFinite(x, 'NTK', 'the NTK needs finite inputs');
   const named = model.namedParameters();
-  check(named.length > 0, () => `NTK: ${model.spec ?? 'the model'} has no trainable parameter`);
+  check(named.length > 0, () => `NTK: ${model.label} has no trainable parameter`);
   const params = named.map(([, p]) => p);
   const names = named.map(([name]) => parameterGroup(name));
   using _eval = evalMode(model);
@@ -135,7 +135,7 @@ export function empiricalNtk(model: Module, x: Tensor, opts: NtkOptions = {}): N
         const out = model.forward(points.narrow(0, i, 1));
         return out.ndim === 1 ? out.unsqueeze(1) : out.flatten(1);
       } catch (e) {
-        throw new InputError(`NTK: a point of shape [${x.shape.slice(1)}] does not fit ${model.spec ?? 'the model'}: ${(e as Error).message.split('\n')[0]}`);
+        throw new InputError(`NTK: a point of shape [${x.shape.slice(1)}] does not fit ${model.label}: ${(e as Error).message.split('\n')[0]}`);
       }
     };
     const k = noGrad(() => scope(() => forward(0).size(1)));

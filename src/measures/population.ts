@@ -85,8 +85,8 @@ export function zooMeasures(model: Module, train: Dataset, cell: { seed: number 
  */
 export function marginMeasures(model: Module, x: Tensor, y: Tensor): Metrics {
   const out: Metrics = {};
-  const points = model.probePoints();
-  const hidden = points.filter((p) => p !== 'input');
+  // The model's default points without the input and the output (all hidden ones for the built-in models; an ONNX graph's stages).
+  const hidden = model.defaultProbePoints().filter((p) => p !== 'input' && p !== model.outputPoint());
   const chosen = { input: 'input', first: hidden[0], last: hidden[hidden.length - 1] };
   const result = marginDistribution(model, x, y, { probes: [...new Set(Object.values(chosen))] });
   for (const [slot, name] of Object.entries(chosen)) {

@@ -44,6 +44,14 @@ export abstract class Module {
   training = true;
   /** The spec string the model was built from (see models/spec.ts), when it was. */
   spec: string | undefined;
+
+  /**
+   * What messages call the model: its spec, else (an imported graph) the file it was read from,
+   * else 'the model'.
+   */
+  get label(): string {
+    return this.spec ?? 'the model';
+  }
   readonly #params = new Map<string, Tensor>();
   readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
@@ -64,6 +72,23 @@ export abstract class Module {
    */
   defaultProbePoints(): string[] {
     return this.probePoints();
+  }
+
+  /**
+   * The probe point whose activation is the model's output, when there is one (a Linear's
+   * `output`, an imported graph's output), else undefined: summaries add an `output` row then.
+   */
+  outputPoint(): string | undefined {
+    return this.probePoints().includes('output') ? 'output' : undefined;
+  }
+
+  /**
+   * Which weight layer each BatchNorm follows, by state-dict prefix (`layer1.0.bn1` → `layer1.0.conv1`),
+   * for the norm measures that fold BatchNorm into that layer (measures/norms.ts); undefined when
+   * the module does not say, and the measures read it from the built-in models' names.
+   */
+  batchNormInputs(): Map<string, string> | undefined {
+    return undefined;
   }
 
   /**

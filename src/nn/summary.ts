@@ -65,13 +65,13 @@ export function modelSummary(model: Module, inputShape: number[]): Summary {
       try {
         return withForwardHooks(points.map((p) => [model, p, record(p)]), () => model.forward(zeros([1, ...inputShape], model.dtype))).shape;
       } catch (e) {
-        throw new InputError(`points of shape [${inputShape}] do not fit ${model.spec ?? 'the model'}: ${(e as Error).message.split('\n')[0]}`);
+        throw new InputError(`points of shape [${inputShape}] do not fit ${model.label}: ${(e as Error).message.split('\n')[0]}`);
       }
     })
   );
   const rows: SummaryRow[] = points.map((point) => ({ point, ...model.describeProbePoint(point), shape: shapes.get(point) ?? null }));
-  // A model whose own probe point is called `output` (a Linear) has already described it.
-  if (!points.includes('output')) rows.push({ point: 'output', ...model.describeProbePoint('output'), shape: [-1, ...output.slice(1)] });
+  // A model whose output is a probe point (a Linear's, an imported graph's) has already described it.
+  if (model.outputPoint() === undefined) rows.push({ point: 'output', ...model.describeProbePoint('output'), shape: [-1, ...output.slice(1)] });
   const total = model.numParameters();
   return { inputShape, rows, total, unattributed: total - rows.reduce((a, r) => a + r.parameters, 0) };
 }

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { manualSeed } from '../engine/creation.js';
 import { buildModel } from '../nn/models/spec.js';
 import { saveModel } from '../nn/serialize.js';
+import { OnnxModel } from '../nn/onnx/model.js';
 import type { Module } from '../nn/module.js';
 import type { Splits } from '../data/sources.js';
 import { newRunId, type Metrics, type RunStore } from '../store/runs.js';
@@ -29,7 +30,14 @@ export interface RecordedRun {
 }
 
 export interface RunRequest {
+  /** What the run's `spec` field records: the spec to build (or that `model` was built from), or the ONNX file `model` was read from. */
   spec: string;
+  /**
+   * A model to train from its current weights (one read from a file: ONNX or a dltheory
+   * .safetensors) instead of one built from `spec`. It stays the caller's: returned as `model`,
+   * trained, and not disposed when the run fails.
+   */
+  model?: Module;
   /** Data description stored with the run, e.g. `mnist` or `mnist, 2000 points, random labels`. */
   data: string;
   splits: Splits;
@@ -38,7 +46,7 @@ export interface RunRequest {
   tag?: string;
   /** Extra hyper-parameters to store (data options and the like). */
   hparams?: Record<string, unknown>;
-  /** Also write the weights here. */
+  /** Also write the weights here (ONNX for an OnnxModel, which needs a .onnx path). */
   savePath?: string;
   /** A deterministic run id (the zoo's, so a resumed zoo finds finished models); new by default. */
   id?: string;
@@ -46,15 +54,15 @@ export interface RunRequest {
   measure?: (model: Module, splits: Splits) => Metrics;
 }
 
-/** Trains and records one run; the caller disposes `model`. */
+/** Trains and records one run; the caller disposes the returned `model`. */
 export function recordRun(store: RunStore, r: RunRequest): RecordedRun {
   const id = r.id ?? newRunId();
   manualSeed(r.options.seed);
-  const model = buildModel(r.spec);
+  const model = r.model ?? buildModel(r.spec);
   try {
     return trainAndSave(store, r, id, model);
   } catch (e) {
-    model.dispose();
+    if (!r.model) model.dispose();
     throw e;
   }
 }
@@ -73,7 +81,8 @@ function trainAndSave(store: RunStore, r: RunRequest, id: string, model: Module)
     seconds,
   };
   const measures = r.measure?.(model, r.splits) ?? {};
-  const weights = join(store.weightsDir, `${id}.safetensors`);
+  // An imported graph has no spec to rebuild it from safetensors: it is saved as the ONNX file it came from, with the trained weights.
+  const weights = join(store.weightsDir, `${id}${model instanceof OnnxModel ? '.onnx' : '.safetensors'}`);
   const meta = { 'dltheory.run': id, 'dltheory.data': r.data };
   saveModel(model, weights, meta);
   if (r.savePath) saveModel(model, r.savePath, meta);

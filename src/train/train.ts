@@ -76,7 +76,7 @@ export function checkFits(model: Module, ds: Dataset): void {
     using _eval = evalMode(model);
     classes = noGrad(() => scope(() => model.forward(ds.x.narrow(0, 0, 1)).size(1)));
   } catch (e) {
-    throw new InputError(`${ds.name}: inputs [${ds.x.shape}] do not fit model ${model.spec ?? ''}: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`${ds.name}: inputs [${ds.x.shape}] do not fit model ${model.label}: ${(e as Error).message.split('\n')[0]}`);
   }
   const bad = scope(() => {
     const outside = ds.y.lt(0).logicalOr(ds.y.ge(classes));

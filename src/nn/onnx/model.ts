@@ -72,6 +72,11 @@ export class OnnxModel extends Module {
   #defaults: string[] | undefined;
   /** The floating dtype it computes in (a graph may have no parameters to tell it). */
   #dtype: 'float32' | 'float64' = 'float32';
+  /**
+   * The shape of one point, batch excluded ([3, 32, 32] for a torch export of a CIFAR model): the
+   * graph input's static dims, undefined when the file leaves one open. `dltheory layers` reads it.
+   */
+  readonly inputShape: number[] | undefined;
 
   /** Reads and checks `path` (readOnnx); the model starts in training mode, as every Module. */
   static load(path: string): OnnxModel {
@@ -92,6 +97,13 @@ export class OnnxModel extends Module {
     }
     for (const [name, raw] of graph.constants) this.#constants.set(name, keep(fromRaw(raw)));
     this.#dtype = super.dtype;
+    const dims = graph.input.shape?.slice(1);
+    this.inputShape = dims?.every((d) => d !== null) ? (dims as number[]) : undefined;
+  }
+
+  /** The file the graph was read from: no spec rebuilds it. */
+  override get label(): string {
+    return this.graph.path;
   }
 
   /** What each float initializer is, from the inputs that read it: a buffer, a parameter, or (read only as a value) a constant. */
@@ -111,6 +123,11 @@ export class OnnxModel extends Module {
   /** The model's output for x (the graph's input; a float x is converted to the model's dtype). */
   forward(x: Tensor): Tensor {
     const values = new Map<string, Tensor>([...this.#constants, ...this.#weights]);
+    // A point shaped otherwise than the file declares fails somewhere deep in the graph, or not at
+    // all where broadcasting lets it through (onnxruntime refuses it): say so at the input.
+    const point = x.shape.slice(1);
+    if (this.inputShape && point.join() !== this.inputShape.join())
+      throw new InputError(`input '${this.graph.input.name}' of ${this.graph.path} takes points of shape [${this.inputShape}], not [${point}]`);
     const input = isFloating(x.dtype) && x.dtype !== this.dtype ? x.to(this.dtype) : x;
     values.set(this.graph.input.name, this.tap('input', input));
     const base = { training: this.training, dtype: this.dtype, opset: this.graph.opset };
@@ -135,6 +152,36 @@ export class OnnxModel extends Module {
   override probePoints(): string[] {
     this.#points ??= [...new Set(['input', ...this.#steps.flatMap((s) => s.node.output.filter(Boolean))])];
     return [...this.#points];
+  }
+
+  /** The graph's (first) output, a node output and so a probe point. */
+  override outputPoint(): string {
+    return this.graph.output;
+  }
+
+  /**
+   * Each BatchNormalization that normalises a Conv's output, as `bn` → `conv` when the initializers
+   * have PyTorch's names (`bn.weight`, `bn.bias`, `bn.running_mean`, `bn.running_var`, `conv.weight`,
+   * `conv.bias` if any: torch exports with TrainingMode.PRESERVE) and epsilon is PyTorch's 1e-5, which
+   * the norm measures assume; undefined when any BatchNormalization is not such, or reads a non-Conv.
+   */
+  override batchNormInputs(): Map<string, string> | undefined {
+    const producer = new Map(this.#steps.flatMap((s) => s.node.output.map((o) => [o, s.node] as const)));
+    const prefix = (name: string | undefined, suffix: string) => (name?.endsWith(suffix) ? name.slice(0, -suffix.length) : undefined);
+    const sources = new Map<string, string>();
+    for (const { node, attrs } of this.#steps) {
+      if (node.op_type !== 'BatchNormalization') continue;
+      const [x, ...rest] = node.input;
+      const bn = prefix(rest[0], '.weight');
+      const conv = producer.get(x);
+      const src = conv?.op_type === 'Conv' ? prefix(conv.input[1], '.weight') : undefined;
+      const named = bn !== undefined && rest.join() === ['weight', 'bias', 'running_mean', 'running_var'].map((k) => `${bn}.${k}`).join();
+      // float32 1e-5 as the file holds it.
+      if (!named || src === undefined || (conv?.input[2] && conv.input[2] !== `${src}.bias`) || Math.abs(attrs.float('epsilon', 1e-5) - 1e-5) > 1e-9)
+        return undefined;
+      sources.set(bn, src);
+    }
+    return sources;
   }
 
   /** The node computing a probe point and the number of parameters (learnable float initializers) it reads. */
@@ -179,14 +226,14 @@ export class OnnxModel extends Module {
 
   /** The shape of every node output for a zero input of batch 2, or undefined when the file leaves a non-batch size open. */
   #shapes(): Map<string, number[]> | undefined {
-    const dims = this.graph.input.shape;
-    if (!dims || dims.slice(1).some((d) => d === null)) return undefined;
+    const dims = this.inputShape;
+    if (!dims) return undefined;
     const shapes = new Map<string, number[]>();
     using _eval = evalMode(this);
     scope(() =>
       noGrad(() => {
         const float = [0, DATA_TYPE.FLOAT, DATA_TYPE.DOUBLE, DATA_TYPE.FLOAT16, DATA_TYPE.BFLOAT16].includes(this.graph.input.type);
-        const x = zeros([2, ...(dims.slice(1) as number[])], float ? this.dtype : this.graph.input.type === DATA_TYPE.BOOL ? 'bool' : 'int64');
+        const x = zeros([2, ...dims], float ? this.dtype : this.graph.input.type === DATA_TYPE.BOOL ? 'bool' : 'int64');
         const points = this.probePoints();
         const { probes } = this.forwardWithProbes(x, points);
         for (const [n, t] of probes) shapes.set(n, t.shape);

@@ -1,0 +1,97 @@
+// `dltheory flatness` and `dltheory landscape` on a built-in model with BatchNorm (mlp:6-8-3:bn,
+// saved): the numbers the library's sharpness, frobeniusProduct, pathNorm and lossSurface give on
+// the same model, the grid and chart of the slice, and bad input exiting 2 with one line. The same
+// commands on an ONNX model: test/onnx-cli.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dispose, manualSeed, noGrad, scope, tensor } from '../src/engine/index.js';
+import { buildModel } from '../src/nn/models/spec.js';
+import { loadModel, saveModel } from '../src/nn/serialize.js';
+import { crossEntropy } from '../src/nn/functional.js';
+import { evalMode } from '../src/nn/module.js';
+import { writeNpy } from '../src/data/npy.js';
+import { sharpness } from '../src/measures/sharpness.js';
+import { frobeniusProduct, pathNorm } from '../src/measures/norms.js';
+import { filterNormalizedDirection, lossSurface, snapshot } from '../src/measures/landscape.js';
+import { cliRunner } from './cli-run.js';
+import { roundOff } from './round-off.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dltheory-flatness-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const { cli, rejects } = cliRunner();
+const path = (name: string) => join(dir, name);
+
+const N = 40;
+const X = Float32Array.from({ length: N * 6 }, (_, i) => Math.sin(1.7 * i + 0.3) + (Math.floor(i / 6) % 3));
+const Y = BigInt64Array.from({ length: N }, (_, i) => BigInt(i % 3));
+manualSeed(0);
+const built = buildModel('mlp:6-8-3:bn');
+// Running statistics away from 0 and 1, so that folding BatchNorm matters.
+noGrad(() => {
+  for (const [name, t] of built.namedBuffers()) if (name.endsWith('running_mean') || name.endsWith('running_var')) t.fill_(name.endsWith('var') ? 4 : 0.3);
+});
+saveModel(built, path('m.safetensors'));
+built.dispose();
+writeNpy(path('x.npy'), { dtype: 'float32', shape: [N, 6], data: X });
+writeNpy(path('y.npy'), { dtype: 'int64', shape: [N], data: Y });
+const data = ['--model', path('m.safetensors'), '--input', path('x.npy'), '--labels', path('y.npy')];
+const points = () => ({ x: tensor(X, [N, 6]), y: tensor(Y, [N], 'int64') });
+/** Float32 sums over 40 points and a few layers, in another thread count. */
+const TOL = roundOff('float32', 64);
+const close = (what: string, a: number, b: number, tol = TOL) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs the library's ${b}`);
+
+test('flatness --json: sharpness, the Frobenius product and the path norm with BatchNorm folded, as the library gives them', () => {
+  const r = cli('flatness', ...data, '--alpha', '1e-3', '--steps', '3', '--restarts', '2', '--seed', '1', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  using model = loadModel(path('m.safetensors')).model;
+  const { x, y } = points();
+  using _x = x, _y = y;
+  const s = sharpness(model, x, y, { alpha: 1e-3, steps: 3, restarts: 2, seed: 1 });
+  for (const k of ['baseLoss', 'maxLoss', 'keskar'] as const) close(`sharpness.${k}`, out.sharpness[k], s[k]);
+  assert.ok(out.sharpness.value > 0, 'the loss rises within the box');
+  const f = frobeniusProduct(model);
+  assert.equal(out.frobenius.batchNormFolded, true);
+  close('frobenius.log', out.frobenius.log, f.log);
+  assert.equal(out.frobenius.perLayer.length, 2);
+  const unfolded = frobeniusProduct(model, { foldBatchNorm: false });
+  assert.ok(Math.abs(out.frobenius.log - unfolded.log) > 1e-3, 'folding changes the first layer');
+  close('pathNorm', out.pathNorm.value, pathNorm(model, [6]).value);
+  assert.equal(out.distanceFromInit, null);
+  assert.deepEqual(out.undefined, ['distanceFromInit: needs the initial weights, which --model does not give']);
+  assert.equal(out.n, N);
+});
+
+test('landscape --json and --svg: the library’s filter-normalised slice, the loss at the weights in the middle', () => {
+  const svg = path('slice.svg');
+  const r = cli('landscape', ...data, '--steps', '3', '--range', '0.5', '--seed', '4', '--json', '--svg', svg);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.a, [-0.5, 0, 0.5]);
+  assert.deepEqual(out.b, out.a);
+  using model = loadModel(path('m.safetensors')).model;
+  const { x, y } = points();
+  using _x = x, _y = y;
+  using _eval = evalMode(model);
+  const loss = () => scope(() => noGrad(() => crossEntropy(model.forward(x), y).item()));
+  close('center', out.center, loss());
+  close('loss at (0, 0)', out.loss[1][1], out.center);
+  const center = snapshot(model);
+  const [d1, d2] = [filterNormalizedDirection(center, 5), filterNormalizedDirection(center, 6)];
+  const surface = lossSurface(model, center, d1, d2, out.a, out.b, loss);
+  out.loss.forEach((row: number[], i: number) => row.forEach((v, j) => close(`loss[${i}][${j}]`, v, surface[i][j])));
+  assert.ok(out.loss.flat().some((v: number) => Math.abs(v - out.center) > 1e-3), 'the slice leaves the minimum’s level');
+  dispose([center, d1, d2]);
+  assert.match(readFileSync(svg, 'utf8'), /^<svg[\s\S]*loss/);
+});
+
+test('bad input: exit 2 with one line', () => {
+  rejects(['flatness', ...data.slice(0, 4), '--labels', path('x.npy')], /x\.npy/);
+  rejects(['landscape', ...data, '--steps', '0'], /--steps/);
+  rejects(['landscape', ...data, '--svg', path('slice.png')], /--svg .*\.svg/);
+  rejects(['flatness', '--model', path('m2.safetensors'), '--input', path('x.npy'), '--labels', path('y.npy')], /m2\.safetensors: cannot read/);
+});
