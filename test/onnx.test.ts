@@ -13,7 +13,8 @@
  *   forward-hook activations on the same sub-modules of `model.double()` to 1e-9 of their scale —
  *   not to float64 round-off, because float attributes and constants in an ONNX file are float32
  *   (LeakyReLU's slope, GELU's √2 in the ViT: 1e-7 there); the fused export is float32 only, its
- *   folded weights having been rounded to float32 at export;
+ *   folded weights having been rounded to float32 at export; and Jiang et al.'s margin distances
+ *   at those three points equal a PyTorch hook-based reference (retained gradients) to 1e-6;
  * - train/eval: in training mode BatchNormalization updates its running statistics as PyTorch's
  *   does and Dropout drops; eval mode is deterministic;
  * - saveOnnx writes the current weights and nothing else new (unchanged weights give the very bytes
@@ -32,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { noGrad, scope, type Tensor } from '../src/engine/index.js';
 import { readNpy, writeNpy } from '../src/data/npy.js';
+import { marginDistribution } from '../src/measures/margins.js';
 import { OnnxModel } from '../src/nn/onnx/model.js';
 import { fromRaw, loadModel, saveModel } from '../src/nn/serialize.js';
 import { cliRunner } from './cli-run.js';
@@ -75,6 +77,9 @@ function assertClose(what: string, a: Tensor, b: Tensor, relative: number): numb
   return max;
 }
 
+/** Jiang et al.'s margin distances in float64 against PyTorch's at the same three points, relative (the issue's 1e-6). */
+const MARGIN_TOLERANCE = 1e-6;
+
 /** Each model and its float64 tolerance (relative to the activations' scale); null: compared in float32 only. */
 const MODELS: [string, number | null][] = [
   ['resnet18', 1e-9],
@@ -111,6 +116,17 @@ for (const [name, tolerance64] of MODELS) {
         t.diagnostic(`float64: tap activations max differences ${diffs.map((d) => d.toExponential(2)).join(', ')}`);
       })
     );
+    scope(() => {
+      const r = marginDistribution(model, npy(name, 'x.npy'), npy(name, 'y.npy'), { probes: ['tap1', 'tap2', 'tap3'] });
+      r.probes.forEach((p, k) => {
+        const reference = readNpy(file(name, `distance${k + 1}.npy`)).data as Float64Array;
+        assert.equal(p.distances.length, reference.length, `${name} ${p.name}: every point kept`);
+        p.distances.forEach((d, i) =>
+          assert.ok(Math.abs(d - reference[i]) <= MARGIN_TOLERANCE * Math.abs(reference[i]),
+            `${name} ${p.name} point ${i}: distance ${d} vs PyTorch ${reference[i]}`)
+        );
+      });
+    });
   });
 }
 
