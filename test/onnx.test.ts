@@ -205,3 +205,29 @@ test('dltheory predict runs an .onnx model', (t) => {
   const expected = readNpy(file('nin', 'logits.npy')).data as Float32Array;
   (readNpy(out).data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-5, `logit ${i}`));
 });
+
+test("torch's merged initializers: a fresh BatchNorm's running statistics, exported as Identity of its weight and bias, are buffers of their own", (t) => {
+  if (skipWithoutTorch(t)) return;
+  // A fresh BatchNorm holds weight = running_var = 1 and bias = running_mean = 0; the exporter keeps one
+  // initializer of each pair and makes the other an Identity of it.
+  const path = join(dir, 'fresh-bn.onnx');
+  execFileSync(PYTHON, ['-c', `import torch
+m = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 3)).eval()
+torch.onnx.export(m, torch.randn(1, 1, 6, 6), ${
+    JSON.stringify(path)
+  }, input_names=['x'], dynamic_axes={'x': {0: 'b'}}, training=torch.onnx.TrainingMode.PRESERVE)`], { stdio: 'ignore' });
+  using model = loadModel(path).model;
+  assert.ok(model instanceof OnnxModel && model.graph.aliases.size > 0, 'the export merged initializers');
+  const buffers = model.namedBuffers().map(([n]) => n).sort();
+  assert.deepEqual(buffers, ['1.running_mean', '1.running_var'], 'running statistics are buffers');
+  assert.equal(model.numParameters(), 4 * 9 + 4 + 4 + 4 + 64 * 3 + 3, 'conv, BatchNorm scale and shift, linear');
+  scope(() => {
+    const x = fromRaw({ dtype: 'float32', shape: [2, 1, 6, 6], data: Float32Array.from({ length: 72 }, (_, i) => Math.sin(i)) });
+    model.forward(x.requiresGrad_(true)).sum().backward();
+    assert.ok(x.grad !== null, 'the input gradient goes through BatchNorm');
+  });
+  const saved = join(dir, 'fresh-bn-saved.onnx');
+  saveModel(model, saved);
+  using again = loadModel(saved).model;
+  assert.deepEqual([...again.stateDict().keys()].sort(), [...model.stateDict().keys()].sort(), 'saved with a tensor of its own for each');
+});

@@ -27,6 +27,13 @@ export interface OnnxGraph {
   initializers: Map<string, { raw: RawTensor; dataType: number }>;
   /** The values of Constant nodes, by output name. */
   constants: Map<string, RawTensor>;
+  /**
+   * Identity nodes of an initializer, by output name, folded into initializers of their own (a
+   * copy under the output's name): torch's exporter merges initializers that hold equal values,
+   * so on a fresh model BatchNorm's `running_var` (ones) is `Identity(bn.weight)`, and a running
+   * statistic would otherwise be a parameter. saveOnnx writes them back as initializers.
+   */
+  aliases: Map<string, NodeProto>;
   /** The graph input: name, ONNX element type (0 when the file does not say) and shape (null for a symbolic or unknown size). */
   input: { name: string; type: number; shape: (number | null)[] | undefined };
   /** The first graph output: the model's output. */
@@ -83,11 +90,19 @@ export function readOnnx(path: string): OnnxGraph {
   };
 
   const constants = new Map<string, RawTensor>();
+  const aliases = new Map<string, NodeProto>();
   const rest: NodeProto[] = [];
   for (const node of graph.node) {
     const what = `node '${node.name}' (${node.domain ? `${node.domain}.` : ''}${node.op_type}, opset ${opset})`;
     if (isDefaultDomain(node.domain) && node.op_type === 'Constant') {
       constants.set(node.output[0], constantValue(node, path));
+      continue;
+    }
+    const source = isDefaultDomain(node.domain) && node.op_type === 'Identity' ? initializers.get(node.input[0]) : undefined;
+    if (source && node.output[0] && !initializers.has(node.output[0])) {
+      const { raw, dataType } = source;
+      initializers.set(node.output[0], { raw: { ...raw, data: raw.data.slice() } as RawTensor, dataType });
+      aliases.set(node.output[0], node);
       continue;
     }
     const spec = isDefaultDomain(node.domain) ? OPS[node.op_type] : undefined;
@@ -97,7 +112,7 @@ export function readOnnx(path: string): OnnxGraph {
     rest.push(node);
   }
   return { path, proto, opset, nodes: topologicalOrder(path, rest, new Set([input.name, ...initializers.keys(), ...constants.keys()]), graph.output[0].name),
-    initializers, constants, input, output: graph.output[0].name };
+    initializers, constants, aliases, input, output: graph.output[0].name };
 }
 
 /**

@@ -14,12 +14,17 @@ import { encodeTensor } from './tensor-proto.js';
 export function saveOnnx(model: OnnxModel, path: string): void {
   const state = model.stateDict();
   const graph = model.graph.proto.graph!;
-  const initializer = graph.initializer.map((t) => {
-    const current = state.get(t.name);
-    if (!current) return t;
+  const encode = (name: string) => {
+    const current = state.get(name)!;
     const data = noGrad(() => current.toArray());
-    return encodeTensor(t.name, { dtype: current.dtype, shape: current.shape, data }, model.graph.initializers.get(t.name)!.dataType);
-  });
-  const proto = { ...model.graph.proto, graph: { ...graph, initializer } };
+    return encodeTensor(name, { dtype: current.dtype, shape: current.shape, data }, model.graph.initializers.get(name)!.dataType);
+  };
+  const initializer = graph.initializer.map((t) => (state.has(t.name) ? encode(t.name) : t));
+  // An Identity of an initializer was read as an initializer of its own (see OnnxGraph.aliases):
+  // it is written as one, with its current value, in place of the node.
+  const aliases = model.graph.aliases;
+  for (const name of aliases.keys()) if (state.has(name)) initializer.push(encode(name));
+  const node = graph.node.filter((n) => !(aliases.get(n.output[0]) === n && state.has(n.output[0])));
+  const proto = { ...model.graph.proto, graph: { ...graph, node, initializer } };
   writeFileAtomic(path, ModelProto.encode(ModelProto.fromObject(proto)).finish());
 }
