@@ -124,6 +124,33 @@ class ResNet(nn.Module):
         h = self.stage3(self.stage2(self.stage1(h)))
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
 
+class NiNBlock(nn.Module):
+    def __init__(self, i, w, bn):
+        super().__init__()
+        self.conv0 = nn.Conv2d(i, w, 3, stride=2, padding=1)
+        self.conv1 = nn.Conv2d(w, w, 1)
+        self.conv2 = nn.Conv2d(w, w, 1)
+        if bn:
+            self.bn0, self.bn1, self.bn2 = nn.BatchNorm2d(w), nn.BatchNorm2d(w), nn.BatchNorm2d(w)
+        self.bn = bn
+    def forward(self, x):
+        for k in range(3):
+            z = getattr(self, f'conv{k}')(x)
+            x = F.relu(getattr(self, f'bn{k}')(z) if self.bn else z)
+        return x
+
+class NiN(nn.Module):
+    def __init__(self, c, side, classes, w, d, bn=False):
+        super().__init__()
+        self.blocks = nn.ModuleList([NiNBlock(c if b == 0 else w, w, bn) for b in range(d)])
+        for _ in range(d):
+            side = (side + 1) // 2
+        self.head = nn.Linear(w * side * side, classes)
+    def forward(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return self.head(x.flatten(1))
+
 class ResMLP(nn.Module):
     # Du et al.'s ResNet with ReLU (c_sigma = 2) and c_res = 0.5.
     def __init__(self, i, m, depth, o):
@@ -314,6 +341,8 @@ const MODELS: ModelCase[] = [
   { spec: 'cnn:1x12x12-4:w=4', py: 'CNN(1, 12, 4, w=4)', input: [3, 1, 12, 12] },
   { spec: 'cnn:3x8x8-5:w=3:bn', py: 'CNN(3, 8, 5, w=3, bn=True)', input: [4, 3, 8, 8] },
   { spec: 'resnet:3x8x8-5:w=4', py: 'ResNet(3, 5, w=4)', input: [4, 3, 8, 8] },
+  { spec: 'nin:1x9x9-3:w=4:d=2', py: 'NiN(1, 9, 3, 4, 2)', input: [3, 1, 9, 9] },
+  { spec: 'nin:3x8x8-5:w=3:d=3:bn', py: 'NiN(3, 8, 5, 3, 3, bn=True)', input: [4, 3, 8, 8] },
   { spec: 'resmlp:6-8-3-2', py: 'ResMLP(6, 8, 3, 2)', input: [5, 6] },
 ];
 

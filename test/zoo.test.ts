@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { gridCells, cellId, readGrid } from '../src/experiments/zoo.js';
+import { gridCells, cellId, readGrid, runZoo } from '../src/experiments/zoo.js';
+import { openStore } from '../src/store/runs.js';
+import { noGrad } from '../src/engine/autograd.js';
+import { scope } from '../src/engine/memory.js';
+import type { Module } from '../src/nn/module.js';
+import type { Dataset } from '../src/data/dataset.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'dltheory.js');
@@ -76,6 +81,34 @@ test('bad grids exit 2 with one line', () => {
     const missing = spawnSync(process.execPath, [bin, 'zoo', '--grid', 'nonesuch'], { encoding: 'utf8' });
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /neither a built-in grid/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a measure group added later is taken from the saved weights of the stored models, which are not trained again', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dltheory-zoo-'));
+  try {
+    const gridFile = join(dir, 'grid.json');
+    writeFileSync(gridFile, JSON.stringify({ name: 'remeasure', epochs: 2, axes: { width: [16], trainSize: [200, 300] } }));
+    const grid = readGrid(gridFile);
+    using store = openStore(join(dir, 'runs'));
+    // A measure whose value depends on the weights and the cell's training set: the mean logit over it.
+    const meanLogit = (model: Module, train: Dataset): number => noGrad(() => scope(() => model.forward(train.x).mean().item()));
+    const first = runZoo(grid, { store, measures: [{ marker: 'a', measure: (m, train) => ({ a: meanLogit(m, train) }) }] });
+    const second = runZoo(grid, {
+      store,
+      measures: [
+        { marker: 'a', measure: () => assert.fail('group a is stored already') },
+        { marker: 'b', measure: (m, train) => ({ b: meanLogit(m, train) }) },
+      ],
+    });
+    for (const [i, run] of second.entries()) {
+      assert.equal(run.created, first[i].created, 'not trained again');
+      // The model trained and measured in memory, and the one reloaded from its safetensors file, agree on the same points.
+      assert.ok(Math.abs(run.final.b - first[i].final.a) <= 1e-6 * Math.max(1, Math.abs(run.final.a)), `${run.id}: ${run.final.b} vs ${run.final.a}`);
+      assert.equal(run.final.a, first[i].final.a);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

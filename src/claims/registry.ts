@@ -2,6 +2,8 @@
 import type { Claim } from './claim.js';
 import { randomLabels } from './random-labels.js';
 import { MARGIN_CLAIMS } from './margins.js';
+import { marginsTrainSize } from './train-size.js';
+import { measuresRanking } from './ranking.js';
 import { gdvBackprop, gdvClosedForms, gdvDbnDepth } from './gdv.js';
 import { DU_CLAIMS } from './du.js';
 import { allenZhuSgd } from './allen-zhu.js';
@@ -11,6 +13,8 @@ import { SHAPE_CLAIMS } from './shapes.js';
 export const CLAIMS: readonly Claim[] = [
   randomLabels,
   ...MARGIN_CLAIMS,
+  measuresRanking,
+  marginsTrainSize,
   gdvClosedForms,
   gdvDbnDepth,
   gdvBackprop,

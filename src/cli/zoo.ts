@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { openStore } from '../store/runs.js';
 import { formatTable } from '../report/progress.js';
 import { GRIDS, readGrid, runZoo, type ZooGrid } from '../experiments/zoo.js';
-import { zooMeasures } from '../measures/population.js';
+import { ZOO_MEASURES } from '../experiments/margins.js';
 import { parse, type Command } from './args.js';
 
 /** A built-in grid by name, or a JSON grid file. */
@@ -18,12 +18,12 @@ export const zooCommand: Command = {
   name: 'zoo',
   summary: 'train a population of models over a hyper-parameter grid, with every measure',
   usage: `
-dltheory zoo [--grid quick|full|FILE.json] [--runs DIR] [--json]
+dltheory zoo [--grid quick|paper|train-size|FILE.json] [--runs DIR] [--json]
 
 Trains each model of the grid that the run store does not hold yet (killed and run again, it trains
 only the missing ones), computes the margin signature and the baseline measures on its training set,
 and commits the model, its metrics and measures in one transaction. A grid file holds the fields of
-the built-in grids (src/experiments/zoo.ts): name, data, arch (mlp|cnn), optimizer, batchSize, epochs,
+the built-in grids (src/experiments/zoo.ts): name, data, arch (mlp|cnn|nin), optimizer, batchSize, epochs,
 targetTrainAccuracy, axes { width, depth, weightDecay, dropout, batchNorm, trainSize, labelNoise, lr,
 augment, seed }, and optionally sample (a seeded sample of that many cells).
 `,
@@ -33,7 +33,7 @@ augment, seed }, and optionally sample (a seeded sample of that many cells).
     if (positionals.length) throw new InputError(`zoo: unexpected arguments: ${positionals.join(' ')}`);
     const grid = resolveGrid((v.grid as string | undefined) ?? 'quick');
     using store = openStore(v.runs as string | undefined);
-    const runs = runZoo(grid, { store, measure: zooMeasures, progress: true, log: (m) => process.stderr.write(`${m}\n`) });
+    const runs = runZoo(grid, { store, measures: ZOO_MEASURES, progress: true, log: (m) => process.stderr.write(`${m}\n`) });
     if (v.json) console.log(JSON.stringify(runs));
     else
       console.log(

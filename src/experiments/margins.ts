@@ -8,9 +8,16 @@
  */
 import { bootstrapResamples, bootstrapScores, type ScoreDraws } from '../measures/bootstrap.js';
 import { populationFeatures, zooMeasures, type Population } from '../measures/population.js';
+import { benchmarkMeasures } from '../measures/benchmark.js';
 import { evaluateMeasures, foldAssignment, type MeasureRow } from '../measures/regression.js';
 import type { RunContext } from './context.js';
-import { runZoo, type ZooGrid } from './zoo.js';
+import { runZoo, type ZooGrid, type ZooMeasure } from './zoo.js';
+
+/** The measures taken on every zoo model: the margin signature with the classic baselines, and the generalisation benchmark's. */
+export const ZOO_MEASURES: ZooMeasure[] = [
+  { marker: 'margin.dropped', measure: zooMeasures },
+  { marker: 'hessian.log_top', measure: benchmarkMeasures },
+];
 
 export interface EvaluatedPopulation {
   population: Population;
@@ -42,8 +49,11 @@ export function scorePopulation(population: Population, o: ScoringOptions, seed:
   return { population, rows, draws };
 }
 
-/** Trains the grid's missing models, measures the population and scores it (scorePopulation, seeded by ctx.seed). */
-export function evaluatePopulation(grid: ZooGrid, o: ScoringOptions, ctx: RunContext): EvaluatedPopulation {
-  const runs = runZoo(grid, { store: ctx.store, measure: zooMeasures, progress: ctx.progress, log: ctx.log });
-  return scorePopulation(populationFeatures(runs), o, ctx.seed);
+/**
+ * Trains the grid's missing models, measures the population and scores the feature sets `sets` (default: every
+ * set measured on all its models) with scorePopulation, seeded by ctx.seed.
+ */
+export function evaluatePopulation(grid: ZooGrid, o: ScoringOptions, ctx: RunContext, sets?: readonly string[]): EvaluatedPopulation {
+  const runs = runZoo(grid, { store: ctx.store, measures: ZOO_MEASURES, progress: ctx.progress, log: ctx.log });
+  return scorePopulation(populationFeatures(runs, sets), o, ctx.seed);
 }

@@ -38,11 +38,11 @@ function put(out: Metrics, prefix: string, s: Signature): void {
   for (const k of STATS) out[`${prefix}.log_${k}`] = s[k];
 }
 
-/** The points a model is measured on: a seeded sample of at most SAMPLE of x, y (all when fewer), in input order. */
-export function measurementSample(x: Tensor, y: Tensor, seed: number): [Tensor, Tensor] {
+/** The points a model is measured on: a seeded sample of at most `size` (default 2,000) of x, y (all when fewer), in input order. */
+export function measurementSample(x: Tensor, y: Tensor, seed: number, size = SAMPLE): [Tensor, Tensor] {
   const n = y.size(0);
-  if (n <= SAMPLE) return scope(() => [x.clone(), y.clone()]);
-  const rows = Array.from(new Rng(seed).permutation(n).subarray(0, SAMPLE)).sort((a, b) => a - b);
+  if (n <= size) return scope(() => [x.clone(), y.clone()]);
+  const rows = Array.from(new Rng(seed).permutation(n).subarray(0, size)).sort((a, b) => a - b);
   return scope(() => {
     const idx = tensor(BigInt64Array.from(rows, BigInt), [rows.length], 'int64');
     return [x.indexSelect(0, idx), y.indexSelect(0, idx)];
@@ -138,6 +138,27 @@ function initialModel(spec: string, seed: number): Module {
 }
 
 /**
+ * The generalisation benchmark's measures (benchmark.ts) as one-feature sets, named as `gap evaluate`
+ * lists them, by metric key: the log of each positive measure, or the measure where it is a log already.
+ */
+export const BENCHMARK_FEATURES: Record<string, string> = {
+  'hessian: top eigenvalue': 'hessian.log_top',
+  'hessian: trace': 'hessian.log_trace',
+  'spectra: alpha': 'spectra.log_alpha',
+  'spectra: alpha-weighted': 'spectra.alphaWeighted',
+  'spectra: stable rank': 'spectra.log_stableRank',
+  'spectra: log spectral norm': 'spectra.logSpectralNorm',
+  'spectra: log norm': 'spectra.logNorm',
+  'pac-bayes: flatness': 'pacbayes.log_flatness',
+  'pac-bayes: magnitude-aware flatness': 'pacbayes.mag.log_flatness',
+  'pac-bayes: init': 'pacbayes.log_init',
+  'pac-bayes: orig': 'pacbayes.log_orig',
+  'pac-bayes: magnitude-aware init': 'pacbayes.mag.log_init',
+  'pac-bayes: magnitude-aware orig': 'pacbayes.mag.log_orig',
+  'input gradient': 'inputGradient.log',
+};
+
+/**
  * The feature sets compared on a population, each a function of a run's stored metrics (`final`) to its feature vector.
  *
  * @example
@@ -155,7 +176,11 @@ export const FEATURE_SETS: Record<string, (m: Metrics) => number[]> = {
   'signature, no log': (m) => SLOTS.flatMap((s) => STATS.map((k) => Math.exp(m[`margin.${s}.log_${k}`]))),
   'signature, neither': (m) => SLOTS.flatMap((s) => STATS.map((k) => Math.exp(m[`rawmargin.${s}.log_${k}`]))),
   ...Object.fromEntries(BASELINES.map((b) => [`baseline: ${b}`, (m: Metrics) => [m[`baseline.${b}`]]])),
+  ...Object.fromEntries(Object.entries(BENCHMARK_FEATURES).map(([name, key]) => [name, (m: Metrics) => [m[key]]])),
 };
+
+/** The feature sets of the margin claims: the signature, its ablations and the classic baselines. */
+export const MARGIN_SETS: readonly string[] = Object.keys(FEATURE_SETS).filter((s) => !(s in BENCHMARK_FEATURES));
 
 export interface Population {
   runs: RunRecord[];
@@ -165,6 +190,11 @@ export interface Population {
   hparams: HParams[];
   /** Models left out because a feature was not finite (e.g. a log of a margin ≤ 0), by id. */
   excluded: string[];
+}
+
+/** The feature sets every run was measured for (a run of a zoo measured before the benchmark lacks its sets). */
+export function measuredSets(runs: readonly RunRecord[]): string[] {
+  return Object.keys(FEATURE_SETS).filter((s) => runs.every((r) => FEATURE_SETS[s](r.final).every((v) => v !== undefined)));
 }
 
 /**
@@ -179,7 +209,7 @@ export interface Population {
  * evaluateMeasures(p.features, p.gaps, p.hparams);
  * ```
  */
-export function populationFeatures(runs: RunRecord[], sets: string[] = Object.keys(FEATURE_SETS)): Population {
+export function populationFeatures(runs: RunRecord[], sets: readonly string[] = measuredSets(runs)): Population {
   const rows = runs.map((r) => Object.fromEntries(sets.map((s) => [s, FEATURE_SETS[s](r.final)])));
   const ok = runs.map((r, i) => Number.isFinite(r.final.gap) && sets.every((s) => rows[i][s].every(Number.isFinite)));
   const kept = runs.filter((_, i) => ok[i]);

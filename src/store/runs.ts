@@ -182,6 +182,19 @@ export class RunStore {
     write.immediate();
   }
 
+  /**
+   * Adds metrics to a stored run's final metrics (a metric already there keeps its value unless
+   * given again), in one transaction; the run must exist.
+   */
+  addMetrics(id: string, metrics: Metrics): void {
+    const write = this.db.transaction(() => {
+      const row = this.db.prepare('SELECT final FROM runs WHERE id = ?').get(id) as { final: string } | undefined;
+      if (!row) throw new InputError(`run ${id} is not in ${this.dir}`);
+      this.db.prepare('UPDATE runs SET final = ? WHERE id = ?').run(metricsToJson({ ...metricsFromJson(row.final), ...metrics }), id);
+    });
+    write.immediate();
+  }
+
   /** The run with this id and its epochs in order, or undefined. */
   getRun(id: string): { run: RunRecord; epochs: EpochRecord[] } | undefined {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;

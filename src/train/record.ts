@@ -10,6 +10,7 @@ import { saveModel } from '../nn/serialize.js';
 import { OnnxModel } from '../nn/onnx/model.js';
 import type { Module } from '../nn/module.js';
 import type { Splits } from '../data/sources.js';
+import type { Dataset } from '../data/dataset.js';
 import { newRunId, type Metrics, type RunStore } from '../store/runs.js';
 import { evaluate, train, type EpochMetrics, type TrainOptions } from './train.js';
 
@@ -41,6 +42,8 @@ export interface RunRequest {
   /** Data description stored with the run, e.g. `mnist` or `mnist, 2000 points, random labels`. */
   data: string;
   splits: Splits;
+  /** The test points evaluated after every epoch for the learning curve (default: all of `splits.test`, which the final metrics always use). */
+  curveTest?: Dataset;
   options: TrainOptions;
   kind: string;
   tag?: string;
@@ -68,7 +71,7 @@ export function recordRun(store: RunStore, r: RunRequest): RecordedRun {
 }
 
 function trainAndSave(store: RunStore, r: RunRequest, id: string, model: Module): RecordedRun {
-  const { epochs, seconds } = train(model, r.splits.train, r.splits.test, r.options);
+  const { epochs, seconds } = train(model, r.splits.train, r.curveTest ?? r.splits.test, r.options);
   const tr = evaluate(model, r.splits.train);
   const te = evaluate(model, r.splits.test);
   const final = {

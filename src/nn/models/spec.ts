@@ -8,6 +8,7 @@
  *   skip:IN-…-OUT:m=M                                (Nguyen et al.'s skip-to-output net, MLP trunk)
  *   skipcnn:1x28x28-10:m=M[:w=32]                    (the same with the small CNN as trunk)
  *   cnn:1x28x28-10[:w=32][:bn][:dropout=0.5][:softplus]
+ *   nin:1x28x28-10[:w=16][:d=2][:bn][:dropout=0.5]   (network-in-network blocks, global average pool)
  *   resnet:3x32x32-10[:w=16]
  * Options: an activation name, a flag, or key=value.
  */
@@ -18,6 +19,7 @@ import type { Init } from '../init.js';
 import { MLP } from './mlp.js';
 import { ResMLP } from './resmlp.js';
 import { SmallCNN } from './cnn.js';
+import { NiN } from './nin.js';
 import { SmallResNet } from './resnet.js';
 import { TwoLayerReLU } from './twolayer.js';
 import { SkipToOutput } from './skip.js';
@@ -129,12 +131,20 @@ function construct(spec: string): Module {
         activation: p.activation,
       });
     }
+    case 'nin': {
+      known(['bn'], ['w', 'd', 'dropout']);
+      if (p.activation) throw new InputError(`model spec '${spec}': nin uses ReLU`);
+      const { shape, classes } = imageSizes(spec, p.sizes);
+      const depth = number(spec, p, 'd', 1, 8);
+      if (depth !== undefined && !Number.isInteger(depth)) throw new InputError(`model spec '${spec}': d must be an integer`);
+      return new NiN(shape, classes, { width: number(spec, p, 'w', 1, 4096), depth, batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99) });
+    }
     case 'resnet': {
       known([], ['w']);
       const { shape, classes } = imageSizes(spec, p.sizes);
       return new SmallResNet(shape, classes, { width: number(spec, p, 'w', 1, 4096) });
     }
     default:
-      throw new InputError(`model spec '${spec}': unknown kind '${p.kind}' (mlp, resmlp, fcnet, relu2, skip, skipcnn, cnn, resnet)`);
+      throw new InputError(`model spec '${spec}': unknown kind '${p.kind}' (mlp, resmlp, fcnet, relu2, skip, skipcnn, cnn, nin, resnet)`);
   }
 }

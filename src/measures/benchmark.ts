@@ -1,0 +1,71 @@
+/**
+ * The measures of the generalisation benchmark, taken on every zoo model beside the margin signature
+ * and the classic baselines (population.ts): the ones Jiang, Neyshabur, Mobahi, Krishnan, Bengio,
+ * "Fantastic Generalization Measures and Where to Find Them" (ICLR 2020) ranked highest, and the
+ * ones practitioners run.
+ *   hessian.log_top            log λ_max of the training-loss Hessian (hessian.ts; PyHessian)
+ *   hessian.log_trace          log tr H, Hutchinson's estimate (hessian.ts)
+ *   spectra.log_alpha          log of the mean heavy-tail exponent α over layers (spectra.ts; WeightWatcher)
+ *   spectra.alphaWeighted      mean α·log₁₀ λ_max
+ *   spectra.log_stableRank     log of the mean stable rank
+ *   spectra.logSpectralNorm    mean log₁₀ ‖W‖₂²
+ *   spectra.logNorm            mean log₁₀ ‖W‖_F²
+ *   pacbayes[.mag].log_flatness  log 1/σ'², σ' the largest noise raising the training error by 0.1 (flatness.ts)
+ *   pacbayes[.mag].log_init      log of the PAC-Bayes bound term about the initialisation
+ *   pacbayes[.mag].log_orig      log of the term about the origin
+ *   inputGradient.log          log E_x ‖∂f(x)/∂x‖_F (input-gradient.ts; PGDL's baseline)
+ * Each enters the gap regression as the log of a positive measure; the WeightWatcher quantities that
+ * are logarithms already (α-weighted, the log norms) enter as they are. A log of a non-positive
+ * value is NaN, and the model drops out of that measure's ranking.
+ *
+ * Costs are kept population-sized: every measure but the spectra is taken on a seeded sample of at
+ * most 500 training points; λ_max by 20 Lanczos steps, the trace by 10 probes, each σ' by 10
+ * bisection steps of 5 draws — about 240 forward and 30 double-backward passes over 500 points.
+ */
+import { manualSeed } from '../engine/creation.js';
+import { buildModel } from '../nn/models/spec.js';
+import { evalMode, type Module } from '../nn/module.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Metrics } from '../store/runs.js';
+import { hessianEigenvalues, hessianTrace } from './hessian.js';
+import { weightSpectra } from './spectra.js';
+import { pacBayesFlatness } from './flatness.js';
+import { inputGradientNorm } from './input-gradient.js';
+import { measurementSample } from './population.js';
+
+/** Points the sampled measures are taken on (all when fewer). */
+const POINTS = 500;
+
+const log = (v: number): number => (v > 0 ? Math.log(v) : NaN);
+
+/**
+ * The benchmark's measures of a trained model on its training set (see the module comment);
+ * `spec` and `seed` rebuild its initialisation (manualSeed(seed), then buildModel(spec)) for the .init terms.
+ */
+export function benchmarkMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
+  const [x, y] = measurementSample(train.x, train.y, cell.seed, POINTS);
+  using _x = x;
+  using _y = y;
+  using _eval = evalMode(model);
+  const out: Metrics = {};
+  out['hessian.log_top'] = log(hessianEigenvalues(model, x, y, { k: 1, iterations: 20, tol: 1e-3, seed: cell.seed }).eigenvalues[0]);
+  out['hessian.log_trace'] = log(hessianTrace(model, x, y, { probes: 10, seed: cell.seed }).trace);
+  const s = weightSpectra(model).summary;
+  out['spectra.log_alpha'] = log(s.alpha);
+  out['spectra.alphaWeighted'] = s.alphaWeighted;
+  out['spectra.log_stableRank'] = log(s.stableRank);
+  out['spectra.logSpectralNorm'] = s.logSpectralNorm;
+  out['spectra.logNorm'] = s.logNorm;
+  manualSeed(cell.seed);
+  using init = buildModel(spec);
+  const w0 = init.stateDict();
+  for (const magnitudeAware of [false, true]) {
+    const r = pacBayesFlatness(model, x, y, { magnitudeAware, samples: 5, steps: 10, seed: cell.seed, init: w0, trainSize: train.y.size(0) });
+    const key = magnitudeAware ? 'pacbayes.mag' : 'pacbayes';
+    out[`${key}.log_flatness`] = log(r.flatness);
+    out[`${key}.log_init`] = log(r.init);
+    out[`${key}.log_orig`] = log(r.orig);
+  }
+  out['inputGradient.log'] = log(inputGradientNorm(model, x, y).value);
+  return out;
+}
