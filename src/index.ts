@@ -48,6 +48,7 @@ export { frobeniusProduct, distanceFromInit, pathNorm } from './measures/norms.j
 export { sharpness } from './measures/sharpness.js';
 export { outputMargins, outputMarginSummary } from './measures/output-margin.js';
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
+export { granulatedKendall, type GranulatedKendall } from './measures/ranking.js';
 export { bootstrapResamples, bootstrapScores, percentileInterval, pairedDifference, type Interval, type ScoreDraws } from './measures/bootstrap.js';
 export { zooMeasures, marginMeasures, baselineMeasures, populationFeatures, FEATURE_SETS } from './measures/population.js';
 export { gdv, gdvPerLayer } from './measures/gdv.js';

@@ -170,8 +170,8 @@ test('CMI: the gap itself scores 1 (either orientation), an independent measure 
   const { hparams, gaps } = population(5);
   const self = conditionalMutualInformation(gaps, gaps, hparams);
   close(self.score, 1, 1e-12, 'μ = g');
-  // width, lr, bn and seed all vary: C(4, 2) = 6 conditioning pairs.
-  assert.equal(self.bySubset.length, 6);
+  // width, lr and bn vary (the seed too, but it never conditions): C(3, 2) = 3 conditioning pairs.
+  assert.deepEqual(self.bySubset.map((s) => s.hparams), [['width', 'lr'], ['width', 'bn'], ['lr', 'bn']]);
   close(conditionalMutualInformation(gaps.map((g) => -g), gaps, hparams).score, 1, 1e-12, 'μ = −g');
   // Independent measures: the plug-in MI's small-sample bias is about 1/(2·pairs per cell·ln 2) bits,
   // so a population of 180 models (~400 pairs a cell) keeps it near 0.
@@ -197,7 +197,7 @@ test('CMI agrees with a direct numpy implementation of the definition', (t) => {
   const ref = numpy(t, `
 from itertools import combinations
 g = np.array(inp['g']); m = np.array(inp['m']); hp = inp['hp']; n = len(g)
-names = [k for k in hp[0] if len(set(str(h[k]) for h in hp)) > 1]
+names = [k for k in hp[0] if k != 'seed' and len(set(str(h[k]) for h in hp)) > 1]
 def H(p):
     p = p[p > 0]; return -(p * np.log2(p)).sum()
 out = []
@@ -220,6 +220,30 @@ print(json.dumps(out))`, { g: Array.from(gaps), m: Array.from(measure), hp: hpar
   close(ours.score, Math.min(...ref.map((r: [string[], number]) => r[1])), 1e-12, 'K');
 });
 
+test('CMI by hand: tables counted over the 56 ordered pairs of a 2 × 2 × 2 grid', () => {
+  // One model per cell of a, b, c ∈ {0, 1}; g = 4a + 2b + c, and μ = 4a + 2b − c orders a and b right, c wrong.
+  const hparams: HParams[] = [];
+  for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) hparams.push({ a, b, c, seed: 0 });
+  const gaps = hparams.map((h) => 4 * Number(h.a) + 2 * Number(h.b) + Number(h.c));
+  const measure = hparams.map((h) => 4 * Number(h.a) + 2 * Number(h.b) - Number(h.c));
+  // In a cell where the pairs' g order is fixed, H = I = 0; what remains, by S:
+  // {a, b}: 8 pairs that differ in c alone, V_μ = ¬V_g: I = H = 1 bit.
+  // {a, c}: 8 pairs that differ in b alone (V_μ = V_g, I = H = 1 bit), and 16 with the same a and
+  //   different c, 4 a cell, whose (V_g, V_μ) counts are {(1, 0): 2, (1, 1): 1, (0, 0): 1} or the
+  //   mirror: H(V_g) = h = H(1/4) bits, I = 2h − 3/2.
+  // {b, c}: those 8 and 16 pairs with a in place of b, and 32 more with different b (4 a cell over a's
+  //   values), where V_μ = V_g and H = I = h.
+  const h = -(0.25 * Math.log2(0.25) + 0.75 * Math.log2(0.75));
+  const expected = [1, (8 + 16 * (2 * h - 1.5)) / (8 + 16 * h), (8 + 16 * (2 * h - 1.5) + 32 * h) / (8 + 48 * h)];
+  const r = conditionalMutualInformation(measure, gaps, hparams);
+  assert.deepEqual(r.bySubset.map((s) => s.hparams), [['a', 'b'], ['a', 'c'], ['b', 'c']]);
+  r.bySubset.forEach((s, i) => close(s.value, expected[i], 1e-14, s.hparams.join('+')));
+  close(r.score, expected[1], 1e-14, 'K: the smallest');
+  // A measure that knows only c is uninformative once a and c, or b and c, are held: K = 0.
+  const onlyC = conditionalMutualInformation(hparams.map((h) => Number(h.c)), gaps, hparams);
+  onlyC.bySubset.forEach((s, i) => close(s.value, [1, 0, 0][i], 1e-14, `μ = c, ${s.hparams.join('+')}`));
+});
+
 test('evaluateMeasures: one row per measure; the gap as a feature is perfect', () => {
   const { hparams, gaps } = population(9);
   const rng = new Rng(10);
@@ -239,8 +263,10 @@ test('evaluateMeasures: one row per measure; the gap as a feature is perfect', (
   close(gap.cvR2, 1, 1e-12, 'CV R²');
   assert.ok(gap.mse < 1e-25);
   assert.equal(gap.kendallTau, 1);
+  assert.equal(gap.psi, 1);
+  assert.deepEqual(gap.psiByAxis.map((a) => [a.axis, a.psi]), [['width', 1], ['lr', 1], ['bn', 1]]);
   close(gap.cmi, 1, 1e-12, 'CMI');
-  assert.ok(noise.cvR2 < 0.05 && Math.abs(noise.kendallTau) < 0.2 && noise.cmi < 0.05, JSON.stringify(noise));
+  assert.ok(noise.cvR2 < 0.05 && Math.abs(noise.kendallTau) < 0.2 && Math.abs(noise.psi) < 0.3 && noise.cmi < 0.05, JSON.stringify(noise));
   assert.ok(width.adjustedR2 > 0.3 && width.kendallTau > 0.3 && width.cmi < 1e-12, JSON.stringify(width));
   assert.throws(() => evaluateMeasures({ bad: Array.from(gaps, () => Float64Array.of(NaN)) }, gaps, hparams), /feature 0 of row 0 is NaN/);
 });

@@ -1,22 +1,23 @@
 /**
  * `dltheory gap fit|predict|evaluate`: the generalisation-gap predictor of Jiang et al. (2019) on a
- * zoo population in the run store (src/measures/population.ts, src/measures/regression.ts).
+ * zoo population in the run store (src/measures/population.ts, src/measures/regression.ts); evaluate,
+ * the ranking of every measure, is in gap-evaluate.ts.
  */
 import { readFileSync } from 'node:fs';
 import { InputError, check } from '../errors.js';
-import { openStore, type RunStore } from '../store/runs.js';
+import { openStore } from '../store/runs.js';
 import { formatTable } from '../report/progress.js';
 import { writeFileAtomic } from '../io/files.js';
 import { disposeDataset } from '../data/dataset.js';
 import { loadModel } from '../nn/serialize.js';
-import { FEATURE_SETS, marginMeasures, measurementSample, populationFeatures, SLOTS, STATS, type Population } from '../measures/population.js';
-import { crossValidatedR2, evaluateMeasures, fitLinear, foldAssignment, predictLinear } from '../measures/regression.js';
+import { FEATURE_SETS, marginMeasures, measurementSample, SLOTS, STATS } from '../measures/population.js';
+import { crossValidatedR2, fitLinear, foldAssignment, predictLinear } from '../measures/regression.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { loadData } from '../data/load.js';
 import { disposing } from '../engine/memory.js';
 import { readPair } from './margins.js';
 import { HEADER_OPTION, HEADER_USAGE } from './points.js';
-import { resolveGrid } from './zoo.js';
+import { evaluate, zooPopulation } from './gap-evaluate.js';
 
 interface GapFit {
   grid: string;
@@ -30,15 +31,6 @@ interface GapFit {
   models: number;
 }
 
-function population(store: RunStore, gridName: string, sets?: string[]): Population {
-  const grid = resolveGrid(gridName);
-  const runs = store.findByTag(`zoo/${grid.name}`);
-  if (runs.length === 0) throw new InputError(`no zoo '${grid.name}' in ${store.dir}: run \`dltheory zoo --grid ${gridName}\` first`);
-  const p = populationFeatures(runs, sets);
-  check(p.runs.length >= 3, `zoo '${grid.name}': only ${p.runs.length} models with finite features`);
-  return p;
-}
-
 function featureNames(set: string, p: number): string[] {
   if (set === 'signature' || set.startsWith('signature, n')) return SLOTS.flatMap((s) => STATS.map((k) => `${s}.${k}`));
   if (set === 'signature, output layer only') return STATS.map((k) => `output.${k}`);
@@ -46,13 +38,17 @@ function featureNames(set: string, p: number): string[] {
 }
 
 const usage = `
-dltheory gap evaluate [--grid quick|full|FILE] [--folds K] [--seed S] [--json] [--runs DIR]
+dltheory gap evaluate [--grid quick|full|FILE] [--folds K] [--seed S] [--sort cvR2|psi|tau|cmi]
+                      [--csv FILE.csv] [--out FILE.json] [--chart FILE.svg] [--json] [--runs DIR]
 dltheory gap fit [--grid ...] [--features SET] [--out FIT.json] [--json] [--runs DIR]
 dltheory gap predict --fit FIT.json --model FILE (--data NAME [--train-size N] [--label-noise F] [--seed S]
                      | --input X --labels Y [--header H]) [--json]
 
-evaluate  ranks the signature regression and every baseline on the zoo's population: adjusted R²,
-          10-fold cross-validated R² (seeded folds), MSE, Kendall τ, PGDL conditional MI.
+evaluate  ranks every feature set on the zoo's population by the least-squares fit of the gap on
+          it: 10-fold cross-validated R² (seeded folds), and on the fit's predictions Kendall τ,
+          Jiang et al.'s (2020) granulated τ Ψ, the PGDL conditional MI; adjusted R². Sorted by
+          --sort (default cvR2, the one score held out: the others favour many features).
+          --csv, --out: the table as CSV, as JSON (--json prints it); --chart: Ψ and CV R² as SVG.
 fit       least squares of the gap on a feature set (default: signature, the 20 log-signature
           features); writes the coefficients and the cross-validated error.
 predict   a model's predicted gap, from the margins on (a seeded sample of up to 2,000 of) its own
@@ -74,6 +70,9 @@ export const gapCommand: Command = {
     runs: { type: 'string' },
     features: { type: 'string' },
     out: { type: 'string' },
+    sort: { type: 'string' },
+    csv: { type: 'string' },
+    chart: { type: 'string' },
     fit: { type: 'string' },
     model: { type: 'string' },
     data: { type: 'string' },
@@ -88,23 +87,15 @@ export const gapCommand: Command = {
     const { values: v, positionals: [sub, ...extra] } = parse(this, argv);
     if (extra.length) throw new InputError(`gap: unexpected arguments: ${extra.join(' ')}`);
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
+    if (sub !== 'fit' && sub !== 'evaluate' && sub !== 'predict') throw new InputError(`gap: expected fit, predict or evaluate, got '${sub ?? ''}'`);
+    for (const o of ['sort', 'csv', 'chart'])
+      check(sub === 'evaluate' || v[o] === undefined, `gap ${sub}: --${o} is an option of gap evaluate`);
     if (sub === 'predict') return predict(v, seed);
-    if (sub !== 'fit' && sub !== 'evaluate') throw new InputError(`gap: expected fit, predict or evaluate, got '${sub ?? ''}'`);
+    if (sub === 'evaluate') return evaluate(v, seed);
     const gridName = (v.grid as string | undefined) ?? 'quick';
     using store = openStore(v.runs as string | undefined);
-    if (sub === 'evaluate') {
-      const p = population(store, gridName);
-      const folds = numberOpt(v.folds, 'folds', 10, { integer: true, min: 2, max: p.runs.length });
-      const rows = evaluateMeasures(p.features, p.gaps, p.hparams, { folds, seed }).sort((a, b) => b.cvR2 - a.cvR2);
-      if (v.json) console.log(JSON.stringify({ models: p.runs.length, excluded: p.excluded, rows }));
-      else
-        console.log(`${p.runs.length} models (${p.excluded.length} left out for a non-finite feature)\n` +
-          formatTable(['measure', 'features', 'adjusted R²', 'CV R²', 'MSE', 'Kendall τ', 'CMI'],
-            rows.map((r) => [r.measure, r.features, r.adjustedR2, r.cvR2, r.mse, r.kendallTau, r.cmi])));
-      return 0;
-    }
     const set = choiceOpt(v.features, 'features', Object.keys(FEATURE_SETS), 'signature');
-    const p = population(store, gridName, [set]);
+    const p = zooPopulation(store, gridName, [set]);
     const rows = p.features[set];
     const fit = fitLinear(rows, p.gaps);
     const cv = crossValidatedR2(rows, p.gaps, foldAssignment(rows.length, 10, seed));

@@ -186,7 +186,7 @@ export interface Population {
   runs: RunRecord[];
   gaps: Float64Array;
   features: Record<string, Float64Array[]>;
-  /** The grid's varied hyper-parameters of each model (seed excluded), for the CMI score. */
+  /** The grid's varied hyper-parameters of each model, for Ψ and the CMI score; `seed` where it varies (Ψ's groups agree on it, CMI ignores it). */
   hparams: HParams[];
   /** Models left out because a feature was not finite (e.g. a log of a margin ≤ 0), by id. */
   excluded: string[];
@@ -214,7 +214,7 @@ export function populationFeatures(runs: RunRecord[], sets: readonly string[] = 
   const ok = runs.map((r, i) => Number.isFinite(r.final.gap) && sets.every((s) => rows[i][s].every(Number.isFinite)));
   const kept = runs.filter((_, i) => ok[i]);
   const varied = Object.keys(kept[0]?.hparams ?? {}).filter(
-    (k) => k !== 'seed' && k !== 'grid' && new Set(kept.map((r) => JSON.stringify(r.hparams[k]))).size > 1,
+    (k) => k !== 'grid' && new Set(kept.map((r) => JSON.stringify(r.hparams[k]))).size > 1,
   );
   return {
     runs: kept,

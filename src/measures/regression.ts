@@ -2,8 +2,9 @@
  * The generalisation-gap predictor and how a measure is scored (docs/papers.md §1): Jiang,
  * Krishnan, Mobahi, Bengio (ICLR 2019) regress the gap on a measure's features; the PGDL competition
  * (Jiang et al., NeurIPS 2020) and "Fantastic Generalization Measures" (Jiang et al., ICLR 2020) rank
- * measures by Kendall's τ and a conditional mutual information. Plain TypeScript on Float64Arrays:
- * populations are hundreds of models × at most a few dozen features. Rows are models.
+ * measures by Kendall's τ, its granulated form Ψ (ranking.ts) and a conditional mutual information.
+ * Plain TypeScript on Float64Arrays: populations are hundreds of models × at most a few dozen
+ * features. Rows are models.
  *
  * Least squares with intercept: β = argmin ‖y − Aβ‖², A = [𝟏 X] (n × (p+1)), solved by Householder
  * QR (A = QR, Rβ = Qᵀy). When A is rank-deficient (a column whose part orthogonal to the earlier
@@ -22,30 +23,40 @@
  * Kendall's τ-b: τ_b = Σ_{i<j} sgn(a_i − a_j)·sgn(b_i − b_j) / √(n_a·n_b), n_a (n_b) the number of
  * pairs not tied in a (b) — ties count in neither numerator nor the matching side of the denominator.
  *
- * Conditional mutual information (the PGDL score, as in the competition's scoring code): over ordered
- * pairs of distinct models (i, j), V_g = [g_i > g_j] and V_μ = [μ_i > μ_j] (binary; a tie counts as
- * "not greater"). For a set S of hyper-parameters, U_S is the pair's values of S — (model i's values,
- * model j's values) — so the pairs are grouped into cells by U_S. With p(u) the fraction of pairs in
- * cell u, in bits,
+ * Conditional mutual information, the PGDL score (Jiang et al., "NeurIPS 2020 Competition: Predicting
+ * Generalization in Deep Learning", arXiv:2012.07976): over ordered pairs of distinct models (i, j),
+ * V_g = [g_i > g_j] and V_μ = [μ_i > μ_j] (binary; a tie counts as "not greater", as in the
+ * competition's scoring code). For a set S of hyper-parameters, U_S is the pair's values of S —
+ * (model i's values, model j's values) — so the pairs are grouped into cells by U_S. With p(u) the
+ * fraction of pairs in cell u, in bits,
  *   I(V_μ; V_g | U_S) = Σ_u p(u) Σ_{a,b} p(a, b | u) log₂ [p(a, b | u) / (p(a | u) p(b | u))]
  *   H(V_g | U_S)      = −Σ_u p(u) Σ_b p(b | u) log₂ p(b | u)
  *   K(μ) = min over S with |S| = 2 of I(V_μ; V_g | U_S) / H(V_g | U_S)   ∈ [0, 1]
  * S ranges over the pairs of hyper-parameters that take more than one value in the population (with
- * fewer than two such, |S| is 1 or 0, the last being the plain normalised mutual information); pass
- * only the hyper-parameters of the design (a seed entry would count as one). The
- * competition's code averages over cells with equal weights instead of p(u); on a full grid of
- * hyper-parameters every cell has the same number of pairs and the two agree. MI is blind to the sign:
- * a measure that ranks the gap backwards scores as high as one that ranks it right (τ tells them apart).
+ * fewer than two such, |S| is 1 or 0, the last being the plain normalised mutual information). The
+ * entry `seed` is never conditioned on: it is no hyper-parameter of the design (ranking.ts, SEED), and
+ * models of different seeds share the cells of their other values. The competition's scoring code
+ * differs from the formula in two details, and dltheory follows the formula: the code also counts each
+ * model's pair with itself (a tie in both, so a pair on which any measure agrees with the gap, though
+ * it says nothing about an ordering), and it weights the cells equally (the mean I over cells divided
+ * by the mean H) instead of by p(u). With the self-pairs every cell of a full grid holds m² pairs (m
+ * models a value of S) and the weightings agree; the self-pairs themselves raise K, e.g. from 0.198 to
+ * 0.221 for μ = g + noise on the 3 × 3 × 2 grid × 3 seeds of test/regression.test.ts. MI is blind
+ * to the sign: a measure that ranks the gap backwards scores as high as one that ranks it right (τ and
+ * Ψ tell them apart).
  *
  * evaluateMeasures fits each measure's features to the gaps and reports adjusted R², CV R² and MSE of
- * that fit; τ and K are computed on the fitted predictions ŷ (for a one-feature measure these are τ
- * and K of the feature itself, with τ's sign turned to agree with the gap).
+ * that fit; τ, Ψ (the granulated Kendall coefficient, ranking.ts) and K are computed on the fitted
+ * predictions ŷ (for a one-feature measure these are τ, Ψ and K of the feature itself, with the sign
+ * turned to agree with the gap). Only CV R² is held out: the in-sample ŷ of a measure with many
+ * features follows the gaps more closely than its features would on new models.
  */
 import { check } from '../errors.js';
 import { Rng } from '../data/rng.js';
+import { type AxisPsi, codeHyperParameters, granulatedKendall, type HParams, SEED } from './ranking.js';
 
+export type { HParams };
 export type Rows = readonly Float64Array[];
-export type HParams = Record<string, string | number | boolean>;
 
 export interface LinearFit {
   /** β₀ (the intercept), then β₁ … β_p. */
@@ -316,20 +327,8 @@ export function conditionalMutualInformation(measure: ArrayLike<number>, gaps: A
 {
   const n = gaps.length;
   check(measure.length === n && hparams.length === n, () => `CMI: ${measure.length} measure values, ${n} gaps, ${hparams.length} hyper-parameter sets`);
-  const names = Object.keys(hparams[0] ?? {});
-  for (const [i, h] of hparams.entries())
-    check(Object.keys(h).length === names.length && names.every((k) => k in h),
-      () => `CMI: model ${i} has hyper-parameters {${Object.keys(h)}}, model 0 {${names}}`);
-  // Each hyper-parameter's values as integer codes; only those that vary can condition.
-  const coded = names.map((name) => {
-    const index = new Map<string, number>();
-    const code = Int32Array.from(hparams, (h) => {
-      const key = `${typeof h[name]}:${String(h[name])}`;
-      if (!index.has(key)) index.set(key, index.size);
-      return index.get(key)!;
-    });
-    return { name, code, size: index.size };
-  }).filter((c) => c.size > 1);
+  // Only the hyper-parameters that vary can condition; the seed never does.
+  const coded = codeHyperParameters(hparams, 'CMI').filter((c) => c.size > 1 && c.name !== SEED);
   const k = Math.min(opts.subsetSize ?? 2, coded.length);
   const bySubset = subsets(coded, k).map((set) => {
     // Mixed-radix code of the set's values.
@@ -356,12 +355,17 @@ export interface MeasureRow {
   kendallTau: number;
   /** K(μ) of the fitted predictions. */
   cmi: number;
+  /** Ψ, the granulated Kendall coefficient of the fitted predictions (ranking.ts). */
+  psi: number;
+  /** ψ_i of each axis, with the groups, models and pairs it rests on (the same for every measure of a population). */
+  psiByAxis: AxisPsi[];
 }
 
 /**
  * One row per measure: `features[name]` holds one feature vector per model (all the same length,
  * finite — log features of a non-positive value must be dealt with first), aligned with `gaps` and
- * `hparams`. Every measure uses the same fold assignment, Rng(seed) with k folds (defaults 10, 0).
+ * `hparams` (the design's hyper-parameters, `seed` included where it varies: Ψ's groups agree on it, K
+ * ignores it). Every measure uses the same fold assignment, Rng(seed) with k folds (defaults 10, 0).
  *
  * @example
  * ```ts
@@ -384,6 +388,7 @@ export function evaluateMeasures(
   return Object.entries(features).map(([measure, rows]) => {
     checkRows(rows, n, `measure '${measure}'`);
     const fit = fitLinear(rows, gaps);
+    const granulated = granulatedKendall(fit.predictions, gaps, hparams);
     return {
       measure,
       features: rows[0]?.length ?? 0,
@@ -392,6 +397,8 @@ export function evaluateMeasures(
       mse: fit.mse,
       kendallTau: kendallTauB(fit.predictions, gaps),
       cmi: conditionalMutualInformation(fit.predictions, gaps, hparams).score,
+      psi: granulated.psi,
+      psiByAxis: granulated.byAxis,
     };
   });
 }

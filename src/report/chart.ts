@@ -41,6 +41,13 @@ export interface BarChartOptions extends ChartBase {
   y: string;
 }
 
+/** Options of `dotChart`: one row per `category` value, in the order of the data, with a dot at `value` for each `series` value. */
+export interface DotChartOptions extends ChartBase {
+  category: string;
+  value: string;
+  series: string;
+}
+
 /**
  * Options of `boxPlotChart`. With `value`, rows are raw observations and Vega-Lite computes the
  * quartiles and 1.5 IQR whiskers. Without it, each row already summarises one group in the fields
@@ -140,6 +147,21 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
       x: { field: field(o.x), type: 'nominal', sort: null, title: o.xTitle ?? o.x },
       y: { field: field(o.y), type: 'quantitative', title: o.yTitle ?? o.y },
       tooltip: [{ field: field(o.x) }, { field: field(o.y) }],
+    },
+  };
+}
+
+/** A Cleveland dot plot: a row per `category` (e.g. a measure), its `value`s (e.g. scores) as dots coloured by `series`; null values are left out. */
+export function dotChart(o: DotChartOptions): TopLevelSpec {
+  return {
+    ...frame(o),
+    mark: { type: 'point', filled: true, size: 80 },
+    encoding: {
+      // Categories such as "signature, output layer only" are longer than Vega's default label limit.
+      y: { field: field(o.category), type: 'nominal', sort: null, title: o.yTitle ?? o.category, axis: { labelLimit: 320 } },
+      x: { field: field(o.value), type: 'quantitative', title: o.xTitle ?? o.value },
+      color: { field: field(o.series), type: 'nominal', title: o.series },
+      tooltip: [o.category, o.series, o.value].map((f) => ({ field: field(f) })),
     },
   };
 }
