@@ -46,6 +46,7 @@ export { boxSummary, logBoxSummary, quantile } from './measures/quantiles.js';
 export { spectralMargin } from './measures/spectral-margin.js';
 export { frobeniusProduct, distanceFromInit, pathNorm } from './measures/norms.js';
 export { sharpness } from './measures/sharpness.js';
+export { fitPowerLaw, weightSpectra, type LayerSpectrum, type PowerLawFit, type SpectraSummary } from './measures/spectra.js';
 export { outputMargins, outputMarginSummary } from './measures/output-margin.js';
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { granulatedKendall, type GranulatedKendall } from './measures/ranking.js';

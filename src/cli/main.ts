@@ -20,9 +20,10 @@ import { landscapeCommand } from './landscape.js';
 import { layersCommand } from './layers.js';
 import { convergeCommand } from './converge.js';
 import { shapesCommand } from './shapes.js';
+import { spectraCommand } from './spectra.js';
 
 const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, layersCommand, marginsCommand, gdvCommand, depthCommand, gramCommand,
-  flatnessCommand, landscapeCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+  flatnessCommand, landscapeCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
