@@ -89,7 +89,7 @@ test('gap evaluate, fit and predict on a small zoo', (t) => {
 
 test('gap rejects bad input with exit code 2 and one line', () => {
   rejects(['gap'], /expected fit, predict or evaluate/);
-  rejects(['gap', 'evaluate', '--grid', 'full'], /no zoo 'full'.*dltheory zoo --grid full/);
+  rejects(['gap', 'evaluate', '--grid', 'paper'], /no zoo 'paper'.*dltheory zoo --grid paper/);
   rejects(['gap', 'fit', '--features', 'nonsense'], /--features must be one of/);
   rejects(['gap', 'evaluate', '--sort', 'r2'], /--sort must be one of cvR2, tau, psi, cmi, got 'r2'/);
   rejects(['gap', 'evaluate', '--chart', 'chart.png'], /--chart is written as \.svg/);

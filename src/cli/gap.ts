@@ -38,7 +38,7 @@ function featureNames(set: string, p: number): string[] {
 }
 
 const usage = `
-dltheory gap evaluate [--grid quick|full|FILE] [--folds K] [--seed S] [--sort cvR2|psi|tau|cmi]
+dltheory gap evaluate [--grid quick|paper|train-size|FILE] [--folds K] [--seed S] [--sort cvR2|psi|tau|cmi]
                       [--csv FILE.csv] [--out FILE.json] [--chart FILE.svg] [--json] [--runs DIR]
 dltheory gap fit [--grid ...] [--features SET] [--out FIT.json] [--json] [--runs DIR]
 dltheory gap predict --fit FIT.json --model FILE (--data NAME [--train-size N] [--label-noise F] [--seed S]
