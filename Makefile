@@ -2,7 +2,7 @@
 .PHONY: setup demo test test-portable lint bench clean
 
 # The tests whose results go through floating-point kernels (BLAS, vectorised ATen, threads).
-NUMERIC_TESTS = baselines converge-models converge depth depth-cli engine gap-cli gd gdv gdv-cli gradients gram gram-cli ntk \
+NUMERIC_TESTS = baselines converge-models converge depth depth-cli engine gap-cli gd gdv gdv-cli gradients gram gram-cli hessian ntk \
 	landscape margins margins-cli pytorch rbm regression shape-ae shape-align shape-baselines spectra
 
 setup:

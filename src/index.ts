@@ -59,6 +59,8 @@ export { hInfinity, limitingGram, gaussHermite } from './measures/ntk-limit.js';
 export { inferInputShape, modelSummary, type Summary, type SummaryRow } from './nn/summary.js';
 export { empiricalNtk, parameterGroup, parameterGroups, type NtkOptions, type NtkResult } from './measures/ntk.js';
 export { linePath, lossSurface, filterNormalizedDirection, snapshot } from './measures/landscape.js';
+export { hessianEigenvalues, hessianTrace, hessianDensity, hessianVectorProduct, hessianParameters, type HessianOptions, type EigenvalueOptions,
+  type EigenvalueResult, type TraceOptions, type TraceResult, type DensityOptions, type DensityResult } from './measures/hessian.js';
 export { ExperimentCache, type RunContext } from './experiments/context.js';
 export { runZoo, GRIDS, gridCells, readGrid, type ZooGrid, type ZooCell } from './experiments/zoo.js';
 export { evaluatePopulation } from './experiments/margins.js';

@@ -6,6 +6,7 @@ import { runGdvBench, formatGdvBench } from '../../bench/gdv.js';
 import { runGramBench, formatGramBench } from '../../bench/gram.js';
 import { runShapeAeBench, formatShapeAeBench } from '../../bench/shape-ae.js';
 import { runOnnxBench, formatOnnxBench } from '../../bench/onnx.js';
+import { runHessianBench, formatHessianBench } from '../../bench/hessian.js';
 import { numberOpt, parse, type Command } from './args.js';
 
 const STEPS = ['mlp', 'cnn', 'matmul'];
@@ -17,6 +18,7 @@ const NAMED: Record<string, { run: (o: { reps?: number }) => Promise<unknown>; f
   gram: { run: runGramBench, format: formatGramBench },
   'shape-ae': { run: () => runShapeAeBench(), format: formatShapeAeBench },
   onnx: { run: runOnnxBench, format: formatOnnxBench },
+  hessian: { run: runHessianBench, format: formatHessianBench },
 };
 
 export const benchCommand: Command = {
@@ -31,8 +33,9 @@ cnn:1x28x28-10 at four probe points), gdv (GDV of 10,000 × 512 points in 10 cla
 and against the N²·D floor at the measured matmul rate), gram (the empirical NTK of a two-layer
 width-4096 net on 1,000 points against PyTorch per-sample Jacobians), shape-ae (3-D autoencoder
 training steps), onnx (forward + backward of an imported torchvision ResNet-18 on 3×32×32, batch 64,
-through the ONNX graph interpreter against PyTorch eager on the same model); margins, gdv, gram,
-shape-ae and onnx run only when named. --threads applies to mlp, cnn and
+through the ONNX graph interpreter against PyTorch eager on the same model), hessian (one
+Hessian-vector product of cnn:1x28x28-10 on 256 points against PyTorch's double backward); margins,
+gdv, gram, shape-ae, onnx and hessian run only when named. --threads applies to mlp, cnn and
 matmul; the named ones run with the process's threads (DLTHEORY_THREADS).
 PyTorch runs from /usr/bin/python3 (Debian python3-torch). Ratio = reference time / dltheory time:
 above 1 means dltheory is faster.

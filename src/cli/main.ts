@@ -17,13 +17,14 @@ import { depthCommand } from './depth.js';
 import { gramCommand } from './gram.js';
 import { flatnessCommand } from './flatness.js';
 import { landscapeCommand } from './landscape.js';
+import { hessianCommand } from './hessian.js';
 import { layersCommand } from './layers.js';
 import { convergeCommand } from './converge.js';
 import { shapesCommand } from './shapes.js';
 import { spectraCommand } from './spectra.js';
 
 const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, layersCommand, marginsCommand, gdvCommand, depthCommand, gramCommand,
-  flatnessCommand, landscapeCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+  flatnessCommand, landscapeCommand, hessianCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -65,6 +65,15 @@ export interface HeatmapOptions extends ChartBase {
   value: string;
 }
 
+/** Options of `densityChart`. */
+export interface DensityChartOptions extends ChartBase {
+  x: string;
+  y: string;
+  logY?: boolean;
+  /** x values marked by dashed vertical rules (eigenvalues on a spectral density). */
+  marks?: number[];
+}
+
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Vega-Lite reads '.' and '[' in a field name as nested access; metric names like `train.loss` need escaping. */
@@ -99,6 +108,29 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
       ...(o.series !== undefined && { color: { field: field(o.series), type: 'nominal', title: o.series } }),
       tooltip: [o.x, o.y, ...(o.series !== undefined ? [o.series] : [])].map((f) => ({ field: field(f) })),
     },
+  };
+}
+
+/**
+ * A density `y` over a fine grid `x`: a line without point marks, optionally on a log axis, with a
+ * dashed rule at each of `marks` drawn over it.
+ */
+export function densityChart(o: DensityChartOptions): TopLevelSpec {
+  const x = { field: field(o.x), type: 'quantitative', title: o.xTitle ?? o.x, scale: { zero: false } } as const;
+  const y = { field: field(o.y), type: 'quantitative', title: o.yTitle ?? o.y, scale: o.logY ? { type: 'log' as const } : { zero: true } } as const;
+  const curve = { mark: { type: 'line' as const }, encoding: { x, y, tooltip: [{ field: field(o.x) }, { field: field(o.y) }] } };
+  if (!o.marks?.length) return { ...frame(o), ...curve };
+  return {
+    ...frame(o),
+    layer: [
+      curve,
+      // The rules bring their own rows, so they need no transform of the curve's data.
+      {
+        data: { values: o.marks.map((m) => ({ [o.x]: m })) },
+        mark: { type: 'rule', color: 'firebrick', strokeDash: [4, 4] },
+        encoding: { x, tooltip: [{ field: field(o.x) }] },
+      },
+    ],
   };
 }
 
