@@ -33,7 +33,7 @@ async function verdicts(p: Population): Promise<{ verdict: string; reason: strin
   const store = { dir: 'synthetic' } as RunStore;
   const cache = new ExperimentCache();
   // The claims' cache key for this store, mode and seed (src/claims/margins.ts): the zoo is never trained.
-  cache.get(`margins|synthetic|quick|0`, () => scorePopulation(p, { folds: 10, minModels: 60, resamples: 300 }, 0));
+  cache.get(`margins|synthetic|quick|0|margins`, () => scorePopulation(p, { folds: 10, minModels: 60, resamples: 300 }, 0));
   const ctx: ClaimContext = { mode: 'quick', seed: 0, store, progress: false, log: () => {}, cache };
   return Promise.all(MARGIN_CLAIMS.map((c) => c.run(ctx)));
 }

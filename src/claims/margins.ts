@@ -60,12 +60,16 @@ function figures(rows: MeasureRow[]): Figure[] {
   ]);
 }
 
-/** Runs the zoo `grid` (default: the mode's POPULATION) and applies `judge` unless it is too small to judge. */
+/**
+ * Runs the zoo `grid` (default: the mode's POPULATION) and applies `judge` unless it is too small to judge; the population
+ * holds the margin claims' feature sets (MARGIN_SETS), or with `allSets` every set measured on all its models.
+ */
 export function withPopulation(ctx: ClaimContext, judge: (e: EvaluatedPopulation) => Omit<Outcome, 'runs'>, grid = POPULATION[ctx.mode],
-  sets: readonly string[] | undefined = MARGIN_SETS): Outcome
+  allSets = false): Outcome
 {
-  const key = `margins|${ctx.store.dir}|${grid}|${ctx.seed}|${sets ? 'margins' : 'all'}`;
-  const e = ctx.cache.get(key, () => evaluatePopulation(GRIDS[grid], { folds: FOLDS, minModels: MIN_MODELS, resamples: RESAMPLES }, ctx, sets));
+  const key = `margins|${ctx.store.dir}|${grid}|${ctx.seed}|${allSets ? 'all' : 'margins'}`;
+  const e = ctx.cache.get(key,
+    () => evaluatePopulation(GRIDS[grid], { folds: FOLDS, minModels: MIN_MODELS, resamples: RESAMPLES }, ctx, allSets ? undefined : MARGIN_SETS));
   const runs = e.population.runs.map((r) => r.id);
   if (e.rows.length === 0) {
     const reason = `only ${e.population.runs.length} models with finite features (${MIN_MODELS} needed)`;

@@ -64,12 +64,13 @@ export const measuresRanking: Claim = {
       if (missing.length) return { verdict: 'inconclusive', reason: `the population lacks ${missing.join(', ')}`, figures: [], charts: [] };
       const n = e.population.runs.length;
       const r2 = Object.fromEntries(e.rows.map((r) => [r.measure, r.cvR2]));
-      const r2Draws = Array.from({ length: RESAMPLES }, (_, b) => Object.fromEntries(Object.entries(e.draws).map(([m, d]) => [m, d.cvR2[b]])));
+      const resamplesDrawn = e.draws.signature.cvR2.length;
+      const r2Draws = Array.from({ length: resamplesDrawn }, (_, b) => Object.fromEntries(Object.entries(e.draws).map(([m, d]) => [m, d.cvR2[b]])));
       const a = bestDifference(r2, r2Draws, ['signature'], CLASSIC);
       const ranked = [...new Set([...FLATNESS, ...NORMS, ...CLASSIC, ...Object.keys(e.population.features).filter((m) => e.population.features[m][0]?.length === 1)])];
       const psi = Object.fromEntries(ranked.map((m) => [m, psiOf(e, m)]));
       // The same resamples as the CV R² draws (seed + 1), so (a) and (b) rest on the same bootstrap populations.
-      const resamples = bootstrapResamples(n, RESAMPLES, ctx.seed + 1);
+      const resamples = bootstrapResamples(n, resamplesDrawn, ctx.seed + 1);
       const psiDraws = resamples.map((idx) => Object.fromEntries([...FLATNESS, ...NORMS].map((m) => [m, psiOf(e, m, idx)])));
       const b = bestDifference(psi, psiDraws, FLATNESS, NORMS);
       const topNorm = NORMS.reduce((x, y) => (psi[y] > psi[x] ? y : x));
@@ -94,6 +95,6 @@ export const measuresRanking: Claim = {
           spec: dotChart({ title: `Measures on ${n} models: Ψ (oriented) and CV R² of the gap`, category: 'measure', value: 'value', series: 'score', data }),
         }],
       };
-    }, POPULATION[ctx.mode], undefined);
+    }, POPULATION[ctx.mode], true);
   },
 };

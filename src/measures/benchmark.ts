@@ -18,11 +18,14 @@
  * are logarithms already (α-weighted, the log norms) enter as they are. A log of a non-positive
  * value is NaN, and the model drops out of that measure's ranking.
  *
- * Costs are kept population-sized: every measure but the spectra is taken on a seeded sample of at
- * most 500 training points; λ_max by 20 Lanczos steps, the trace by 10 probes, each σ' by 10
- * bisection steps of 5 draws — about 240 forward and 30 double-backward passes over 500 points.
+ * Costs are kept population-sized (about 15 s a model of the `paper` zoo on one core): the Hessian
+ * is taken on a seeded sample of at most 200 training points, λ_max by at most 20 Lanczos steps
+ * (relative tolerance 1e-3) and the trace by 10 probes (its standard error is about a quarter of it
+ * on those models: enough to rank models whose traces span orders of magnitude); PAC-Bayes flatness
+ * and the input gradient on a sample of at most 500, each σ' by 8 bisection steps of 5 draws.
  */
 import { manualSeed } from '../engine/creation.js';
+import { disposing } from '../engine/memory.js';
 import { buildModel } from '../nn/models/spec.js';
 import { evalMode, type Module } from '../nn/module.js';
 import type { Dataset } from '../data/dataset.js';
@@ -33,7 +36,8 @@ import { pacBayesFlatness } from './flatness.js';
 import { inputGradientNorm } from './input-gradient.js';
 import { measurementSample } from './population.js';
 
-/** Points the sampled measures are taken on (all when fewer). */
+/** Points the Hessian, and the other sampled measures, are taken on (all when fewer). */
+const HESSIAN_POINTS = 200;
 const POINTS = 500;
 
 const log = (v: number): number => (v > 0 ? Math.log(v) : NaN);
@@ -44,12 +48,12 @@ const log = (v: number): number => (v > 0 ? Math.log(v) : NaN);
  */
 export function benchmarkMeasures(model: Module, train: Dataset, cell: { seed: number }, spec: string): Metrics {
   const [x, y] = measurementSample(train.x, train.y, cell.seed, POINTS);
-  using _x = x;
-  using _y = y;
+  const [hx, hy] = measurementSample(train.x, train.y, cell.seed, HESSIAN_POINTS);
+  using _points = disposing([x, y, hx, hy]);
   using _eval = evalMode(model);
   const out: Metrics = {};
-  out['hessian.log_top'] = log(hessianEigenvalues(model, x, y, { k: 1, iterations: 20, tol: 1e-3, seed: cell.seed }).eigenvalues[0]);
-  out['hessian.log_trace'] = log(hessianTrace(model, x, y, { probes: 10, seed: cell.seed }).trace);
+  out['hessian.log_top'] = log(hessianEigenvalues(model, hx, hy, { k: 1, iterations: 20, tol: 1e-3, seed: cell.seed }).eigenvalues[0]);
+  out['hessian.log_trace'] = log(hessianTrace(model, hx, hy, { probes: 10, seed: cell.seed }).trace);
   const s = weightSpectra(model).summary;
   out['spectra.log_alpha'] = log(s.alpha);
   out['spectra.alphaWeighted'] = s.alphaWeighted;
@@ -60,7 +64,7 @@ export function benchmarkMeasures(model: Module, train: Dataset, cell: { seed: n
   using init = buildModel(spec);
   const w0 = init.stateDict();
   for (const magnitudeAware of [false, true]) {
-    const r = pacBayesFlatness(model, x, y, { magnitudeAware, samples: 5, steps: 10, seed: cell.seed, init: w0, trainSize: train.y.size(0) });
+    const r = pacBayesFlatness(model, x, y, { magnitudeAware, samples: 5, steps: 8, seed: cell.seed, init: w0, trainSize: train.y.size(0) });
     const key = magnitudeAware ? 'pacbayes.mag' : 'pacbayes';
     out[`${key}.log_flatness`] = log(r.flatness);
     out[`${key}.log_init`] = log(r.init);
