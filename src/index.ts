@@ -46,6 +46,8 @@ export { boxSummary, logBoxSummary, quantile } from './measures/quantiles.js';
 export { spectralMargin } from './measures/spectral-margin.js';
 export { frobeniusProduct, distanceFromInit, pathNorm } from './measures/norms.js';
 export { sharpness } from './measures/sharpness.js';
+export { pacBayesFlatness, type PacBayesOptions, type PacBayesResult, type SigmaEstimate } from './measures/flatness.js';
+export { inputGradientNorm, type InputGradientOptions, type InputGradientResult } from './measures/input-gradient.js';
 export { outputMargins, outputMarginSummary } from './measures/output-margin.js';
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { bootstrapResamples, bootstrapScores, percentileInterval, pairedDifference, type Interval, type ScoreDraws } from './measures/bootstrap.js';
