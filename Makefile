@@ -3,7 +3,7 @@
 
 # The tests whose results go through floating-point kernels (BLAS, vectorised ATen, threads).
 NUMERIC_TESTS = baselines converge-models converge depth depth-cli engine gap-cli gd gdv gdv-cli gradients gram gram-cli hessian ntk \
-	landscape margins margins-cli pytorch rbm regression shape-ae shape-align shape-baselines spectra
+	landscape margins margins-cli pac-bayes input-gradient pytorch rbm regression shape-ae shape-align shape-baselines spectra
 
 setup:
 	@bash scripts/setup.sh

@@ -47,6 +47,8 @@ export { spectralMargin } from './measures/spectral-margin.js';
 export { frobeniusProduct, distanceFromInit, pathNorm } from './measures/norms.js';
 export { sharpness } from './measures/sharpness.js';
 export { fitPowerLaw, weightSpectra, type LayerSpectrum, type PowerLawFit, type SpectraSummary } from './measures/spectra.js';
+export { pacBayesFlatness, type PacBayesOptions, type PacBayesResult, type SigmaEstimate } from './measures/flatness.js';
+export { inputGradientNorm, type InputGradientOptions, type InputGradientResult } from './measures/input-gradient.js';
 export { outputMargins, outputMarginSummary } from './measures/output-margin.js';
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { granulatedKendall, type GranulatedKendall } from './measures/ranking.js';

@@ -22,7 +22,7 @@
 import { enableGrad, grad, noGrad } from '../engine/autograd.js';
 import { tensor, zerosLike } from '../engine/creation.js';
 import { dispose, keep, scope } from '../engine/memory.js';
-import type { Tensor } from '../engine/tensor.js';
+import type { DType, Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { crossEntropy } from '../nn/functional.js';
@@ -53,6 +53,18 @@ export interface SharpnessResult {
 }
 
 /**
+ * The first min(size, n) points of a permutation of x [n, …] and y [n] drawn from `rng`, x in `dtype`
+ * (kept: dispose them): sharpness's sample, which `dltheory flatness` gives its other measures too.
+ */
+export function seededSample(x: Tensor, y: Tensor, size: number, rng: Rng, dtype: DType = x.dtype): { x: Tensor; y: Tensor } {
+  const m = Math.min(size, x.size(0));
+  return scope(() => {
+    const index = tensor(BigInt64Array.from(rng.permutation(x.size(0)).subarray(0, m), BigInt), [m], 'int64');
+    return { x: keep(x.indexSelect(0, index).to(dtype)), y: keep(y.indexSelect(0, index)) };
+  });
+}
+
+/**
  * The largest training-loss increase within the box C_α, by projected gradient ascent, on x [n, …] with int64 labels y [n].
  * Losses are mean cross-entropies in nats; `keskar` is a percentage.
  *
@@ -72,12 +84,9 @@ export function sharpness(model: Module, x: Tensor, y: Tensor, opts: SharpnessOp
   check([steps, restarts, sampleSize, batchSize].every((v) => Number.isInteger(v) && v >= 0) && sampleSize > 0 && batchSize > 0,
     'sharpness: steps and restarts must be integers ≥ 0, sampleSize and batchSize integers ≥ 1');
   const rng = new Rng(seed);
-  const m = Math.min(sampleSize, x.size(0));
-  const index = tensor(BigInt64Array.from(rng.permutation(x.size(0)).subarray(0, m), BigInt), [m], 'int64');
   const dtype = model.dtype;
-  const xs = keep(scope(() => x.indexSelect(0, index).to(dtype)));
-  const ys = keep(y.indexSelect(0, index));
-  index.dispose();
+  const { x: xs, y: ys } = seededSample(x, y, sampleSize, rng, dtype);
+  const m = xs.size(0);
   const params = model.parameters();
   const original = snapshot(model);
   const box = params.map((p) => keep(scope(() => p.detach().abs().add(1).mul(alpha))));
