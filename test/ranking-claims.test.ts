@@ -59,7 +59,8 @@ test('measures-ranking: a sharp signature and flatness above every norm holds; f
   assert.match(good.reason, /\(a\) signature CV R² 0\.\d{3} − best classic \+0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]/);
   assert.ok(good.figures.some((f) => f.name === 'pac-bayes: flatness: Ψ' && f.value > 0.5), JSON.stringify(good.figures.slice(0, 8)));
   assert.equal(good.charts[0].name, 'measures-ranking');
-  const bad = await run(measuresRanking, population({ ...flatGood, 'pac-bayes: flatness': 3, 'pac-bayes: magnitude-aware flatness': 3, 'spectra: alpha': 0.2 }, 2), 'all');
+  const bad = await run(measuresRanking,
+    population({ ...flatGood, 'pac-bayes: flatness': 3, 'pac-bayes: magnitude-aware flatness': 3, 'spectra: alpha': 0.2 }, 2), 'all');
   assert.equal(bad.verdict, 'does not hold', bad.reason);
   assert.match(bad.reason, /spectra: alpha Ψ/);
 });

@@ -67,7 +67,9 @@ export const measuresRanking: Claim = {
       const resamplesDrawn = e.draws.signature.cvR2.length;
       const r2Draws = Array.from({ length: resamplesDrawn }, (_, b) => Object.fromEntries(Object.entries(e.draws).map(([m, d]) => [m, d.cvR2[b]])));
       const a = bestDifference(r2, r2Draws, ['signature'], CLASSIC);
-      const ranked = [...new Set([...FLATNESS, ...NORMS, ...CLASSIC, ...Object.keys(e.population.features).filter((m) => e.population.features[m][0]?.length === 1)])];
+      const ranked = [
+        ...new Set([...FLATNESS, ...NORMS, ...CLASSIC, ...Object.keys(e.population.features).filter((m) => e.population.features[m][0]?.length === 1)]),
+      ];
       const psi = Object.fromEntries(ranked.map((m) => [m, psiOf(e, m)]));
       // The same resamples as the CV R² draws (seed + 1), so (a) and (b) rest on the same bootstrap populations.
       const resamples = bootstrapResamples(n, resamplesDrawn, ctx.seed + 1);

@@ -65,7 +65,8 @@ export class NiN extends Module {
     super();
     const w = opts.width ?? 16;
     const d = opts.depth ?? 2;
-    this.blocks = Array.from({ length: d }, (_, b) => this.child(`blocks.${b}`, new NiNBlock(b ? w : inputShape[0], w, opts.batchNorm ?? false, opts.dropout ?? 0)));
+    this.blocks = Array.from({ length: d },
+      (_, b) => this.child(`blocks.${b}`, new NiNBlock(b ? w : inputShape[0], w, opts.batchNorm ?? false, opts.dropout ?? 0)));
     let side = inputShape[1];
     for (let b = 0; b < d; b++) side = Math.ceil(side / 2);
     this.head = this.child('head', new Linear(w * side * side, classes));
@@ -77,7 +78,9 @@ export class NiN extends Module {
 
   /** Each BatchNorm follows the convolution of the same index in its block. */
   override batchNormInputs(): Map<string, string> {
-    return new Map(this.blocks.flatMap((blk, b) => blk.norms.flatMap((n, i) => (n ? [[`blocks.${b}.bn${i}`, `blocks.${b}.conv${i}`] as [string, string]] : []))));
+    return new Map(
+      this.blocks.flatMap((blk, b) => blk.norms.flatMap((n, i) => (n ? [[`blocks.${b}.bn${i}`, `blocks.${b}.conv${i}`] as [string, string]] : []))),
+    );
   }
 
   /** `blocks.{b}` and `output`: the operators from the previous probe point (see Module.describeProbePoint). */

@@ -137,7 +137,8 @@ function construct(spec: string): Module {
       const { shape, classes } = imageSizes(spec, p.sizes);
       const depth = number(spec, p, 'd', 1, 8);
       if (depth !== undefined && !Number.isInteger(depth)) throw new InputError(`model spec '${spec}': d must be an integer`);
-      return new NiN(shape, classes, { width: number(spec, p, 'w', 1, 4096), depth, batchNorm: p.flags.has('bn'), dropout: number(spec, p, 'dropout', 0, 0.99) });
+      return new NiN(shape, classes, { width: number(spec, p, 'w', 1, 4096), depth, batchNorm: p.flags.has('bn'),
+        dropout: number(spec, p, 'dropout', 0, 0.99) });
     }
     case 'resnet': {
       known([], ['w']);
