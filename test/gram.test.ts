@@ -27,6 +27,7 @@ import { InputError } from '../src/errors.js';
 import { activationPatternChange, empiricalGram, gramSpectrum, linearLayers, maxRowMovement, relativeDrift } from '../src/measures/gram.js';
 import { hInfinity, limitingGram, pairExpectation, type LimitActivation } from '../src/measures/ntk-limit.js';
 import { runPython } from '../bench/python.js';
+import { maxRelative } from './round-off.js';
 
 /** n seeded unit vectors in d dimensions, float64. */
 function sphere(n: number, d: number, seed: number): Tensor {
@@ -69,16 +70,6 @@ function finiteDifferenceGrams(model: Module, x: Tensor, eps = 1e-6): Map<string
   }
   return grams;
 }
-
-const maxRelative = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-};
 
 test('each layer equals the Gram of finite-difference Jacobians; the layers sum to the NTK; no tensor leaks', () => {
   for (const [spec, outputs] of [['mlp:3-4-3-2:tanh:init=ntk', 2], ['mlp:3-5-2', 2], ['resmlp:3-5-3-2:softplus', 2], ['resmlp:3-4-1-1', 1]] as const) {

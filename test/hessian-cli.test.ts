@@ -87,11 +87,12 @@ test('bad input: exit 2 with one line', () => {
   const rest = data.slice(2);
   rejects(['hessian', '--model', path('none.safetensors'), ...rest], /none\.safetensors: cannot read/);
   rejects(['hessian', '--model', path('bad.safetensors'), ...rest], /bad\.safetensors/);
-  rejects(['hessian', ...data.slice(0, 2), '--input', path('x7.npy'), '--labels', path('y.npy')], /x7\.npy: Hessian: a point of shape \[7\] does not fit/);
-  rejects(['hessian', ...data.slice(0, 4), '--labels', path('y5.npy')], /labels range over \[0, 5\]; mlp:6-5-3 has 3 classes/);
+  rejects(['hessian', ...data.slice(0, 2), '--input', path('x7.npy'), '--labels', path('y.npy')], /x7\.npy: inputs \[40,7\] do not fit model mlp:6-5-3/);
+  rejects(['hessian', ...data.slice(0, 4), '--labels', path('y5.npy')], /y5\.npy: label of point \d+ is [3-5], outside the model's 3 classes/);
   rejects(['hessian', ...data.slice(0, 2), '--input', path('nan.npy'), '--labels', path('y.npy')], /nan\.npy: point 2, dimension 1 is NaN/);
-  rejects(['hessian', ...data, '--top', '0'], /--top must be an integer ≥ 1/);
-  rejects(['hessian', ...data, '--top', '54'], /k = 54 eigenvalues of a Hessian over 53 parameters/);
+  rejects(['hessian', ...data, '--top', '0'], /--top must be an integer ≥ 1 and ≤ 100/);
+  rejects(['hessian', ...data, '--top', '54'], /--top 54: the Hessian over all parameters has 53 eigenvalues/);
+  rejects(['hessian', ...data, '--top', '101'], /--top must be an integer ≥ 1 and ≤ 100, got '101'/);
   rejects(['hessian', ...data, '--dtype', 'float16'], /--dtype must be one of float32, float64/);
   rejects(['hessian', ...data, '--params', 'fc1'], /no parameter of mlp:6-5-3 is 'fc1'.*layers are layers\.0, layers\.1/);
 });

@@ -20,21 +20,11 @@ import { readNpy, writeNpy } from '../src/data/npy.js';
 import { InputError } from '../src/errors.js';
 import { inputGradientNorm } from '../src/measures/input-gradient.js';
 import { PYTHON, pythonUnavailable } from './python.js';
-import { roundOff } from './round-off.js';
+import { maxRelative, roundOff } from './round-off.js';
 
 const values = (t: Tensor): Float64Array => t.toArray() as Float64Array;
 /** Per-point norms of a few layers' gradients in float64, summed in other orders along the two paths. */
 const TOLERANCE = roundOff('float64', 64);
-
-/** max |a_i − b_i| / max |b_i|. */
-function maxRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let [scale, diff] = [0, 0];
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
 
 /** The mean and its standard error, as the measure reports them. */
 function meanAndError(xs: Float64Array): [number, number] {

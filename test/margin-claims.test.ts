@@ -26,7 +26,7 @@ function population(n: number, sigma: Record<string, number>, seed: number): Pop
     Object.keys(FEATURE_SETS).map((name) => [name, Array.from(gaps, (g) => Float64Array.of(g + (sigma[name] ?? 3) * 0.02 * rng.normal()))]),
   );
   const runs = Array.from(gaps, (_, i) => ({ id: `model-${i}`, hparams: { trainSize: i % 2 ? 1000 : 8000 }, final: {} }) as unknown as RunRecord);
-  return { runs, gaps, features, hparams: runs.map((_, i) => ({ width: i % 3 })), excluded: [] };
+  return { runs, gaps, features, hparams: runs.map((_, i) => ({ width: i % 3 })), excluded: [], nonFinite: {} };
 }
 
 async function verdicts(p: Population): Promise<{ verdict: string; reason: string }[]> {

@@ -23,19 +23,9 @@ import { InputError } from '../src/errors.js';
 import { empiricalGram, gramSpectrum, isLinearNetwork } from '../src/measures/gram.js';
 import { empiricalNtk, parameterGroups } from '../src/measures/ntk.js';
 import { runPython } from '../bench/python.js';
-import { roundOff } from './round-off.js';
+import { maxRelative, roundOff } from './round-off.js';
 
 const values = (t: Tensor): Float64Array => t.toArray() as Float64Array;
-
-/** max |a − b| / max |b|. */
-function maxRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let [scale, diff] = [0, 0];
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
 
 // Both sides sum products over every parameter in different orders (per sample here, per layer in
 // (X Xᵀ)∘(Δ Δᵀ) there), after backward passes through a few layers: log2(parameters) ≈ 10 ε for the

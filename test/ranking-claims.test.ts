@@ -42,7 +42,7 @@ function population(sigma: Record<string, number>, seed: number, o: { sizeEffect
     return [name, Array.from(seen, (g) => Float64Array.from({ length: width }, () => g + s * 0.01 * rng.normal()))];
   }));
   const runs = hparams.map((h, i) => ({ id: `model-${i}`, hparams: h, final: {} }) as unknown as RunRecord);
-  return { runs, gaps, features, hparams, excluded: [] };
+  return { runs, gaps, features, hparams, excluded: [], nonFinite: {} };
 }
 
 async function run(claim: { run: (ctx: ClaimContext) => Promise<Outcome> }, p: Population, sets: 'margins' | 'all'): Promise<Outcome> {

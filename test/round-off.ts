@@ -10,3 +10,14 @@ export const EPS = { float32: 2 ** -23, float64: 2 ** -52 } as const;
 export function roundOff(dtype: keyof typeof EPS, units: number, scale = 1): number {
   return units * EPS[dtype] * scale;
 }
+
+/** max_i |a_i − b_i| / max_i |b_i|: the largest difference relative to the reference b's scale. */
+export function maxRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return diff / scale;
+}

@@ -19,7 +19,7 @@ import { inputGradientNorm } from '../measures/input-gradient.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 import { openModel } from './models.js';
-import { readPair } from './margins.js';
+import { readPairFor } from './margins.js';
 import { HEADER_OPTION, HEADER_USAGE } from './points.js';
 
 /** Why the norms cannot fold the model's BatchNorms into their layers, or null when they can (or there are none). */
@@ -112,7 +112,7 @@ sample, and E‖∂ℓ/∂x‖₂ of the cross-entropy.
       seed,
     };
     using model = openModel(required(v.model, 'model'), seed);
-    const data = readPair(inputPath, labelsPath, v.header);
+    const data = readPairFor(model, inputPath, labelsPath, v.header);
     using _data = disposing(data);
     const sample = seededSample(data.x, data.y, opts.sampleSize, new Rng(seed));
     using _sample = disposing(sample);
@@ -152,6 +152,7 @@ sample, and E‖∂ℓ/∂x‖₂ of the cross-entropy.
     else if (noFold !== null) why.push(`pathNorm: ${noFold}`);
     else if (inputShape === undefined) why.push(`pathNorm: ${model.label} does not say what shape its points have`);
     else path = pathNorm(model, inputShape);
+    if (!(s.value > 0)) why.push('sharpness.log: the sharpness is 0 (no step of the search raised the loss), whose log is undefined');
     why.push('distanceFromInit: needs the initial weights, which --model does not give', ...pacWhy);
     const result = {
       n: sample.x.size(0),

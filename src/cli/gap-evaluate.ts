@@ -13,15 +13,21 @@ import { formatTable } from '../report/progress.js';
 import { openStore, type RunStore } from '../store/runs.js';
 import { choiceOpt, numberOpt, outputOpt } from './args.js';
 import { resolveGrid } from './zoo.js';
+import { fittedRuns } from '../experiments/zoo.js';
 
 /** The population of the zoo of grid `gridName` in `store`, over the feature sets `sets` (default all). */
 export function zooPopulation(store: RunStore, gridName: string, sets?: string[]): Population {
   const grid = resolveGrid(gridName);
   const runs = store.findByTag(`zoo/${grid.name}`);
   if (runs.length === 0) throw new InputError(`no zoo '${grid.name}' in ${store.dir}: run \`dltheory zoo --grid ${gridName}\` first`);
-  const p = populationFeatures(runs, sets);
-  check(p.runs.length >= 3, `zoo '${grid.name}': only ${p.runs.length} models with finite features`);
-  return p;
+  const { fitted, unfitted } = fittedRuns(grid, runs);
+  const p = populationFeatures(fitted, sets);
+  const why = [
+    ...(unfitted.length ? [`${unfitted.length} below ${grid.minTrainAccuracy} training accuracy`] : []),
+    ...Object.entries(p.nonFinite).map(([set, count]) => `${count} with '${set}' not finite`),
+  ];
+  check(p.runs.length >= 3, () => `zoo '${grid.name}': only ${p.runs.length} of ${runs.length} models usable (${why.join('; ')})`);
+  return { ...p, excluded: [...unfitted, ...p.excluded] };
 }
 
 /** The scores `--sort` takes, each the MeasureRow field it sorts on (descending) and the column it heads. */
@@ -87,8 +93,12 @@ export async function evaluate(v: Record<string, string | boolean | undefined>, 
   }
   if (v.json) console.log(json);
   else
-    console.log(`${p.runs.length} models (${p.excluded.length} left out for a non-finite feature), sorted by ${SCORES[score].title}\n` +
-      `${formatTable(COLUMNS.map((c) => c[0]), rows.map((r) => COLUMNS.map((c) => c[2](r))))}\n\n${psiNotes(rows)}` +
-      COLUMNS.filter(([, , cell, why]) => why && rows.some((r) => Number.isNaN(cell(r)))).map(([name, , , why]) => `\n${name} —: ${why}`).join(''));
+    console.log(
+      `${p.runs.length} models (${p.excluded.length} left out: unfitted, or a non-finite feature${
+        Object.keys(p.nonFinite).length ? ` in ${Object.keys(p.nonFinite).join(', ')}` : ''
+      }), sorted by ${SCORES[score].title}\n` +
+        `${formatTable(COLUMNS.map((c) => c[0]), rows.map((r) => COLUMNS.map((c) => c[2](r))))}\n\n${psiNotes(rows)}` +
+        COLUMNS.filter(([, , cell, why]) => why && rows.some((r) => Number.isNaN(cell(r)))).map(([name, , , why]) => `\n${name} —: ${why}`).join(''),
+    );
   return 0;
 }

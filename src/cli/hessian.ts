@@ -16,7 +16,7 @@ import { densityChart, renderSvg } from '../report/chart.js';
 import { formatTable, progress } from '../report/progress.js';
 import { choiceOpt, numberOpt, outputOpt, parse, required, type Command } from './args.js';
 import { openModel } from './models.js';
-import { readPair } from './margins.js';
+import { readPairFor } from './margins.js';
 import { HEADER_OPTION, HEADER_USAGE } from './points.js';
 
 /** Densities below this fraction of the peak are drawn at it, so that the log axis has a floor. */
@@ -102,7 +102,7 @@ Cost: one Hessian-vector product is about three gradients over the sample; --top
     const size = numberOpt(v.sample, 'sample', 500, { integer: true, min: 1 });
     const chart = outputOpt(v.chart, 'chart', '.svg');
     const density = Boolean(v.density) || chart !== undefined;
-    const top = v.top !== undefined || (!v.trace && !density) ? numberOpt(v.top, 'top', 1, { integer: true, min: 1 }) : undefined;
+    const top = v.top !== undefined || (!v.trace && !density) ? numberOpt(v.top, 'top', 1, { integer: true, min: 1, max: 100 }) : undefined;
     const probes = numberOpt(v.probes, 'probes', 100, { integer: true, min: 1 });
     check(v.trace || v.probes === undefined, '--probes goes with --trace');
     const dtype = v.dtype === undefined ? undefined : choiceOpt(v.dtype, 'dtype', ['float32', 'float64'] as const, 'float32');
@@ -110,10 +110,12 @@ Cost: one Hessian-vector product is about three gradients over the sample; --top
 
     using model = openModel(modelArg, seed);
     if (dtype) model.to(dtype);
-    hessianParameters(model, params);
+    const parameterCount = hessianParameters(model, params).reduce((a, [, t]) => a + t.numel, 0);
+    check(top === undefined || top <= parameterCount,
+      () => `--top ${top}: the Hessian over ${params === undefined ? 'all parameters' : `'${params}'`} has ${parameterCount} eigenvalues`);
     let all: { x: Tensor; y: Tensor; source: string };
     if (v.input !== undefined) {
-      all = { ...readPair(v.input as string, required(v.labels, 'labels'), v.header), source: `${v.input}` };
+      all = { ...readPairFor(model, v.input as string, required(v.labels, 'labels'), v.header), source: `${v.input}` };
     } else {
       const splits = loadData({
         name: v.data as string,

@@ -13,7 +13,7 @@ import { filterNormalizedDirection, lossSurface, snapshot } from '../measures/la
 import { heatmapChart, renderSvg } from '../report/chart.js';
 import { numberOpt, outputOpt, parse, required, type Command } from './args.js';
 import { openModel } from './models.js';
-import { readPair } from './margins.js';
+import { readPairFor } from './margins.js';
 import { HEADER_OPTION, HEADER_USAGE } from './points.js';
 
 /** `steps` evenly spaced values from −range to range, both included (0 in the middle when steps is odd). */
@@ -64,7 +64,7 @@ of one dimension (biases, normalisation scales) stay fixed. The weights are rest
     const batch = numberOpt(v.batch, 'batch', 256, { integer: true, min: 1 });
     const svg = outputOpt(v.svg, 'svg', '.svg');
     using model = openModel(required(v.model, 'model'), seed);
-    const data = readPair(inputPath, labelsPath, v.header);
+    const data = readPairFor(model, inputPath, labelsPath, v.header);
     using _data = disposing(data);
     const n = data.x.size(0);
     using _eval = evalMode(model);

@@ -1,11 +1,13 @@
 /** `dltheory margins`: the margin distribution of a saved model on a data set (src/measures/margins.ts). */
 import { tensor } from '../engine/creation.js';
-import { disposing } from '../engine/memory.js';
+import { dispose, disposing } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { disposeDataset } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
 import { fromRaw, loadModel } from '../nn/serialize.js';
+import type { Module } from '../nn/module.js';
+import { checkFits } from '../train/train.js';
 import { marginDistribution, type MarginResult } from '../measures/margins.js';
 import { formatTable } from '../report/progress.js';
 import { choiceOpt, listOpt, numberOpt, parse, required, type Command } from './args.js';
@@ -23,6 +25,21 @@ export function readPair(inputPath: string, labelsPath: string, header: string |
   const classes = new Set(y).size;
   check(classes >= 2, () => `${labelsPath}: only ${classes} class${classes === 1 ? ' occurs' : 'es occur'} in the labels; margins need at least 2`);
   return { x: fromRaw(xr), y: tensor(BigInt64Array.from(y, BigInt), [y.length], 'int64') };
+}
+
+/**
+ * readPair, then checked against `model`: the points fit it (an error names the inputs file) and every label is one of its
+ * classes (an error names the labels file and the point).
+ */
+export function readPairFor(model: Module, inputPath: string, labelsPath: string, header: string | boolean | undefined): { x: Tensor; y: Tensor } {
+  const pair = readPair(inputPath, labelsPath, header);
+  try {
+    checkFits(model, { ...pair, name: inputPath, classes: [], [Symbol.dispose]() {} }, labelsPath);
+  } catch (e) {
+    dispose([pair.x, pair.y]);
+    throw e;
+  }
+  return pair;
 }
 
 function table(r: MarginResult, title: string): string {

@@ -11,7 +11,7 @@ import { populationFeatures, zooMeasures, type Population } from '../measures/po
 import { benchmarkMeasures } from '../measures/benchmark.js';
 import { evaluateMeasures, foldAssignment, type MeasureRow } from '../measures/regression.js';
 import type { RunContext } from './context.js';
-import { runZoo, type ZooGrid, type ZooMeasure } from './zoo.js';
+import { fittedRuns, runZoo, type ZooGrid, type ZooMeasure } from './zoo.js';
 
 /** The measures taken on every zoo model: the margin signature with the classic baselines, and the generalisation benchmark's. */
 export const ZOO_MEASURES: ZooMeasure[] = [
@@ -55,5 +55,7 @@ export function scorePopulation(population: Population, o: ScoringOptions, seed:
  */
 export function evaluatePopulation(grid: ZooGrid, o: ScoringOptions, ctx: RunContext, sets?: readonly string[]): EvaluatedPopulation {
   const runs = runZoo(grid, { store: ctx.store, measures: ZOO_MEASURES, progress: ctx.progress, log: ctx.log });
-  return scorePopulation(populationFeatures(runs, sets), o, ctx.seed);
+  const { fitted, unfitted } = fittedRuns(grid, runs);
+  if (unfitted.length) ctx.log(`zoo ${grid.name}: ${unfitted.length} of ${runs.length} models left out below ${grid.minTrainAccuracy} training accuracy`);
+  return scorePopulation(populationFeatures(fitted, sets), o, ctx.seed);
 }

@@ -21,6 +21,7 @@ import type { Metrics, RunRecord, RunStore } from '../store/runs.js';
 import { progress } from '../report/progress.js';
 import { recordRun } from '../train/record.js';
 import { loadModel } from '../nn/serialize.js';
+import { buildModel } from '../nn/models/spec.js';
 
 export interface ZooCell {
   width: number;
@@ -51,6 +52,11 @@ export interface ZooGrid {
   /** Each axis lists its values; the grid is their full product, or a seeded sample of `sample` cells. */
   axes: { [K in keyof ZooCell]: ZooCell[K][] };
   sample?: number;
+  /**
+   * A model below this final training accuracy has not fitted its training set and is left out of
+   * the population (as Jiang et al. keep only models that reached their stopping criterion); default 0.
+   */
+  minTrainAccuracy?: number;
 }
 
 const BASE = { data: 'mnist', arch: 'mlp', optimizer: 'adam', batchSize: 128 } as const;
@@ -100,6 +106,7 @@ export const GRIDS: Record<string, ZooGrid> = {
       seed: [0],
     },
     sample: 160,
+    minTrainAccuracy: 0.9,
   },
   'train-size': {
     ...BASE,
@@ -122,6 +129,12 @@ export const GRIDS: Record<string, ZooGrid> = {
   },
 };
 
+/** The grid's runs that fitted their training set (minTrainAccuracy), and the ids of those that did not. */
+export function fittedRuns(grid: ZooGrid, runs: RunRecord[]): { fitted: RunRecord[]; unfitted: string[] } {
+  const min = grid.minTrainAccuracy ?? 0;
+  return { fitted: runs.filter((r) => r.final.trainAccuracy >= min), unfitted: runs.filter((r) => !(r.final.trainAccuracy >= min)).map((r) => r.id) };
+}
+
 /** Reads a grid from a JSON file: the fields of ZooGrid; missing axes take one default value. */
 export function readGrid(path: string): ZooGrid {
   let raw: Partial<ZooGrid>;
@@ -130,14 +143,46 @@ export function readGrid(path: string): ZooGrid {
   } catch (e) {
     throw new InputError(`${path}: not a readable JSON grid: ${(e as Error).message.split('\n')[0]}`);
   }
+  check(raw !== null && typeof raw === 'object' && !Array.isArray(raw), `${path}: a grid is a JSON object`);
+  const unknown = Object.keys(raw).filter((k) => !GRID_KEYS.includes(k));
+  check(unknown.length === 0,
+    () => `${path}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (${GRID_KEYS.join(', ')})`);
   const axes = { ...FIXED, width: [256], depth: [1], trainSize: [2000], labelNoise: [0], ...raw.axes };
   const grid = { ...BASE, epochs: 30, targetTrainAccuracy: 0.99, name: '', ...raw, axes } as ZooGrid;
   check(/^[A-Za-z0-9_-]+$/.test(grid.name), `${path}: "name" must be letters, digits, '_' or '-'`);
   check(['mlp', 'cnn', 'nin'].includes(grid.arch), `${path}: "arch" must be mlp, cnn or nin`);
-  for (const [k, v] of Object.entries(grid.axes))
+  check(['sgd', 'adam'].includes(grid.optimizer), `${path}: "optimizer" must be sgd or adam`);
+  check(typeof grid.data === 'string' && grid.data.length > 0, `${path}: "data" must be a data set name or path`);
+  for (const [k, ok] of [['epochs', isCount], ['batchSize', isCount], ['targetTrainAccuracy', (v: unknown) => typeof v === 'number' && v > 0]] as const)
+    check(ok(grid[k]), `${path}: "${k}" must be ${k === 'targetTrainAccuracy' ? 'a number > 0' : 'an integer ≥ 1'}`);
+  check(grid.sample === undefined || isCount(grid.sample), `${path}: "sample" must be an integer ≥ 1`);
+  check(grid.minTrainAccuracy === undefined || inRange(0, 1)(grid.minTrainAccuracy), `${path}: "minTrainAccuracy" must be a number in [0, 1]`);
+  for (const [k, v] of Object.entries(grid.axes)) {
+    const rule = AXIS_RULES[k as keyof ZooCell];
+    check(rule !== undefined, () => `${path}: unknown axis "${k}" (${Object.keys(AXIS_RULES).join(', ')})`);
     check(Array.isArray(v) && v.length > 0, `${path}: axis "${k}" must be a non-empty list`);
+    const bad = (v as unknown[]).find((x) => !rule[0](x));
+    check(bad === undefined, () => `${path}: axis "${k}": ${JSON.stringify(bad)} is not ${rule[1]}`);
+  }
   return grid;
 }
+
+const GRID_KEYS = ['name', 'data', 'dataDir', 'arch', 'optimizer', 'batchSize', 'epochs', 'targetTrainAccuracy', 'axes', 'sample', 'minTrainAccuracy'];
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 1;
+const inRange = (lo: number, hi: number, hiOpen = false) => (v: unknown): boolean => typeof v === 'number' && v >= lo && (hiOpen ? v < hi : v <= hi);
+/** Each axis's test and what it asks for. */
+const AXIS_RULES: { [K in keyof ZooCell]: [(v: unknown) => boolean, string] } = {
+  width: [isCount, 'an integer ≥ 1'],
+  depth: [isCount, 'an integer ≥ 1'],
+  weightDecay: [inRange(0, Infinity), 'a number ≥ 0'],
+  dropout: [inRange(0, 1, true), 'a number in [0, 1)'],
+  batchNorm: [(v) => typeof v === 'boolean', 'true or false'],
+  trainSize: [isCount, 'an integer ≥ 1'],
+  labelNoise: [inRange(0, 1), 'a number in [0, 1]'],
+  lr: [(v) => typeof v === 'number' && v > 0 && Number.isFinite(v), 'a number > 0'],
+  augment: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer ≥ 0'],
+  seed: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer ≥ 0'],
+};
 
 /** The grid's cells in a fixed order (the product, or its seeded sample). */
 export function gridCells(grid: ZooGrid): ZooCell[] {
@@ -203,13 +248,12 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
     const { train, test } = standardizeSplits(loadNamed(grid.data, { seed: 0, dir: grid.dataDir }));
     const bar = o.progress ? progress({ total: todo.length + remeasure.length, label: `zoo ${grid.name}` }) : undefined;
     try {
+      checkSpecs(grid, todo, train);
       for (const cell of remeasure) {
         measureStored(grid, cell, train, o);
         bar?.tick(1, { model: cellId(grid, cell), measured: true });
       }
       for (const cell of todo) {
-        const points = train.y.size(0);
-        check(cell.trainSize <= points, `zoo ${grid.name}: trainSize ${cell.trainSize} exceeds the ${points} training points of ${grid.data}`);
         trainCell(grid, cell, train, test, o);
         bar?.tick(1, { model: cellId(grid, cell) });
       }
@@ -220,6 +264,20 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
     }
   }
   return cells.map((c) => o.store.getRun(cellId(grid, c))!.run);
+}
+
+/** Every model the cells name can be built for the data, and every training size fits it: checked before any training. */
+function checkSpecs(grid: ZooGrid, cells: ZooCell[], train: Dataset): void {
+  const points = train.y.size(0);
+  for (const cell of cells)
+    check(cell.trainSize <= points, `zoo ${grid.name}: trainSize ${cell.trainSize} exceeds the ${points} training points of ${grid.data}`);
+  for (const spec of new Set(cells.map((c) => cellSpec(grid, c, train.x.shape.slice(1), train.classes.length)))) {
+    try {
+      buildModel(spec).dispose();
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(`zoo ${grid.name}: ${e.message}`) : e;
+    }
+  }
 }
 
 /** The cell's training set: the seeded subset of `train`, with its label noise. */

@@ -43,7 +43,9 @@
  * is above d by more than Z standard errors (NaN, with the reason, when none is). It assumes the
  * expected increase grows with σ; an end set by one test is wrong with probability about
  * P(t_{samples−1} > 3) (2% at samples = 5, 0.7% at 10), more when several tests lie near it. The
- * final interval of the bisection lies within the bracket, so σ' does.
+ * final interval of the bisection lies within the bracket, so σ' does. When no tested σ raised the
+ * metric by more than d (a model the noise cannot make d worse, such as one at chance), σ' lies
+ * beyond the searched range or does not exist: σ' and every measure built on it are NaN, with the reason.
  *
  * The model is measured in eval mode (BatchNorm on running statistics, no dropout); its parameters
  * are set to w + u for each draw and restored right after it, and on error. Cost: 1 + steps·samples
@@ -260,8 +262,14 @@ export function pacBayesFlatness(model: Module, x: Tensor, y: Tensor, opts: PacB
       if (e.above) hi = e.sigma;
       else lo = e.sigma;
     }
-    const sigma = Math.sqrt(lo * hi);
     const undefinedWhy: string[] = [];
+    // Never above the deviation: σ' lies beyond the search (or cannot exist, when the metric cannot rise by d), not at its end.
+    const found = hi < sigmaHi;
+    if (!found) {
+      undefinedWhy.push(`sigma: no σ up to ${lo.toPrecision(3)} raised the ${metric} (${baseline.toPrecision(3)} at w) by more than ${deviation}; ` +
+        `σ' and the measures built on it are undefined`);
+    }
+    const sigma = found ? Math.sqrt(lo * hi) : NaN;
     const clearlyBelow = trace.filter((e) => e.increase + BRACKET_Z * e.stdErr <= deviation).map((e) => e.sigma);
     const clearlyAbove = trace.filter((e) => e.increase - BRACKET_Z * e.stdErr > deviation).map((e) => e.sigma);
     const bracket: [number, number] = [Math.max(0, ...clearlyBelow), clearlyAbove.length ? Math.min(...clearlyAbove) : NaN];

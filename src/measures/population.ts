@@ -190,6 +190,8 @@ export interface Population {
   hparams: HParams[];
   /** Models left out because a feature was not finite (e.g. a log of a margin ≤ 0), by id. */
   excluded: string[];
+  /** Per feature set with a non-finite feature on some model, how many models. */
+  nonFinite: Record<string, number>;
 }
 
 /** The feature sets every run was measured for (a run of a zoo measured before the benchmark lacks its sets). */
@@ -222,5 +224,8 @@ export function populationFeatures(runs: RunRecord[], sets: readonly string[] = 
     features: Object.fromEntries(sets.map((s) => [s, rows.filter((_, i) => ok[i]).map((row) => Float64Array.from(row[s]))])),
     hparams: kept.map((r) => Object.fromEntries(varied.map((k) => [k, r.hparams[k] as string | number | boolean]))),
     excluded: runs.filter((_, i) => !ok[i]).map((r) => r.id),
+    nonFinite: Object.fromEntries(
+      sets.map((s) => [s, rows.filter((row) => !row[s].every(Number.isFinite)).length] as const).filter(([, count]) => count > 0),
+    ),
   };
 }

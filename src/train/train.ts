@@ -68,13 +68,13 @@ export function makeOptimizer(model: Module, o: Pick<TrainOptions, 'optimizer' |
  * Checks that `model` takes the inputs of `ds` and that every label is one of its outputs, so that a
  * mismatch is an InputError naming the data set, not a libtorch message from the middle of training.
  */
-export function checkFits(model: Module, ds: Dataset): void {
+export function checkFits(model: Module, ds: Dataset, labelsName = ds.name): void {
   const n = ds.y.size(0);
   check(n >= 1, `${ds.name}: no points`);
   let classes: number;
   try {
     using _eval = evalMode(model);
-    classes = noGrad(() => scope(() => model.forward(ds.x.narrow(0, 0, 1)).size(1)));
+    classes = noGrad(() => scope(() => model.forward(ds.x.narrow(0, 0, 1).to(model.dtype)).size(1)));
   } catch (e) {
     throw new InputError(`${ds.name}: inputs [${ds.x.shape}] do not fit model ${model.label}: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -82,7 +82,7 @@ export function checkFits(model: Module, ds: Dataset): void {
     const outside = ds.y.lt(0).logicalOr(ds.y.ge(classes));
     return outside.any().item() ? outside.to('int64').argmax().item() : -1;
   });
-  check(bad < 0, () => `${ds.name}: label of point ${bad} is ${scope(() => ds.y.select(0, bad).item())}, outside the model's ${classes} classes`);
+  check(bad < 0, () => `${labelsName}: label of point ${bad} is ${scope(() => ds.y.select(0, bad).item())}, outside the model's ${classes} classes`);
 }
 
 /** Mean cross-entropy and accuracy of the model on ds, in eval mode, without autograd. */

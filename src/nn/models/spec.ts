@@ -59,6 +59,13 @@ function number(spec: string, p: Parsed, key: string, lo: number, hi: number): n
   return v;
 }
 
+/** An integer option key=value in [lo, hi], or undefined when absent. */
+function integer(spec: string, p: Parsed, key: string, lo: number, hi: number): number | undefined {
+  const v = number(spec, p, key, lo, hi);
+  if (v !== undefined && !Number.isInteger(v)) throw new InputError(`model spec '${spec}': ${key} must be an integer in [${lo}, ${hi}]`);
+  return v;
+}
+
 function imageSizes(spec: string, sizes: string): { shape: number[]; classes: number } {
   const [shape, classes] = sizes.split('-');
   const dims = positiveInts(spec, shape ?? '', 'x');
@@ -119,13 +126,13 @@ function construct(spec: string): Module {
         return new SkipToOutput(new MLP(sizes, { activation }), sizes[0], m, sizes[sizes.length - 1]);
       }
       const { shape, classes } = imageSizes(spec, p.sizes);
-      return new SkipToOutput(new SmallCNN(shape, classes, { width: number(spec, p, 'w', 1, 4096), activation }), shape[0] * shape[1] * shape[2], m, classes);
+      return new SkipToOutput(new SmallCNN(shape, classes, { width: integer(spec, p, 'w', 1, 4096), activation }), shape[0] * shape[1] * shape[2], m, classes);
     }
     case 'cnn': {
       known(['bn'], ['w', 'dropout']);
       const { shape, classes } = imageSizes(spec, p.sizes);
       return new SmallCNN(shape, classes, {
-        width: number(spec, p, 'w', 1, 4096),
+        width: integer(spec, p, 'w', 1, 4096),
         batchNorm: p.flags.has('bn'),
         dropout: number(spec, p, 'dropout', 0, 0.99),
         activation: p.activation,
@@ -135,15 +142,14 @@ function construct(spec: string): Module {
       known(['bn'], ['w', 'd', 'dropout']);
       if (p.activation) throw new InputError(`model spec '${spec}': nin uses ReLU`);
       const { shape, classes } = imageSizes(spec, p.sizes);
-      const depth = number(spec, p, 'd', 1, 8);
-      if (depth !== undefined && !Number.isInteger(depth)) throw new InputError(`model spec '${spec}': d must be an integer`);
-      return new NiN(shape, classes, { width: number(spec, p, 'w', 1, 4096), depth, batchNorm: p.flags.has('bn'),
+      const depth = integer(spec, p, 'd', 1, 8);
+      return new NiN(shape, classes, { width: integer(spec, p, 'w', 1, 4096), depth, batchNorm: p.flags.has('bn'),
         dropout: number(spec, p, 'dropout', 0, 0.99) });
     }
     case 'resnet': {
       known([], ['w']);
       const { shape, classes } = imageSizes(spec, p.sizes);
-      return new SmallResNet(shape, classes, { width: number(spec, p, 'w', 1, 4096) });
+      return new SmallResNet(shape, classes, { width: integer(spec, p, 'w', 1, 4096) });
     }
     default:
       throw new InputError(`model spec '${spec}': unknown kind '${p.kind}' (mlp, resmlp, fcnet, relu2, skip, skipcnn, cnn, nin, resnet)`);
