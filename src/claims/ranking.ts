@@ -10,7 +10,9 @@
  * (src/measures/benchmark.ts). Ψ is taken of each measure as Jiang et al. orient it, a complexity
  * that grows with the gap (a margin enters negated), not of a fitted sign, so a measure that moves
  * against the gap scores below zero. Every compared number comes with a 95% percentile interval of a
- * paired bootstrap over the models (src/measures/bootstrap.ts).
+ * paired bootstrap over the models (src/measures/bootstrap.ts); Ψ is taken on each resample's
+ * distinct models (a subsample of about 63%, so its interval is conservative), since copies of a model
+ * tie with each other and would pull every draw of Ψ towards 0.
  */
 import { bootstrapResamples, percentileInterval, type Interval } from '../measures/bootstrap.js';
 import { granulatedKendall } from '../measures/ranking.js';
@@ -30,12 +32,14 @@ const NORMS = ['baseline: spectral', 'baseline: frobenius', 'baseline: distInit'
 const MARGIN_LIKE = new Set(['baseline: spectral', 'baseline: outputMargin']);
 
 /** Ψ of every one-feature measure of the population, oriented, on the models `idx` (all when omitted). */
-function psiOf(e: EvaluatedPopulation, name: string, idx?: ArrayLike<number>): number {
+function psiOf(e: EvaluatedPopulation, name: string, idx?: Int32Array): number {
   const p = e.population;
   const sign = MARGIN_LIKE.has(name) ? -1 : 1;
-  const at = idx ?? Int32Array.from(p.gaps, (_, i) => i);
+  // A resample's distinct models: a copy of a model ties with it in measure and gap, which τ (eq. (3)) scores 0 in its
+  // denominator, so copies would pull every draw towards 0; without them a draw is a subsample of about 63% of the models.
+  const at = idx ? [...new Set(idx)] : Array.from(p.gaps, (_, i) => i);
   const measure = Float64Array.from(at, (i) => sign * p.features[name][i][0]);
-  return granulatedKendall(measure, Float64Array.from(at, (i) => p.gaps[i]), Array.from(at, (i) => p.hparams[i])).psi;
+  return granulatedKendall(measure, Float64Array.from(at, (i) => p.gaps[i]), at.map((i) => p.hparams[i])).psi;
 }
 
 /** The largest of `names`' values in one draw. */
@@ -56,7 +60,7 @@ export const measuresRanking: Claim = {
     "signature's 10-fold CV R² minus the best classic measure's (spectral margin, Frobenius product, distance from initialisation, path norm, " +
     'sharpness, output margin); (b) the better PAC-Bayes flatness Ψ minus the best Ψ of the norm and spectral measures (the four norm ' +
     'baselines and WeightWatcher’s α, α-weighted, log spectral norm, log norm), each measure oriented to grow with the gap, the best taken ' +
-    'within each resample. Holds when both intervals lie above 0, does not hold when one lies below 0, inconclusive otherwise or when a ' +
+    'within each resample, Ψ on the resample’s distinct models. Holds when both intervals lie above 0, does not hold when one lies below 0, inconclusive otherwise or when a ' +
     'measure is missing from the population.',
   async run(ctx) {
     return withPopulation(ctx, (e) => {

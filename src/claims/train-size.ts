@@ -44,7 +44,8 @@ export const marginsTrainSize: Claim = {
       if (sizes.size < 2) return { verdict: 'inconclusive', reason: 'the population holds the training-set size fixed', figures: [], charts: [] };
       const sets = featureSets(e);
       const folds = foldAssignment(n, FOLDS, ctx.seed);
-      const resamples = bootstrapResamples(n, RESAMPLES, ctx.seed + 1);
+      // The population's own resamples (seed + 1, as many as its draws), so this claim rests on the same bootstrap populations.
+      const resamples = bootstrapResamples(n, e.draws.signature.cvR2.length, ctx.seed + 1);
       const scored = Object.fromEntries(Object.entries(sets).map(([name, rows]) => {
         const draws = bootstrapScores(rows, e.population.gaps, folds, resamples);
         return [name, { cv: percentileInterval(crossValidatedR2(rows, e.population.gaps, folds).r2, draws.cvR2), draws: draws.cvR2 }];
