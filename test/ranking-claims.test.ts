@@ -37,7 +37,9 @@ function population(sigma: Record<string, number>, seed: number, o: { sizeEffect
   const gaps = Float64Array.from(base, (b, i) => b + size[i]);
   const seen = o.blind ? Float64Array.from(base) : gaps;
   // Only the sets the claims read, so that scoring the population (every set, 200 resamples) stays short.
-  const names = Object.keys(FEATURE_SETS).filter((n) => n === 'signature' || n.startsWith('baseline: ') || /^(pac-bayes: (magnitude-aware )?flatness|spectra: )/.test(n));
+  const names = Object.keys(FEATURE_SETS).filter((n) =>
+    n === 'signature' || n.startsWith('baseline: ') || /^(pac-bayes: (magnitude-aware )?flatness|spectra: )/.test(n)
+  );
   const features = Object.fromEntries(names.map((name) => {
     const width = FEATURE_SETS[name]({}).length;
     const s = sigma[name] ?? 3;

@@ -66,7 +66,8 @@ are pooled into one ESD, as WeightWatcher does. The ESD is the eigenvalues of X 
 Clauset–Shalizi–Newman power-law exponent of the ESD's tail above xmin (chosen by the smallest KS
 distance); a layer with fewer than 10 nonzero eigenvalues has none. Norms are log₁₀ of squared norms of W
 (logSpectralNorm = log₁₀‖W‖₂², logNorm = logFrobeniusNorm = log₁₀‖W‖_F²), alphaWeighted = alpha·logSpectralNorm,
-stableRank = ‖W‖_F²/‖W‖₂²; the summary is their means over the layers where each is defined.
+stableRank = ‖W‖_F²/‖W‖₂²; for a convolution W is the pooled kh·kw slices (‖W‖₂ the largest slice's norm), so its
+stable rank can exceed any one slice's rank. The summary is their means over the layers where each is defined.
 `,
   options: {
     model: { type: 'string' },
