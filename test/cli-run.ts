@@ -28,3 +28,11 @@ export function cliRunner(prefix: string[] = [], env: NodeJS.ProcessEnv = {}) {
   };
   return { cli, rejects };
 }
+
+/** The CLI tests' small classification set: n points of 6 features in 3 classes (class = index mod 3), shifted apart by class. */
+export function tinyPoints(n: number): { X: Float32Array; Y: BigInt64Array } {
+  return {
+    X: Float32Array.from({ length: n * 6 }, (_, i) => Math.sin(1.7 * i + 0.3) + (Math.floor(i / 6) % 3)),
+    Y: BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3)),
+  };
+}

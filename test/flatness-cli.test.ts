@@ -21,7 +21,7 @@ import { inputGradientNorm } from '../src/measures/input-gradient.js';
 import { Rng } from '../src/data/rng.js';
 import { frobeniusProduct, pathNorm } from '../src/measures/norms.js';
 import { filterNormalizedDirection, lossSurface, snapshot } from '../src/measures/landscape.js';
-import { cliRunner } from './cli-run.js';
+import { cliRunner, tinyPoints } from './cli-run.js';
 import { roundOff } from './round-off.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-flatness-cli-'));
@@ -30,8 +30,7 @@ const { cli, rejects } = cliRunner();
 const path = (name: string) => join(dir, name);
 
 const N = 40;
-const X = Float32Array.from({ length: N * 6 }, (_, i) => Math.sin(1.7 * i + 0.3) + (Math.floor(i / 6) % 3));
-const Y = BigInt64Array.from({ length: N }, (_, i) => BigInt(i % 3));
+const { X, Y } = tinyPoints(N);
 manualSeed(0);
 const built = buildModel('mlp:6-8-3:bn');
 // Running statistics away from 0 and 1, so that folding BatchNorm matters.

@@ -11,7 +11,7 @@ import { buildModel } from '../src/nn/models/spec.js';
 import { loadModel, saveModel } from '../src/nn/serialize.js';
 import { writeNpy } from '../src/data/npy.js';
 import { hessianEigenvalues, hessianTrace } from '../src/measures/hessian.js';
-import { cliRunner } from './cli-run.js';
+import { cliRunner, tinyPoints } from './cli-run.js';
 import { roundOff } from './round-off.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-hessian-cli-'));
@@ -20,8 +20,7 @@ const { cli, rejects } = cliRunner();
 const path = (name: string) => join(dir, name);
 
 const N = 40;
-const X = Float32Array.from({ length: N * 6 }, (_, i) => Math.sin(1.7 * i + 0.3) + (Math.floor(i / 6) % 3));
-const Y = BigInt64Array.from({ length: N }, (_, i) => BigInt(i % 3));
+const { X, Y } = tinyPoints(N);
 manualSeed(0);
 const built = buildModel('mlp:6-5-3');
 saveModel(built, path('m.safetensors'));
