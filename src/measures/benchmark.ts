@@ -18,7 +18,7 @@
  * are logarithms already (α-weighted, the log norms) enter as they are. A log of a non-positive
  * value is NaN, and the model drops out of that measure's ranking.
  *
- * Costs are kept population-sized (about 15 s a model of the `paper` zoo on one core): the Hessian
+ * Costs are kept population-sized (about 2.5 s a model of the `paper` zoo on 2 cores): the Hessian
  * is taken on a seeded sample of at most 200 training points, λ_max by at most 20 Lanczos steps
  * (relative tolerance 1e-3) and the trace by 10 probes (its standard error is about a quarter of it
  * on those models: enough to rank models whose traces span orders of magnitude); PAC-Bayes flatness
