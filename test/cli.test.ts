@@ -2,7 +2,7 @@
 // a train → predict → eval → runs round trip works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -35,7 +35,10 @@ test('usage errors exit 2 with one line', () => {
   rejects(['train', '--model', 'mlp:784-10', '--data', join(dir, 'nowhere')], /nowhere/);
   rejects(['reproduce', 'no-such-claim'], /unknown claim or group: no-such-claim/);
   rejects(['reproduce', '--quick', '--full'], /not both/);
-  rejects(['runs', 'show', 'no-such-run'], /no run 'no-such-run'/);
+  // Reading commands leave no empty store behind a mistyped folder.
+  rejects(['runs', 'ls', '--runs', join(dir, 'no-store')], /no-store: no run store here/);
+  rejects(['gap', 'evaluate', '--runs', join(dir, 'no-store')], /no-store: no run store here/);
+  assert.equal(existsSync(join(dir, 'no-store')), false);
   rejects(['runs', 'frob'], /expected 'ls' or 'show'/);
 });
 
@@ -89,6 +92,7 @@ test('train, predict, eval and runs work end to end; bad model files and shapes 
   const listed = JSON.parse(ls.stdout) as { id: string }[];
   assert.ok(listed.some((run) => run.id === final.runId));
   assert.equal(cli('runs', 'show', final.runId).code, 0);
+  rejects(['runs', 'show', 'no-such-run'], /no run 'no-such-run'/);
 
   const wrong = join(dir, 'wrong.npy');
   writeNpy(wrong, f32([2, 5], () => 1));
@@ -145,7 +149,7 @@ test('what a new user tried: data that do not fit the model, a diverging run, no
   rejects(['gdv', '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--seed', '1e30'], /--seed must be an integer ≥ 0, got '1e30'/);
   rejects(['gdv', '--model', model, '--data', 'mnist', '--probes', ''], /--probes lists nothing/);
   rejects(['gdv', '--input', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--probes', 'input'], /--probes needs --model/);
-  rejects(['runs', 'ls', '--runs', model], /m\.safetensors: cannot hold a run store/);
+  rejects(['train', '--model', 'mlp:784-10', '--data', 'mnist', '--runs', model], /m\.safetensors: cannot hold a run store/);
 
   const labels = join(dir, 'huge-labels.npy');
   writeNpy(labels, { dtype: 'int64', shape: [3], data: BigInt64Array.from([0n, 2n ** 53n + 1n, 1n]) });

@@ -74,7 +74,7 @@ export async function evaluate(v: Record<string, string | boolean | undefined>, 
   const out = outputOpt(v.out, 'out', '.json');
   const chart = outputOpt(v.chart, 'chart', '.svg');
   const gridName = (v.grid as string | undefined) ?? 'quick';
-  using store = openStore(v.runs as string | undefined);
+  using store = openStore(v.runs as string | undefined, { existing: true });
   const p = zooPopulation(store, gridName);
   const folds = numberOpt(v.folds, 'folds', 10, { integer: true, min: 2, max: p.runs.length });
   const rows = ranked(evaluateMeasures(p.features, p.gaps, p.hparams, { folds, seed }), score);

@@ -15,7 +15,8 @@ dltheory runs show ID [--json] [--runs DIR]
   async run(argv) {
     const { values: v, positionals: [sub, id, ...extra] } = parse(this, argv);
     if (extra.length) throw new InputError(`runs: unexpected arguments: ${extra.join(' ')}`);
-    using store = openStore(v.runs as string | undefined);
+    if (sub !== 'ls' && sub !== 'show') throw new InputError(`runs: expected 'ls' or 'show', got '${sub ?? ''}'`);
+    using store = openStore(v.runs as string | undefined, { existing: true });
     if (sub === 'ls') {
       const limit = numberOpt(v.limit, 'limit', 50, { integer: true, min: 1 });
       let runs = v.tag ? store.findByTag(v.tag as string) : store.listRuns({ kind: v.kind as string | undefined, limit });
@@ -28,22 +29,19 @@ dltheory runs show ID [--json] [--runs DIR]
         );
       return 0;
     }
-    if (sub === 'show') {
-      if (!id) throw new InputError('runs show: give a run id');
-      const found = store.getRun(id);
-      if (!found) throw new InputError(`runs show: no run '${id}' in ${store.dir}`);
-      if (v.json) console.log(JSON.stringify(found));
-      else {
-        const { run, epochs } = found;
-        console.log(`${run.id}  ${run.kind}  ${run.spec}  ${run.data}  seed ${run.seed}  created ${run.created}`);
-        console.log(`hparams ${JSON.stringify(run.hparams)}`);
-        console.log(`final ${JSON.stringify(run.final)}`);
-        if (run.weights) console.log(`weights ${store.dir}/${run.weights}`);
-        const keys = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics)))].filter((k) => k !== 'epoch');
-        console.log(formatTable(['epoch', ...keys], epochs.map((e) => [e.epoch, ...keys.map((k) => e.metrics[k] ?? NaN)])));
-      }
-      return 0;
+    if (!id) throw new InputError('runs show: give a run id');
+    const found = store.getRun(id);
+    if (!found) throw new InputError(`runs show: no run '${id}' in ${store.dir}`);
+    if (v.json) console.log(JSON.stringify(found));
+    else {
+      const { run, epochs } = found;
+      console.log(`${run.id}  ${run.kind}  ${run.spec}  ${run.data}  seed ${run.seed}  created ${run.created}`);
+      console.log(`hparams ${JSON.stringify(run.hparams)}`);
+      console.log(`final ${JSON.stringify(run.final)}`);
+      if (run.weights) console.log(`weights ${store.dir}/${run.weights}`);
+      const keys = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics)))].filter((k) => k !== 'epoch');
+      console.log(formatTable(['epoch', ...keys], epochs.map((e) => [e.epoch, ...keys.map((k) => e.metrics[k] ?? NaN)])));
     }
-    throw new InputError(`runs: expected 'ls' or 'show', got '${sub ?? ''}'`);
+    return 0;
   },
 };

@@ -274,8 +274,14 @@ function migrate(db: Database.Database, file: string): void {
 
 /**
  * Opens (creating if needed) the run store in `dir`, else `$DLTHEORY_RUNS`, else `./runs`.
- * A file that is not a SQLite database gives an InputError naming it.
+ * A file that is not a SQLite database gives an InputError naming it; with `existing`, so does a
+ * folder that holds no store yet.
  */
-export function openStore(dir?: string): RunStore {
-  return new RunStore(dir ?? process.env.DLTHEORY_RUNS ?? './runs');
+export function openStore(dir?: string, options: { existing?: boolean } = {}): RunStore {
+  const folder = dir ?? process.env.DLTHEORY_RUNS ?? './runs';
+  // A command that only reads must not leave an empty store behind a mistyped folder name.
+  if (options.existing && !fs.existsSync(path.join(folder, 'runs.sqlite'))) {
+    throw new InputError(`${path.resolve(folder)}: no run store here (no runs.sqlite); train, run a zoo or reproduce with --runs ${folder} first`);
+  }
+  return new RunStore(folder);
 }
