@@ -83,7 +83,10 @@ export interface WidthSweep {
   points: WidthPoint[];
 }
 
-export function twoLayerWidthSweep(o: { n: number; d: number; widths: number[]; steps: number; seed: number; log?: (m: string) => void }): WidthSweep {
+/** `seed` draws the data; `initSeed` (default `seed`) the initialisation, so that repeats can vary it alone. */
+export function twoLayerWidthSweep(
+  o: { n: number; d: number; widths: number[]; steps: number; seed: number; initSeed?: number; log?: (m: string) => void },
+): WidthSweep {
   const { x, y } = sphereData(o.n, o.d, o.seed);
   const hInf = hInfinity(x);
   const { lambdaMin: lambda0, lambdaMax } = gramSpectrum(hInf);
@@ -94,9 +97,9 @@ export function twoLayerWidthSweep(o: { n: number; d: number; widths: number[]; 
     const points = o.widths.map((width) => {
       o.log?.(`du-two-layer-width: m = ${width}, ${o.steps} steps`);
       const spec = `relu2:${o.d}-${width}`;
-      manualSeed(o.seed);
+      manualSeed(o.initSeed ?? o.seed);
       using initial = buildModel(spec).double() as TwoLayerReLU;
-      manualSeed(o.seed);
+      manualSeed(o.initSeed ?? o.seed);
       using model = buildModel(spec).double() as TwoLayerReLU;
       // In a scope: the two Gram matrices are released whatever happens.
       return scope((): WidthPoint => {
@@ -136,13 +139,16 @@ export interface DepthPoint {
   losses: Float64Array;
 }
 
-export function depthSweep(o: { n: number; d: number; width: number; depths: number[]; steps: number; seed: number; log?: (m: string) => void }): DepthPoint[] {
+/** `seed` draws the data; `initSeed` (default `seed`) the initialisation, so that repeats can vary it alone. */
+export function depthSweep(
+  o: { n: number; d: number; width: number; depths: number[]; steps: number; seed: number; initSeed?: number; log?: (m: string) => void },
+): DepthPoint[] {
   const { x, y } = sphereData(o.n, o.d, o.seed);
   try {
     return (['resmlp', 'fcnet'] as const).flatMap((arch) =>
       o.depths.map((depth) => {
         o.log?.(`du-resnet-depth: ${arch}, H = ${depth}, m = ${o.width}, ${o.steps} steps`);
-        manualSeed(o.seed);
+        manualSeed(o.initSeed ?? o.seed);
         using model: Module = buildModel(`${arch}:${o.d}-${o.width}-${depth}-1:softplus`).double();
         const { s, mean } = scope(() => {
           const g = ntk(model, x);

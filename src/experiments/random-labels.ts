@@ -84,9 +84,11 @@ function run(ctx: RunContext, splits: Splits, labeling: number | null, size: num
 /**
  * Trains the MLP on plan.trueSize digits with the true labels, then on plan.randomSize digits with
  * each of plan.labelings random labelings (labeling k seeded with seed + k); the models are released.
+ * `testSize` is the number of test digits every test accuracy is measured on.
  */
-export function randomLabelRuns(plan: RandomLabelPlan, ctx: RunContext): { truth: TrainedRun; random: TrainedRun[] } {
+export function randomLabelRuns(plan: RandomLabelPlan, ctx: RunContext): { truth: TrainedRun; random: TrainedRun[]; testSize: number } {
   const splits = standardizeSplits(loadMnist({ seed: ctx.seed }));
+  const testSize = splits.test.y.shape[0];
   const runs: RecordedRun[] = [];
   try {
     runs.push(run(ctx, splits, null, plan.trueSize, plan.trueEpochs));
@@ -97,5 +99,5 @@ export function randomLabelRuns(plan: RandomLabelPlan, ctx: RunContext): { truth
     disposeDataset(splits.test);
   }
   const [truth, ...random] = runs.map(({ model: _model, ...r }) => r);
-  return { truth, random };
+  return { truth, random, testSize };
 }
