@@ -53,8 +53,7 @@ export { outputMargins, outputMarginSummary } from './measures/output-margin.js'
 export { fitLinear, crossValidatedR2, kendallTauB, conditionalMutualInformation, evaluateMeasures } from './measures/regression.js';
 export { granulatedKendall, type GranulatedKendall } from './measures/ranking.js';
 export { bootstrapResamples, bootstrapScores, percentileInterval, pairedDifference, type Interval, type ScoreDraws } from './measures/bootstrap.js';
-export { formatInterval, meanInterval, normalQuantile, studentTQuantile, twoStageDraws, verdictOfBands, wilsonInterval,
-  type Band } from './measures/bootstrap.js';
+export { formatInterval, meanInterval, twoStageDraws, verdictOfBands, wilsonInterval, type Band } from './measures/bootstrap.js';
 export { zooMeasures, marginMeasures, baselineMeasures, populationFeatures, FEATURE_SETS } from './measures/population.js';
 export { gdv, gdvPerLayer } from './measures/gdv.js';
 export { empiricalGram, gramSpectrum, relativeDrift, maxRowMovement, activationPatternChange, linearLayers, isLinearNetwork,

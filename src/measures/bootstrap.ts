@@ -26,6 +26,7 @@
  * draws of CV R² run below the estimate and those of the in-sample τ above it, more than for a
  * one-feature measure, and the percentile interval is shifted accordingly rather than centred.
  */
+import jstat from 'jstat';
 import { check } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { crossValidatedR2, fitLinear, kendallTauB, type Rows } from './regression.js';
@@ -105,75 +106,11 @@ export function pairedDifference(a: Float64Array, b: Float64Array): Float64Array
  * on the right side, does not hold when it lies wholly on the wrong side, inconclusive in between.
  */
 
-/** The z with Φ(z) = p, 0 < p < 1: Acklam's rational approximation (relative error < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  check(p > 0 && p < 1, () => `normal quantile: p = ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) =>
-    // q = √(−2 ln p) for the lower tail
-    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
-  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
-  const q = p - 0.5;
-  const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
-    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-}
+// Quantiles come from jStat: a statistics library, not a measure of dltheory's own.
+const { jStat } = jstat;
 
-/** ln Γ(x), x > 0: Lanczos (g = 7, 9 terms), relative error < 1e-14 (Numerical Recipes, 3rd ed., §6.1). */
-function logGamma(x: number): number {
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
-    9.9843695780195716e-6, 1.5056327351493116e-7];
-  const z = x - 1;
-  const t = z + 7.5;
-  const sum = g.slice(1).reduce((s, gi, i) => s + gi / (z + i + 1), g[0]);
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
-}
-
-/** The regularised incomplete beta function I_x(a, b) by its continued fraction (Numerical Recipes §6.4, modified Lentz). */
-function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0 || x >= 1) return x <= 0 ? 0 : 1;
-  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a); // the fraction converges fast below the mean
-  const front = Math.exp(a * Math.log(x) + b * Math.log(1 - x) + logGamma(a + b) - logGamma(a) - logGamma(b)) / a;
-  const tiny = 1e-300;
-  const first = 1 - ((a + b) * x) / (a + 1);
-  let c = 1;
-  let d = 1 / (Math.abs(first) < tiny ? tiny : first);
-  let f = d;
-  for (let m = 1; m <= 300; m++) {
-    for (const num of [(m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)), -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))]) {
-      d = 1 + num * d;
-      d = Math.abs(d) < tiny ? tiny : d;
-      c = 1 + num / c;
-      c = Math.abs(c) < tiny ? tiny : c;
-      d = 1 / d;
-      f *= c * d;
-    }
-    if (Math.abs(c * d - 1) < 1e-15) break;
-  }
-  return front * f;
-}
-
-/** The t with P(T ≤ t) = p for Student's t with `df` degrees of freedom (df > 0): bisection on its CDF, to 1e-12. */
-export function studentTQuantile(p: number, df: number): number {
-  check(p > 0 && p < 1 && df > 0, () => `Student t quantile: p = ${p}, df = ${df}`);
-  // P(T ≤ t) = 1 − ½ I_{df/(df + t²)}(df/2, ½) for t ≥ 0
-  const cdf = (t: number) => {
-    const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
-    return t >= 0 ? 1 - tail : tail;
-  };
-  let [lo, hi] = [-1, 1];
-  while (cdf(lo) > p) lo *= 2;
-  while (cdf(hi) < p) hi *= 2;
-  while (hi - lo > 1e-12 * Math.max(1, Math.abs(lo))) {
-    const mid = (lo + hi) / 2;
-    [lo, hi] = cdf(mid) < p ? [mid, hi] : [lo, mid];
-  }
-  return (lo + hi) / 2;
-}
+/** The z with Φ(z) = p for the standard normal, 0 < p < 1. */
+const normalQuantile = (p: number): number => jStat.normal.inv(p, 0, 1);
 
 /**
  * The Wilson score interval of a proportion, `successes` of `trials` (Wilson, JASA 1927; Brown, Cai,
@@ -202,7 +139,7 @@ export function meanInterval(values: ArrayLike<number>, level = 0.95): Interval 
   const xs = Array.from(values);
   const mean = xs.reduce((s, v) => s + v, 0) / n;
   const sd = Math.sqrt(xs.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n);
+  const half = jStat.studentt.inv(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n);
   return { estimate: mean, lower: mean - half, upper: mean + half };
 }
 
