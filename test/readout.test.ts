@@ -51,6 +51,9 @@ test('with N skip units the readout alone fits N random labels to ≤ 0.01 from 
     assert.ok(fit.loss <= 0.01 && fit.initialLoss > 1, JSON.stringify(fit));
     manualSeed(seed);
     using trunk = buildModel('mlp:20-4-10:softplus');
+    // The same seed gives the skip net's trunk the trunk alone's weights: the contrast is the skip units alone.
+    const [a, b] = [(skip as SkipToOutput).trunk.parameters(), trunk.parameters()];
+    assert.ok(a.length === b.length && a.every((p, i) => scope(() => p.sub(b[i]).abs().amax().item() === 0)), 'same trunk');
     const floor = fitReadout(trunk as MLP, x, y, { gradientTolerance: 1e-8 });
     // 5 features (4 units and a bias) cannot separate 150 random labels: the convex minimum is
     // close to the label entropy (≤ log 10 = 2.30); 1.5 is far above 0.01 yet below any such floor.

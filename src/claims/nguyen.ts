@@ -9,9 +9,10 @@
  * initialisation the readout alone — skip weights and the trunk's last layer, the rest frozen — is a
  * convex problem, solved by L-BFGS in float64: it must reach ≤ 0.01 for the skip net and stay at a
  * floor ≥ 0.1 for the trunk alone), full training of all weights (every skip-net run ends ≤ 0.01 or
- * is still falling with a trend that reaches 0.01 within 10× its budget — exponential or power law,
- * whichever undershoots the curvature of its tail; a run that stopped
- * falling above 0.01 is a valley), and the contrast with the trunk alone. `landscape-path` judges the
+ * is still falling with a trend that reaches 0.01 within 10× its budget — an exponential when its
+ * decay is not slowing, else a power law, either of which reaches 0.01 later than a curve that keeps
+ * its curvature; a run that stopped falling above 0.01 is a valley), and the contrast with the trunk
+ * alone. `landscape-path` judges the
  * straight path from initialisation to solution and the 2-D slice around it, for the skip net.
  *
  * Rule change. The first rule asked every skip-net run to end at ≤ 0.01 after a fixed budget of
@@ -33,7 +34,7 @@ const PAPER = 'Nguyen, Mukkamala, Hein. On the loss landscape of a class of deep
 const NEAR_ZERO = 0.01;
 /** The trunk alone's convex readout minimum must be at least this: ten times near-zero. */
 const FLOOR = 10 * NEAR_ZERO;
-/** A falling run passes when its power-law trend reaches NEAR_ZERO within this many times its budget. */
+/** A falling run passes when its trend (descentTail) reaches NEAR_ZERO within this many times its budget. */
 const HORIZON = 10;
 
 /** The series name of a net in the charts. */
@@ -62,7 +63,7 @@ export const nguyenNoBadValleys: Claim = {
     `for the trunk alone. Full training (all weights, full-batch Adam): every skip-net run ends ≤ ${NEAR_ZERO}, or is still falling (each ` +
     `of the last five tenths of its steps averages ≤ 1.01 × the tenth before) with the trend of its last half reaching ${NEAR_ZERO} within ` +
     `${HORIZON}× its steps (log L linear in t if the decay is not slowing — the last quarter's log-slope at least as steep as the third's — ` +
-    `else linear in log t: whichever undershoots the curve's own curvature); and the trunk alone ends above ${NEAR_ZERO} in most runs with a median loss ≥ 10× ` +
+    `else linear in log t); and the trunk alone ends above ${NEAR_ZERO} in most runs with a median loss ≥ 10× ` +
     `the skip net's. Holds when all of this holds. Does not hold when the rank, the readout or the contrast fails, or a skip-net run ` +
     `stops falling above ${NEAR_ZERO}. Inconclusive when every run still falls but some power law needs more than ${HORIZON}× the steps.`,
 
