@@ -23,6 +23,13 @@
  * condition number about 1e6. The rule now tests the mechanism directly (the convex readout) and
  * asks of full training only that it still descends toward zero at a rate that gets there, with the
  * spread of the extrapolated steps over the 10 initialisations reported as its uncertainty.
+ *
+ * The first full run under this rule did not hold through the contrast clause kept from the first
+ * rule (the trunk alone's median final loss 1.44 against the skip net's 0.33: not 10×), with the
+ * readout at ≤ 0.01 in 312–468 L-BFGS iterations at every initialisation, the trunk's readout minimum
+ * 2.26–2.28, and every skip-net run still falling, its trend reaching 0.01 at 760 to 1.6e6 steps
+ * (median 5.2× the budget). The clause compares two unfinished runs; the readout floor is the cleaner
+ * contrast.
  */
 import { landscapes, randomLabelFits, SLICE_GRID, type ValleyPlan, type ValleyRun } from '../experiments/nguyen.js';
 import { quantile } from '../measures/quantiles.js';
