@@ -9,8 +9,8 @@ import { sphereRegression } from '../src/data/synthetic.js';
 import { gramSpectrum } from '../src/measures/gram.js';
 import { hInfinity } from '../src/measures/ntk-limit.js';
 import { depthSweep, twoLayerWidthSweep } from '../src/experiments/du.js';
-import { powerLawFit, sgdIterations, type SgdRun } from '../src/experiments/allen-zhu.js';
-import { landscapes, randomLabelFits } from '../src/experiments/nguyen.js';
+import { growthComparison, powerLawFit, sgdIterations, type SgdRun } from '../src/experiments/allen-zhu.js';
+import { descentTail, landscapes, randomLabelFits } from '../src/experiments/nguyen.js';
 import { cliRunner } from './cli-run.js';
 
 const { cli, rejects } = cliRunner(['converge']);
@@ -49,6 +49,51 @@ test('the power-law fit recovers T = 3·n^1.5·L^0.5 exactly and ignores runs th
   const fit = powerLawFit(runs);
   assert.ok(Math.abs(fit.nExponent - 1.5) < 1e-9 && Math.abs(fit.depthExponent - 0.5) < 1e-9 && fit.r2 > 1 - 1e-12, JSON.stringify(fit));
   assert.ok(Number.isNaN(powerLawFit(runs.slice(0, 3)).r2), 'too few runs: no fit');
+});
+
+/** The full run's grid, n 100 → 1600 × L 1, 2, 4, 8, with T = f(n, L) times a deterministic ±2% wobble. */
+const grid = (f: (n: number, depth: number) => number): SgdRun[] =>
+  [100, 200, 400, 800, 1600].flatMap((n, i) =>
+    [1, 2, 4, 8].map((depth, j) => ({ n, depth, iterations: f(n, depth) * (1 + 0.02 * Math.sin(7 * i + 3 * j)), finalLoss: 0, finalAccuracy: 1 }))
+  );
+
+test('growthComparison tells a power law from an exponential along n and along L, and a falling exponential counts as polynomial', () => {
+  const poly = grid((n, depth) => 3 * n ** 0.6 * depth ** 0.5);
+  for (const along of ['n', 'depth'] as const) {
+    const g = growthComparison(poly, along, 0);
+    assert.equal(g.growth, 'polynomial', JSON.stringify(g));
+    assert.ok(g.difference.lower > 0 && g.polynomialError < 1e-3, along);
+    // Each line recovers its own exponent.
+    assert.ok(g.lines.every((l) => Math.abs(l.exponent - (along === 'n' ? 0.6 : 0.5)) < 0.02), JSON.stringify(g.lines));
+  }
+  const exponentialInN = growthComparison(grid((n, depth) => 50 * Math.exp(n / 400) * depth), 'n', 0);
+  assert.equal(exponentialInN.growth, 'exponential', JSON.stringify(exponentialInN));
+  assert.ok(exponentialInN.difference.upper < 0 && exponentialInN.lines.every((l) => Math.abs(l.rate - 1 / 400) < 1e-4));
+  const fallingInL = growthComparison(grid((n, depth) => n * Math.exp(-0.5 * depth)), 'depth', 0);
+  assert.equal(fallingInL.growth, 'polynomial', 'T falls exponentially in L: bounded by a polynomial');
+  assert.ok(fallingInL.difference.upper < 0 && fallingInL.lines.every((l) => l.rate < 0));
+  const tooFew = growthComparison(poly.filter((r) => r.depth <= 2), 'depth', 0);
+  assert.equal(tooFew.growth, 'indistinguishable', 'two depths a line cannot tell curvatures apart');
+  assert.ok(Number.isNaN(tooFew.polynomialError));
+});
+
+test('descentTail: an accelerating decay gets the exponential trend, which reaches the target no earlier than the curve does', () => {
+  const steps = 600;
+  const curve = (f: (t: number) => number) => Float64Array.from({ length: steps }, (_, i) => f(i + 1));
+  // log L = log 2 − t²/1e5: reaches 0.01 at t = √(1e5·log 200) ≈ 728.
+  const accelerating = descentTail(curve((t) => 2 * Math.exp(-(t * t) / 1e5)), 0.01);
+  assert.equal(accelerating.trend, 'exponential');
+  assert.ok(accelerating.falling && accelerating.stepsToTarget >= Math.sqrt(1e5 * Math.log(200)), JSON.stringify(accelerating));
+  // L = 3·t^−0.8 is a power law: its trend is itself, reaching 0.01 at t = 300^1.25.
+  const power = descentTail(curve((t) => 3 * t ** -0.8), 0.01);
+  assert.equal(power.trend, 'power law');
+  assert.ok(Math.abs(power.stepsToTarget / 300 ** 1.25 - 1) < 1e-9 && Math.abs(power.slope + 0.8) < 1e-12, JSON.stringify(power));
+  // Approaching 0.5: still non-increasing, but the power-law trend needs far more than 10× the steps.
+  const plateau = descentTail(curve((t) => 0.5 + 2 * Math.exp(-t / 50)), 0.01);
+  assert.ok(plateau.falling && plateau.stepsToTarget > 10 * steps, JSON.stringify(plateau));
+  const rising = descentTail(curve((t) => 0.5 + (t > 500 ? 0.1 : 0)), 0.01);
+  assert.ok(!rising.falling && rising.stepsToTarget === Infinity);
+  assert.throws(() => descentTail(new Float64Array(10).fill(1), 0.01), /need at least 20/);
 });
 
 test('dltheory converge: a tiny width run prints JSON; bad arguments exit 2 with one line', () => {

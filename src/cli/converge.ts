@@ -9,7 +9,7 @@
  */
 import { InputError } from '../errors.js';
 import { twoLayerWidthSweep, depthSweep } from '../experiments/du.js';
-import { powerLawFit, sgdIterations } from '../experiments/allen-zhu.js';
+import { growthComparison, powerLawFit, sgdIterations } from '../experiments/allen-zhu.js';
 import { landscapes, randomLabelFits, type ValleyPlan } from '../experiments/nguyen.js';
 import { formatTable } from '../report/progress.js';
 import { intListOpt, numberOpt, parse, type Command } from './args.js';
@@ -32,9 +32,12 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
   depth  resmlp against fcnet (softplus) of one width: λ_min of the NTK at initialisation relative to
          its mean eigenvalue, and the average linear loss rate with η = 1/λ_max of each net
   sgd    mlp:784-m-…-10:init=allenzhu on unit-norm MNIST subsets, SGD (batch 32): iterations until the
-         loss is ≤ ε at 100% training accuracy, and the power law T ∝ n^b L^c
+         loss is ≤ ε at 100% training accuracy, the power law T ∝ n^b L^c, and along n and along the
+         depth whether a power law or an exponential predicts T better (leave-one-out)
   skip   skip:784-W-10:m=N against mlp:784-W-10:softplus on N MNIST digits with random labels, full-batch
-         Adam from --inits seeds: final loss, skip-feature rank; and each once on the true labels
+         Adam from --inits seeds: final loss, skip-feature rank, the readout alone at initialisation by
+         L-BFGS (to 0.01 for the skip net, to its minimum for the trunk), the trend of the loss curve's
+         last half and the step it reaches 0.01; and each once on the true labels
   landscape  the same two nets: loss on the line from initialisation to solution (α from −0.25 to
          1.25), and the skip net's loss on a filter-normalised 21 × 21 slice over [−1, 1]²
 `,
@@ -99,9 +102,16 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
       };
       if (what === 'skip') {
         const r = randomLabelFits(plan, seed, log);
-        out(r, ['net', 'seed', 'final loss', 'train accuracy', 'skip-feature rank'], (['skip', 'trunk'] as const).flatMap((k) =>
-          r.runs[k].map((x) => [k, x.seed, e(x.loss), x.accuracy.toFixed(4), x.rank ?? '—'])
-        ),
+        // Loss curves as plain arrays: JSON writes a Float64Array as an object keyed by index.
+        const plain = (k: 'skip' | 'trunk') => r.runs[k].map((x) => ({ ...x, losses: Array.from(x.losses ?? []) }));
+        out({ ...r, runs: { skip: plain('skip'), trunk: plain('trunk') } }, ['net', 'seed', 'final loss', 'train accuracy', 'skip-feature rank',
+          'readout alone', 'L-BFGS iterations', 'trend', 'steps to 0.01'], (['skip', 'trunk'] as const).flatMap((k) =>
+            r.runs[k].map((
+              x,
+            ) => [k, x.seed, e(x.loss), x.accuracy.toFixed(4), x.rank ?? '—', e(x.readout!.loss), x.readout!.iterations, x.tail?.trend ?? '—',
+              x.tail ? e(x.tail.stepsToTarget) : '—']
+            )
+          ),
           `true labels: skip net train ${r.trueAccuracy.skip.train.toFixed(4)} / test ${r.trueAccuracy.skip.test.toFixed(4)}, trunk ${
             r.trueAccuracy.trunk.train.toFixed(4)
           } / ${r.trueAccuracy.trunk.test.toFixed(4)}`);
@@ -122,9 +132,14 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
         maxEpochs: numberOpt(v['max-epochs'], 'max-epochs', 1500, { integer: true, min: 1 }),
       }, seed, log);
       const fit = powerLawFit(runs);
-      out({ runs, fit }, ['n', 'depth', 'iterations', 'final loss', 'train accuracy'],
+      const growth = (['n', 'depth'] as const).map((along) => growthComparison(runs, along, seed));
+      out({ runs, fit, growth }, ['n', 'depth', 'iterations', 'final loss', 'train accuracy'],
         runs.map((r) => [r.n, r.depth, r.iterations ?? '—', e(r.finalLoss), r.finalAccuracy.toFixed(4)]),
-        `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)}`);
+        `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)}\n` +
+          growth.map((g) =>
+            `along ${g.along}: ${g.growth}, leave-one-out error of log T exponential − power law ${e(g.difference.estimate)} ` +
+            `(95% ${e(g.difference.lower)} to ${e(g.difference.upper)})`
+          ).join('\n'));
     }
     return 0;
   },
