@@ -19,7 +19,8 @@ import { toRaw } from '../nn/serialize.js';
 import { distances } from '../measures/shape-baselines.js';
 import { toCsv } from '../io/csv.js';
 import { formatTable } from '../report/progress.js';
-import { alignShapes, disposeShapeModel, encodeShapes, loadShapeModel, reconstructShapes, saveShapeModel, trainShapeModel } from '../train/shapes.js';
+import { alignShapes, encodeShapes, reconstructShapes, trainShapeModel } from '../train/shapes.js';
+import { disposeShapeModel, loadShapeModel, saveShapeModel } from '../train/shape-files.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 
 type Values = Record<string, string | boolean | undefined>;
