@@ -69,9 +69,9 @@ export function saveShapeModel(model: ShapeModel, path: string, metadata: Record
 
 /**
  * Rebuilds a model written by saveShapeModel (in eval mode), with the file's metadata and its
- * tensors under `opt.` (a checkpoint's optimiser state; the caller disposes them).
+ * tensors under `opt.` (a checkpoint's optimiser state, as raw tensors).
  */
-export function loadShapeModel(path: string): { model: ShapeModel; metadata: Record<string, string>; optimizer: Map<string, Tensor> } {
+export function loadShapeModel(path: string): { model: ShapeModel; metadata: Record<string, string>; optimizer: Map<string, RawTensor> } {
   const file = readWeights(path);
   const text = file.metadata[SHAPES_KEY];
   if (!text) throw new InputError(`${path}: no '${SHAPES_KEY}' entry in the safetensors metadata; not a shape model written by dltheory shapes train`);
@@ -106,5 +106,6 @@ export function loadShapeModel(path: string): { model: ShapeModel; metadata: Rec
   }
   model.ae.train(false);
   model.align?.train(false);
-  return { model, metadata: file.metadata, optimizer: state('opt.') };
+  const optimizer = new Map(Object.entries(file.tensors).filter(([k]) => k.startsWith('opt.')).map(([k, raw]) => [k.slice(4), raw]));
+  return { model, metadata: file.metadata, optimizer };
 }

@@ -30,7 +30,8 @@ import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { momentAlign } from '../data/moments.js';
-import { toRaw } from '../nn/serialize.js';
+import { fromRaw, toRaw } from '../nn/serialize.js';
+import type { RawTensor } from '../io/raw.js';
 import { diceScore, softDiceLoss } from '../nn/dice.js';
 import { type AlignMode } from '../nn/models/align.js';
 import { Adam } from '../nn/optim/adam.js';
@@ -153,7 +154,7 @@ const buildSizes = (o: ShapeModelSizes): ShapeModelSizes => ({
 });
 
 /** The checkpoint of `path`: its model (to train further), Adam state and progress, checked against the options and data. */
-function readCheckpoint(path: string, o: ShapeTrainOptions, data: Progress['data']): { model: ShapeModel; optimizer: Map<string, Tensor>; progress: Progress } {
+function readCheckpoint(path: string, o: ShapeTrainOptions, data: Progress['data']): { model: ShapeModel; optimizer: Map<string, RawTensor>; progress: Progress } {
   const { model, metadata, optimizer } = loadShapeModel(path);
   try {
     const text = metadata[CHECKPOINT_KEY];
@@ -167,13 +168,12 @@ function readCheckpoint(path: string, o: ShapeTrainOptions, data: Progress['data
     return { model, optimizer, progress: p };
   } catch (e) {
     disposeShapeModel(model);
-    dispose([...optimizer.values()]);
     throw e;
   }
 }
 
-function writeCheckpoint(path: string, model: ShapeModel, opt: Adam, p: Progress): void {
-  const state = opt.state();
+function writeCheckpoint(path: string, model: ShapeModel, opt: Adam | undefined, p: Progress): void {
+  const state = opt?.state() ?? [];
   const extra = Object.fromEntries(state.flatMap(({ index, m, v }) => [[`opt.${index}.m`, toRaw(m)], [`opt.${index}.v`, toRaw(v)]]));
   p.adam = Object.fromEntries(state.map(({ index, t }) => [String(index), t]));
   saveShapeModel(model, path, { [CHECKPOINT_KEY]: JSON.stringify(p) }, extra);
@@ -204,6 +204,7 @@ export function trainShapeModel(x: Tensor, o: ShapeTrainOptions): ShapeTraining 
       reconstruct: true },
   ];
   const { losses, curve } = progressed;
+  const resumedAt = progressed.step;
   setMode(model, true);
   try {
     let first = 0;
@@ -216,12 +217,13 @@ export function trainShapeModel(x: Tensor, o: ShapeTrainOptions): ShapeTraining 
       const bar = o.progress ? progress({ total: phase.steps, label: `shapes: ${phase.name}` }) : undefined;
       try {
         if (done > 0 && resumed) {
-          const entries = Object.entries(progressed.adam).map(([i, t]) => {
-            const [m, v] = ['m', 'v'].map((k) => resumed.optimizer.get(`${i}.${k}`));
-            if (!m || !v) throw new InputError(`${o.resume}: no Adam state for parameter ${i}`);
-            return { index: Number(i), m, v, t };
-          });
-          opt.loadState(entries);
+          scope(() =>
+            opt.loadState(Object.entries(progressed.adam).map(([i, t]) => {
+              const [m, v] = ['m', 'v'].map((k) => resumed.optimizer.get(`${i}.${k}`));
+              if (!m || !v) throw new InputError(`${o.resume}: no Adam state for parameter ${i}`);
+              return { index: Number(i), m: fromRaw(m), v: fromRaw(v), t };
+            }))
+          );
           bar?.tick(done);
         }
         for (let t = done; t < phase.steps; t++) {
@@ -260,11 +262,12 @@ export function trainShapeModel(x: Tensor, o: ShapeTrainOptions): ShapeTraining 
         opt.dispose();
       }
     }
+    // A finished checkpoint resumed: nothing trained, but the file asked for is still written.
+    if (o.checkpoint && losses.length === resumedAt) writeCheckpoint(o.checkpoint.path, model, undefined, progressed);
   } catch (e) {
     if (!o.init) disposeShapeModel(model);
     throw e;
   } finally {
-    if (resumed) dispose([...resumed.optimizer.values()]);
     dispose([template, ...(xs === x ? [] : [xs]), ...(monitored && monitored !== o.monitor?.x ? [monitored] : [])]);
     setMode(model, false);
   }

@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../../engine/tensor.js';
 import { zerosLike } from '../../engine/creation.js';
-import { keep } from '../../engine/memory.js';
+import { keep, scope } from '../../engine/memory.js';
 import { check } from '../../errors.js';
 import { Optimizer } from './optimizer.js';
 
@@ -51,8 +51,8 @@ export class Adam extends Optimizer {
         () => `Adam state for parameter ${index} does not fit its shape [${this.params[index]?.shape ?? ''}]`);
       this.#m[index]?.dispose();
       this.#v[index]?.dispose();
-      this.#m[index] = keep(m.to(this.params[index].dtype).clone());
-      this.#v[index] = keep(v.to(this.params[index].dtype).clone());
+      const dtype = this.params[index].dtype;
+      [this.#m[index], this.#v[index]] = [m, v].map((s) => keep(scope(() => s.to(dtype).clone())));
       this.#t[index] = t;
     }
   }
