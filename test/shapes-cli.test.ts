@@ -66,6 +66,25 @@ test('train with the rigid front end; the saved model reconstructs in the aligne
   assert.match(ok('reconstruct', '--model', model, '--input', files[1], '--out', path('a.nii')), /in the aligned frame\); Dice with the input/);
 });
 
+test('train --moments writes a checkpoint that --resume continues (here: already finished, so the same model)', () => {
+  const [first, second] = [path('ck1.safetensors'), path('ck2.safetensors')];
+  const args = [...tiny, '--moments', '--align', 'rigid', '--align-steps', '2', '--schedule', 'cosine', '--warmup', '1', '--checkpoint-every', '1'];
+  const a = JSON.parse(ok('train', ...args, '--out', first, '--json'));
+  assert.equal(a.moments, true);
+  const b = JSON.parse(ok('train', ...args, '--resume', first, '--out', second, '--json'));
+  assert.equal(b.finalLoss, a.finalLoss, 'the losses come from the checkpoint');
+  const [ca, cb] = [first, second].map((m) => {
+    ok('encode', '--model', m, '--data', set, '--out', `${m}.csv`);
+    return readFileSync(`${m}.csv`, 'utf8');
+  });
+  assert.equal(cb, ca, 'the resumed model is the checkpoint');
+  rejects(['train', ...args, '--lr', '0.01', '--resume', first, '--out', path('ck3.safetensors')], /ck1\.safetensors: written with other training options/);
+  rejects(['train', ...args, '--resume', path('nothing.safetensors'), '--out', path('ck3.safetensors')], /nothing\.safetensors: cannot read/);
+  rejects(['train', ...args, '--schedule', 'linear', '--out', path('ck3.safetensors')], /--schedule must be one of cosine, constant/);
+  rejects(['train', ...args, '--warmup', '-1', '--out', path('ck3.safetensors')], /--warmup must be an integer ≥ 0/);
+  rejects(['train', ...args, '--checkpoint-every', '0', '--out', path('ck3.safetensors')], /--checkpoint-every must be an integer ≥ 1/);
+});
+
 test('bad input: not NIfTI, truncated, bad arguments → exit code 2 and one line', () => {
   writeFileSync(path('junk.nii'), 'this is not a NIfTI file');
   const gz = readFileSync(files[0]);
