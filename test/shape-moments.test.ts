@@ -21,7 +21,8 @@ const degrees = (r: number) => (r * 180) / Math.PI;
 const rotation = (p: Pose) => p.matrix;
 /** Row-major 3 × 3 product a·b, and aᵀ·b. */
 const mul = (a: number[], b: number[], transposeA = false) =>
-  Array.from({ length: 9 }, (_, k) => [0, 1, 2].reduce((s, j) => s + (transposeA ? a[3 * j + Math.floor(k / 3)] : a[3 * Math.floor(k / 3) + j]) * b[3 * j + (k % 3)], 0));
+  Array.from({ length: 9 }, (_, k) =>
+    [0, 1, 2].reduce((s, j) => s + (transposeA ? a[3 * j + Math.floor(k / 3)] : a[3 * Math.floor(k / 3) + j]) * b[3 * j + (k % 3)], 0));
 /** The angle of a rotation matrix, from its trace. */
 const angle = (m: number[]) => degrees(Math.acos(Math.min(1, Math.max(-1, (m[0] + m[4] + m[8] - 1) / 2))));
 /** E (row-major 3 × 3) and c of each frame [N, 3, 4]. */

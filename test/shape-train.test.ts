@@ -39,8 +39,20 @@ test('a run interrupted after a checkpoint and resumed equals the uninterrupted 
   const before = liveTensors();
   const x = shapeBatch(generateShapes({ seed: 2, subjects: 1, size: 16 }));
   const base: ShapeTrainOptions = {
-    size: 16, latent: 4, width: 1, align: 'rigid', alignWidth: 1, moments: true, steps: 4, alignSteps: 2, batchSize: 4, lr: 3e-3,
-    schedule: 'cosine', warmup: 1, seed: 5, monitor: { every: 2, x },
+    size: 16,
+    latent: 4,
+    width: 1,
+    align: 'rigid',
+    alignWidth: 1,
+    moments: true,
+    steps: 4,
+    alignSteps: 2,
+    batchSize: 4,
+    lr: 3e-3,
+    schedule: 'cosine',
+    warmup: 1,
+    seed: 5,
+    monitor: { every: 2, x },
   };
   const whole = trainShapeModel(x, base);
   assert.equal(whole.losses.length, 6);
@@ -67,9 +79,11 @@ test('a run interrupted after a checkpoint and resumed equals the uninterrupted 
     [resumed, again].forEach((r) => disposeShapeModel(r.model));
   }
   const path = join(dir, 'stop3.safetensors');
-  assert.throws(() => trainShapeModel(x, { ...base, lr: 1e-3, resume: path }), (e) => e instanceof InputError && /stop3\.safetensors: written with other training options/.test(e.message));
+  assert.throws(() => trainShapeModel(x, { ...base, lr: 1e-3, resume: path }),
+    (e) => e instanceof InputError && /stop3\.safetensors: written with other training options/.test(e.message));
   const other = scope(() => x.narrow(0, 0, 6));
-  assert.throws(() => trainShapeModel(other, { ...base, resume: path }), (e) => e instanceof InputError && /written for other data \(8 volumes/.test(e.message));
+  assert.throws(() => trainShapeModel(other, { ...base, resume: path }),
+    (e) => e instanceof InputError && /written for other data \(8 volumes/.test(e.message));
   disposeShapeModel(whole.model);
   [x, other].forEach((t) => t.dispose());
   assert.equal(liveTensors(), before);

@@ -128,7 +128,8 @@ test('a FreeSurfer-style aseg: one structure by its FreeSurferColorLUT number, t
     // 32 × 28 × 24 voxels of 1 × 1 × 1.2 mm: left/right cerebral white matter (2, 41) as background of
     // each half, hippocampi (17, 53) as mirrored ellipsoids, caudates (11, 50) as balls, ventricle 4.
     const [X, Y, Z] = [32, 28, 24];
-    const inside = (x: number, y: number, z: number, c: number[], r: number[]) => ((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 <= 1;
+    const inside = (x: number, y: number, z: number, c: number[], r: number[]) =>
+      ((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 <= 1;
     const label = (x: number, y: number, z: number): number => {
       const left = x < X / 2;
       const mx = left ? x : X - 1 - x; // mirror the right hemisphere onto the left

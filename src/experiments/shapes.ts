@@ -183,7 +183,9 @@ export function runShapeExperiment(plan: ShapePlan, ctx: RunContext): ShapeExper
     ae.loadStateDict(plain.ae.stateDict());
     const init = { ae, align: new AlignNet({ size: plan.size, mode: 'rigid', width: plan.alignWidth }), moments: true };
     models.push(init);
-    ctx.log(`shapes: moment normalisation, then the front end (${plan.alignSteps} steps) and both jointly (${plan.jointSteps}) on scans rotated up to ${plan.rotation}°`);
+    ctx.log(
+      `shapes: moment normalisation, then the front end (${plan.alignSteps} steps) and both jointly (${plan.jointSteps}) on scans rotated up to ${plan.rotation}°`,
+    );
     trainShapeModel(xRotated, {
       ...common,
       align: 'rigid',

@@ -21,11 +21,10 @@
  * the Adam state of the phase in progress and the step; `resume` continues from one. Minibatches are
  * a function of the seed and the step, so a resumed run takes the same steps as an uninterrupted one.
  */
-import { tensor } from '../engine/creation.js';
+import { manualSeed, tensor } from '../engine/creation.js';
 import { noGrad } from '../engine/autograd.js';
 import { cat } from '../engine/ops.js';
 import { dispose, keep, scope } from '../engine/memory.js';
-import { manualSeed } from '../engine/creation.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check, InputError } from '../errors.js';
 import { Rng } from '../data/rng.js';
@@ -33,11 +32,11 @@ import { momentAlign } from '../data/moments.js';
 import { fromRaw, toRaw } from '../nn/serialize.js';
 import type { RawTensor } from '../io/raw.js';
 import { diceScore, softDiceLoss } from '../nn/dice.js';
-import { type AlignMode } from '../nn/models/align.js';
+import type { AlignMode } from '../nn/models/align.js';
 import { Adam } from '../nn/optim/adam.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
 import { cosineSchedule } from '../nn/optim/schedule.js';
-import { ShapeAutoencoder } from '../nn/models/shape-ae.js';
+import type { ShapeAutoencoder } from '../nn/models/shape-ae.js';
 import { progress } from '../report/progress.js';
 import { buildShapeModel, CHECKPOINT_KEY, disposeShapeModel, loadShapeModel, saveShapeModel, type ShapeModel, type ShapeModelSizes } from './shape-files.js';
 
@@ -154,7 +153,9 @@ const buildSizes = (o: ShapeModelSizes): ShapeModelSizes => ({
 });
 
 /** The checkpoint of `path`: its model (to train further), Adam state and progress, checked against the options and data. */
-function readCheckpoint(path: string, o: ShapeTrainOptions, data: Progress['data']): { model: ShapeModel; optimizer: Map<string, RawTensor>; progress: Progress } {
+function readCheckpoint(path: string, o: ShapeTrainOptions,
+  data: Progress['data']): { model: ShapeModel; optimizer: Map<string, RawTensor>; progress: Progress }
+{
   const { model, metadata, optimizer } = loadShapeModel(path);
   try {
     const text = metadata[CHECKPOINT_KEY];

@@ -47,8 +47,8 @@ export class Adam extends Optimizer {
   /** Restores what `state` returned (copies of the tensors are kept), so the next step continues where that one left off. */
   loadState(entries: readonly { index: number; m: Tensor; v: Tensor; t: number }[]): void {
     for (const { index, m, v, t } of entries) {
-      check(index >= 0 && index < this.params.length && m.shape.join() === this.params[index].shape.join() && v.shape.join() === m.shape.join(),
-        () => `Adam state for parameter ${index} does not fit its shape [${this.params[index]?.shape ?? ''}]`);
+      check(index >= 0 && index < this.params.length && m.shape.join() === this.params[index].shape.join() && v.shape.join() === m.shape.join(), () =>
+        `Adam state for parameter ${index} does not fit its shape [${this.params[index]?.shape ?? ''}]`);
       this.#m[index]?.dispose();
       this.#v[index]?.dispose();
       const dtype = this.params[index].dtype;
