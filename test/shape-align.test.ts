@@ -16,7 +16,8 @@ import { Rng } from '../src/data/rng.js';
 import { generateShapes, makePose, renderShape, shapeBatch, type Pose } from '../src/data/shapes.js';
 import { diceScore } from '../src/nn/dice.js';
 import { AlignNet, poseMatrix, warp } from '../src/nn/models/align.js';
-import { alignShapes, disposeShapeModel, encodeShapes, loadShapeModel, saveShapeModel, trainShapeModel } from '../src/train/shapes.js';
+import { alignShapes, encodeShapes, trainShapeModel } from '../src/train/shapes.js';
+import { disposeShapeModel, loadShapeModel, saveShapeModel } from '../src/train/shape-files.js';
 import { gradcheck } from './gradcheck.js';
 import { roundOff } from './round-off.js';
 

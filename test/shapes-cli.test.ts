@@ -1,5 +1,6 @@
 // `dltheory shapes` end to end on a tiny generated set (16³): generate, train with and without the
-// front end, encode to CSV and NPY (the same codes), reconstruct, retrieve; and bad input — a file
+// front end, encode to CSV and NPY (the same codes), reconstruct, retrieve; train --moments with
+// checkpoints and --resume (the checkpoint's weights and losses come back); and bad input — a file
 // that is not NIfTI, a truncated one, bad arguments — exiting with code 2 and one line on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readNpy } from '../src/data/npy.js';
 import { readNifti } from '../src/data/nifti.js';
+import { readWeights } from '../src/nn/serialize.js';
 import { cliRunner } from './cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dltheory-shapes-cli-'));
@@ -64,6 +66,23 @@ test('train with the rigid front end; the saved model reconstructs in the aligne
   const model = path('aligned.safetensors');
   ok('train', ...tiny, '--align', 'rigid', '--align-steps', '2', '--out', model);
   assert.match(ok('reconstruct', '--model', model, '--input', files[1], '--out', path('a.nii')), /in the aligned frame\); Dice with the input/);
+});
+
+test('train --moments writes a checkpoint that --resume continues (here: already finished, so the same model)', () => {
+  const [first, second] = [path('ck1.safetensors'), path('ck2.safetensors')];
+  const args = [...tiny, '--moments', '--align', 'rigid', '--align-steps', '2', '--schedule', 'cosine', '--warmup', '1', '--checkpoint-every', '1'];
+  const a = JSON.parse(ok('train', ...args, '--out', first, '--json'));
+  assert.equal(a.moments, true);
+  const b = JSON.parse(ok('train', ...args, '--resume', first, '--out', second, '--json'));
+  assert.equal(b.finalLoss, a.finalLoss, 'the losses come from the checkpoint');
+  const [wa, wb] = [first, second].map((m) => Object.entries(readWeights(m).tensors).filter(([k]) => !k.startsWith('opt.')));
+  assert.ok(wa.length > 0);
+  assert.deepEqual(wb, wa, 'the resumed model is the checkpoint');
+  rejects(['train', ...args, '--lr', '0.01', '--resume', first, '--out', path('ck3.safetensors')], /ck1\.safetensors: written with other training options/);
+  rejects(['train', ...args, '--resume', path('nothing.safetensors'), '--out', path('ck3.safetensors')], /nothing\.safetensors: cannot read/);
+  rejects(['train', ...args, '--schedule', 'linear', '--out', path('ck3.safetensors')], /--schedule must be one of cosine, constant/);
+  rejects(['train', ...args, '--warmup', '-1', '--out', path('ck3.safetensors')], /--warmup must be an integer ≥ 0/);
+  rejects(['train', ...args, '--checkpoint-every', '0', '--out', path('ck3.safetensors')], /--checkpoint-every must be an integer ≥ 1/);
 });
 
 test('bad input: not NIfTI, truncated, bad arguments → exit code 2 and one line', () => {

@@ -2,7 +2,11 @@
  * Label volumes (src/data/volumes.ts):
  * - fitToCube on a box (exact) and a ball in anisotropic voxels;
  * - label masks read from a label volume, also when scl_slope = scl_inter = NaN (no scaling, as in
- *   nibabel: the reported bug); no native tensor leaks.
+ *   nibabel: the reported bug);
+ * - one structure of a FreeSurfer-style aseg volume (int16 and int32, FreeSurferColorLUT numbers,
+ *   stored scaled by scl_slope): the chosen label alone becomes the mask, built here voxel by voxel;
+ *   labels are compared after scaling, as nibabel's get_fdata gives them; a missing label is a
+ *   one-line error; no native tensor leaks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,6 +115,49 @@ test('a uint8 mask with scl_slope = scl_inter = NaN reads as its 0/1 labels: rea
         assert.deepEqual(readMask(join(dir, 'nan.nii'), { label, size: 12 }).toArray(), expected.toArray(), `label ${label}`);
       }
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(liveTensors(), before);
+});
+
+test('a FreeSurfer-style aseg: one structure by its FreeSurferColorLUT number, the other labels ignored', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dltheory-aseg-'));
+  const before = liveTensors();
+  try {
+    // 32 × 28 × 24 voxels of 1 × 1 × 1.2 mm: left/right cerebral white matter (2, 41) as background of
+    // each half, hippocampi (17, 53) as mirrored ellipsoids, caudates (11, 50) as balls, ventricle 4.
+    const [X, Y, Z] = [32, 28, 24];
+    const inside = (x: number, y: number, z: number, c: number[], r: number[]) =>
+      ((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 <= 1;
+    const label = (x: number, y: number, z: number): number => {
+      const left = x < X / 2;
+      const mx = left ? x : X - 1 - x; // mirror the right hemisphere onto the left
+      if (inside(mx, y, z, [8, 9, 8], [5.5, 3, 2.5])) return left ? 17 : 53;
+      if (inside(mx, y, z, [9, 19, 14], [3, 3, 2.5])) return left ? 11 : 50;
+      if (left && inside(x, y, z, [12, 14, 18], [2, 5, 2])) return 4;
+      return left ? 2 : 41;
+    };
+    const labels = Array.from({ length: X * Y * Z }, (_, i) => label(i % X, Math.floor(i / X) % Y, Math.floor(i / (X * Y))));
+    const voxelSize = [1, 1, 1.2];
+    const o = { size: 16, margin: 2, voxelSize };
+    for (const [name, data, slope] of [['int16.nii.gz', Int16Array.from(labels), 0], ['int32.nii', Int32Array.from(labels, (l) => 2 * l), 0.5]] as const) {
+      const path = join(dir, name);
+      writeNifti(path, { header: { ...niftiHeader([X, Y, Z], voxelSize), scl_slope: slope, scl_inter: 0 }, data });
+      scope(() => {
+        for (const structure of [17, 53, 11, 4]) {
+          const expected = fitToCube(tensor(labels.map((l) => (l === structure ? 1 : 0)), [Z, Y, X], 'float32'), o);
+          assert.deepEqual(readMask(path, { ...o, label: structure }).toArray(), expected.toArray(), `${name}: label ${structure}`);
+        }
+        // Mirror images of one ellipsoid: the same cube, and not the caudate's.
+        const [left, right, caudate] = [17, 53, 11].map((l) => readMask(path, { ...o, label: l }));
+        assert.deepEqual(right.toArray(), left.flip([2]).toArray(), `${name}: the right hippocampus mirrors the left`);
+        assert.ok(left.sub(caudate).abs().sum().item() > 100, `${name}: hippocampus and caudate differ`);
+      });
+      rejects(() => readMask(path, { ...o, label: 18 }), new RegExp(`${name.replace('.', '\\.')}: label 18 not present`));
+    }
+    // Labels are compared after scl_slope: the stored value 34 of the int32 file is label 17, and there is no label 34.
+    rejects(() => readMask(join(dir, 'int32.nii'), { ...o, label: 34 }), /label 34 not present/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,8 @@ import { toRaw } from '../nn/serialize.js';
 import { distances } from '../measures/shape-baselines.js';
 import { toCsv } from '../io/csv.js';
 import { formatTable } from '../report/progress.js';
-import { alignShapes, disposeShapeModel, encodeShapes, loadShapeModel, reconstructShapes, saveShapeModel, trainShapeModel } from '../train/shapes.js';
+import { alignShapes, encodeShapes, reconstructShapes, trainShapeModel } from '../train/shapes.js';
+import { disposeShapeModel, loadShapeModel } from '../train/shape-files.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -91,32 +92,35 @@ function train(v: Values): number {
   const size = numberOpt(v.size, 'size', 32, { integer: true, min: 16, max: 80 });
   check(size % 16 === 0, () => `--size must be a multiple of 16, got ${size}`);
   const align = v.align === undefined ? undefined : choiceOpt(v.align, 'align', ['rigid', 'affine'] as const, 'rigid');
+  const steps = numberOpt(v.steps, 'steps', 300, { integer: true, min: 1 });
   const o = {
     size,
     align,
+    moments: Boolean(v.moments),
     latent: numberOpt(v.latent, 'latent', 32, { integer: true, min: 1, max: 512 }),
     width: numberOpt(v.width, 'width', 8, { integer: true, min: 1, max: 64 }),
-    steps: numberOpt(v.steps, 'steps', 300, { integer: true, min: 1 }),
+    steps,
     alignSteps: align ? numberOpt(v['align-steps'], 'align-steps', 200, { integer: true, min: 0 }) : 0,
     batchSize: numberOpt(v.batch, 'batch', 8, { integer: true, min: 1 }),
     lr: numberOpt(v.lr, 'lr', 3e-3, { min: 0 }),
+    schedule: choiceOpt(v.schedule, 'schedule', ['cosine', 'constant'] as const, 'cosine'),
+    warmup: numberOpt(v.warmup, 'warmup', Math.round(0.05 * steps), { integer: true, min: 0 }),
     seed: numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 }),
   };
   check(v['align-steps'] === undefined || align, '--align-steps needs --align rigid|affine');
+  const every = numberOpt(v['checkpoint-every'], 'checkpoint-every', 50, { integer: true, min: 1 });
+  const resume = typeof v.resume === 'string' ? v.resume : undefined;
   const { files, x } = readShapes(required(v.data, 'data'), size, labelOpt(v));
   const template = typeof v.template === 'string'
     ? scope(() => readShape(v.template as string, size, labelOpt(v)).reshape([1, 1, size, size, size]))
     : undefined;
   try {
-    const { model, losses } = trainShapeModel(x, { ...o, template, progress: !v.json });
-    try {
-      saveShapeModel(model, out, { 'dltheory.shapes.data': `${files.length} volumes`, 'dltheory.shapes.train': JSON.stringify(o) });
-    } finally {
-      disposeShapeModel(model);
-    }
+    const { model, losses } = trainShapeModel(x, { ...o, template, resume, checkpoint: { path: out, every }, progress: !v.json });
+    disposeShapeModel(model);
     const last = losses[losses.length - 1];
-    if (v.json) console.log(JSON.stringify({ out, volumes: files.length, ...o, finalLoss: last }));
-    else console.log(`trained on ${files.length} volumes (${o.alignSteps} front-end + ${o.steps} steps), final loss ${last.toFixed(4)}; wrote ${out}`);
+    const from = resume ? `, resumed from ${resume}` : '';
+    if (v.json) console.log(JSON.stringify({ out, volumes: files.length, ...o, ...(resume && { resume }), finalLoss: last }));
+    else console.log(`trained on ${files.length} volumes (${o.alignSteps} front-end + ${o.steps} steps${from}), final loss ${last.toFixed(4)}; wrote ${out}`);
     return 0;
   } finally {
     dispose([x, template]);
@@ -203,8 +207,9 @@ export const shapesCommand: Command = {
   usage: `
 dltheory shapes generate --out DIR [--subjects N] [--scans K] [--size S] [--families a,b] [--max-rotation DEG]
                          [--max-shift X] [--scale-jitter J] [--noise SD] [--seed S]
-dltheory shapes train --data DIR|FILES --out MODEL.safetensors [--size 32] [--latent 32] [--width 8]
-                      [--align rigid|affine] [--align-steps 200] [--template FILE] [--steps 300] [--batch 8] [--lr 0.003] [--seed S] [--json]
+dltheory shapes train --data DIR|FILES --out MODEL.safetensors [--size 32] [--latent 32] [--width 8] [--moments]
+                      [--align rigid|affine] [--align-steps 200] [--template FILE] [--steps 300] [--batch 8] [--lr 0.003]
+                      [--schedule cosine|constant] [--warmup STEPS] [--checkpoint-every 50] [--resume FILE] [--seed S] [--json]
 dltheory shapes encode --model MODEL --data DIR|FILES --out CODES.csv|CODES.npy
 dltheory shapes reconstruct --model MODEL --input FILE --out FILE.nii.gz [--json]
 dltheory shapes retrieve --model MODEL --query FILES --gallery DIR|FILES [--top 5] [--json]
@@ -213,7 +218,11 @@ dltheory shapes retrieve --model MODEL --query FILES --gallery DIR|FILES [--top 
                 --subjects per family (default 10), --scans per subject (2), cube side --size (32),
                 rotations up to --max-rotation degrees (15) about random axes, --scale-jitter for affine poses
   train         the autoencoder (soft Dice, Adam), behind an alignment front end with --align; the front end is
-                first trained alone (--align-steps) against the template (default: the mean training volume)
+                first trained alone (--align-steps) against the template (default: the mean training volume);
+                --moments normalises each volume first (centre of mass, principal axes; closed form);
+                learning rate: linear warm-up over --warmup steps (default 5% of --steps), then cosine decay;
+                --out is written every --checkpoint-every steps with the optimiser state, and --resume FILE
+                continues such a file (same data and options) where it stopped, as if never interrupted
   encode        one code per volume, CSV (file, code_0…) or NPY [N, latent]
   reconstruct   the reconstruction as a 0/1 NIfTI volume (in the aligned frame with a front end), and its Dice
   retrieve      each query's nearest gallery volumes by Euclidean code distance (a query file is not its own match)
@@ -237,6 +246,11 @@ dltheory shapes retrieve --model MODEL --query FILES --gallery DIR|FILES [--top 
     width: { type: 'string' },
     align: { type: 'string' },
     'align-steps': { type: 'string' },
+    moments: { type: 'boolean' },
+    schedule: { type: 'string' },
+    warmup: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    resume: { type: 'string' },
     template: { type: 'string' },
     steps: { type: 'string' },
     batch: { type: 'string' },

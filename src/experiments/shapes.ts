@@ -6,27 +6,35 @@
  * about a random axis, shift up to 0.05) and boundary noise.
  *
  * - training subjects (seed s) and held-out subjects (seed s + 1), two scans each;
- * - the plain autoencoder trained on the training scans (Adam, soft Dice): reconstructions and the
+ * - the plain autoencoder trained on the training scans (Adam with warm-up and cosine decay, soft
+ *   Dice), its learning curve (held-out Dice every plan.monitorEvery steps): reconstructions and the
  *   codes without a front end;
- * - the aligned model: a rigid front end trained first alone against the template (the mean of the
- *   training scans, which sit within 15° of the canonical frame) on the training subjects re-scanned
- *   with rotations up to plan.rotation degrees, then jointly with a copy of the plain autoencoder
- *   (template Dice + reconstruction Dice) on those scans (src/train/shapes.ts): the codes retrieval
- *   is judged on, as the paper's retrieval uses aligned shapes;
+ * - the aligned model: moment normalisation (src/data/moments.ts: centre of mass, principal axes),
+ *   then a rigid front end that refines it, trained first alone against the template (the mean of
+ *   the moment-normalised training scans) on the training subjects re-scanned with rotations up to
+ *   plan.rotation degrees, then jointly with a copy of the plain autoencoder (template Dice +
+ *   reconstruction Dice) on those scans (src/train/shapes.ts): the codes retrieval is judged on, as
+ *   the paper's retrieval uses aligned shapes;
  * - the held-out subjects scanned again with rotations up to plan.rotation degrees (same subjects,
  *   shapes and noise; larger rotations), for pose invariance.
  * Baselines (src/measures/shape-baselines.ts): volume and surface area (z-scores) and PCA of the
- * voxels fitted on the training scans, with as many components as the code has entries.
+ * voxels fitted on the training scans, with as many components as the code has entries; and PCA of
+ * the moment-normalised voxels, which shows what the closed-form alignment alone is worth.
+ * Each is kept per held-out scan (hit or miss, Dice), so the claims can bootstrap over subjects; the
+ * scan–rescan Dice — Dice between a subject's two scans in a frame — measures each alignment against
+ * the exact un-posing with the known poses (src/data/shapes.ts `unpose`), frame by frame.
  */
 import { manualSeed, tensor } from '../engine/creation.js';
 import { dispose, scope } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
-import { generateShapes, shapeBatch, type ShapeScan } from '../data/shapes.js';
+import { generateShapes, shapeBatch, unpose, type ShapeScan } from '../data/shapes.js';
+import { momentAlign } from '../data/moments.js';
 import { diceScore } from '../nn/dice.js';
 import { ShapeAutoencoder } from '../nn/models/shape-ae.js';
 import { AlignNet } from '../nn/models/align.js';
-import { fitPca, pcaFeatures, standardizeColumns, topOneAccuracy, volumeAndSurface } from '../measures/shape-baselines.js';
-import { disposeShapeModel, encodeShapes, reconstructShapes, trainShapeModel, type ShapeModel } from '../train/shapes.js';
+import { fitPca, nearestOther, pcaFeatures, standardizeColumns, volumeAndSurface } from '../measures/shape-baselines.js';
+import { alignShapes, encodeShapes, reconstructShapes, trainShapeModel, type CurvePoint } from '../train/shapes.js';
+import { disposeShapeModel, type ShapeModel } from '../train/shape-files.js';
 import type { Row } from '../report/chart.js';
 import type { RunContext } from './context.js';
 
@@ -45,46 +53,96 @@ export interface ShapePlan {
   alignSteps: number;
   jointSteps: number;
   batchSize: number;
+  /** Peak learning rate of the warm-up + cosine schedule, and the warm-up's share of each phase's steps. */
   lr: number;
+  warmup: number;
+  /** Steps between points of the plain autoencoder's learning curve. */
+  monitorEvery: number;
   /** Largest rotation (degrees, about a random axis) of the rotated scans. */
   rotation: number;
 }
 
+/** Per held-out scan, whether its nearest other scan is its subject's, for each set of features. */
+export interface Hits {
+  /** Codes of moment normalisation + front end + autoencoder. */
+  aligned: boolean[];
+  /** Codes of the plain autoencoder. */
+  plain: boolean[];
+  volumeSurface: boolean[];
+  pca: boolean[];
+  /** PCA of the moment-normalised voxels. */
+  pcaMoments: boolean[];
+}
+
+/** Mean scan–rescan Dice of the held-out subjects in each frame. */
+export interface PairDice {
+  raw: number;
+  /** Un-posed exactly with the known poses: the ceiling. */
+  exact: number;
+  moments: number;
+  /** Moments, then the learned front end. */
+  frontEnd: number;
+}
+
 export interface ShapeExperiment {
   plan: ShapePlan;
-  /** Dice of each held-out scan's reconstruction (thresholded at 0.5), and each scan's family. */
+  /** Dice of each held-out scan's reconstruction (thresholded at 0.5), each scan's family and subject. */
   dice: number[];
   families: string[];
-  /** Top-1 accuracy on the held-out scans and on the same subjects rotated up to plan.rotation°. */
-  top1: Top1 & { rotated: Top1 };
+  subjects: number[];
+  /** Retrieval hits on the held-out scans and on the same subjects rotated up to plan.rotation°. */
+  hits: Hits & { rotated: Hits };
+  pairDice: PairDice & { rotated: PairDice };
+  /** The plain autoencoder's learning curve, and its seconds per training step. */
+  curve: CurvePoint[];
+  secondsPerStep: number;
   /** Middle slices of one held-out scan per family and of its reconstruction. */
   slices: Row[];
   /** The codes' first two principal components. */
   projection: Row[];
 }
 
-const subjectsOf = (scans: ShapeScan[]) => scans.map((s) => s.subject);
-
-export interface Top1 {
-  /** Codes of the front end + autoencoder. */
-  aligned: number;
-  /** Codes of the plain autoencoder. */
-  plain: number;
-  volumeSurface: number;
-  pca: number;
+/** Per item, whether the nearest other row of f [N, D] has the same subject. */
+function hitsOf(f: Tensor, subjects: readonly number[]): boolean[] {
+  return nearestOther(f).map((j, i) => subjects[j] === subjects[i]);
 }
 
-/** Top-1 accuracy of both models' codes and of both baselines on `scans`. */
-function retrieval(models: { plain: ShapeModel; aligned: ShapeModel }, x: Tensor, scans: ShapeScan[], pcaOf: (x: Tensor) => Tensor): Top1 {
+interface Pipelines {
+  plain: ShapeModel;
+  aligned: ShapeModel;
+  pca: (x: Tensor) => Tensor;
+  pcaMoments: (x: Tensor) => Tensor;
+}
+
+/** Retrieval hits of both models' codes and of the baselines on `scans`. */
+function retrieval(p: Pipelines, x: Tensor, scans: ShapeScan[]): Hits {
   return scope(() => {
     const { volume, surface } = volumeAndSurface(x);
     const vs = standardizeColumns(tensor(volume.flatMap((v, i) => [v, surface[i]]), [volume.length, 2], 'float64'));
-    const subjects = subjectsOf(scans);
+    const subjects = scans.map((s) => s.subject);
     return {
-      aligned: topOneAccuracy(encodeShapes(models.aligned, x), subjects),
-      plain: topOneAccuracy(encodeShapes(models.plain, x), subjects),
-      volumeSurface: topOneAccuracy(vs, subjects),
-      pca: topOneAccuracy(pcaOf(x), subjects),
+      aligned: hitsOf(encodeShapes(p.aligned, x), subjects),
+      plain: hitsOf(encodeShapes(p.plain, x), subjects),
+      volumeSurface: hitsOf(vs, subjects),
+      pca: hitsOf(p.pca(x), subjects),
+      pcaMoments: hitsOf(p.pcaMoments(x), subjects),
+    };
+  });
+}
+
+/** Mean Dice between the two scans of each subject (scans in subject, scan order, two each) in each frame. */
+function pairDice(aligned: ShapeModel, x: Tensor, scans: ShapeScan[]): PairDice {
+  return scope(() => {
+    const pairs = (v: Tensor) => {
+      const n = v.size(0);
+      const [even, odd] = [0, 1].map((k) => v.indexSelect(0, tensor(Array.from({ length: n / 2 }, (_, i) => 2 * i + k), [n / 2], 'int64')));
+      return diceScore(even, odd).mean().item();
+    };
+    return {
+      raw: pairs(x),
+      exact: pairs(unpose(x, scans.map((s) => s.pose))),
+      moments: pairs(momentAlign(x)),
+      frontEnd: pairs(alignShapes(aligned, x)),
     };
   });
 }
@@ -112,36 +170,49 @@ export function runShapeExperiment(plan: ShapePlan, ctx: RunContext): ShapeExper
   const models: ShapeModel[] = [];
   try {
     const { size, latent, width, batchSize, lr } = plan;
-    const common = { size, latent, width, batchSize, lr, seed: ctx.seed, progress: ctx.progress };
+    const common = { size, latent, width, batchSize, lr, schedule: 'cosine', seed: ctx.seed, progress: ctx.progress } as const;
     ctx.log(`shapes: training the autoencoder on ${train.length} scans (${plan.steps} steps)`);
-    const plain = trainShapeModel(x, { ...common, steps: plan.steps }).model;
+    const started = performance.now();
+    const warmup = (steps: number) => Math.round(plan.warmup * steps);
+    const monitor = { every: plan.monitorEvery, x: xTest };
+    const { model: plain, curve } = trainShapeModel(x, { ...common, steps: plan.steps, warmup: warmup(plan.steps), monitor });
+    const secondsPerStep = (performance.now() - started) / 1000 / plan.steps;
     models.push(plain);
     manualSeed(ctx.seed + 1);
     const ae = new ShapeAutoencoder({ size: plan.size, latent: plan.latent, width: plan.width });
     ae.loadStateDict(plain.ae.stateDict());
-    const init = { ae, align: new AlignNet({ size: plan.size, mode: 'rigid', width: plan.alignWidth }) };
+    const init = { ae, align: new AlignNet({ size: plan.size, mode: 'rigid', width: plan.alignWidth }), moments: true };
     models.push(init);
-    ctx.log(`shapes: training the front end (${plan.alignSteps} steps) and both jointly (${plan.jointSteps}) on scans rotated up to ${plan.rotation}°`);
-    const template = scope(() => x.mean(0, true));
-    try {
-      const joint = { align: 'rigid', alignWidth: plan.alignWidth, steps: plan.jointSteps, alignSteps: plan.alignSteps, template, init } as const;
-      trainShapeModel(xRotated, { ...common, ...joint });
-    } finally {
-      template.dispose();
-    }
+    ctx.log(
+      `shapes: moment normalisation, then the front end (${plan.alignSteps} steps) and both jointly (${plan.jointSteps}) on scans rotated up to ${plan.rotation}°`,
+    );
+    trainShapeModel(xRotated, {
+      ...common,
+      align: 'rigid',
+      alignWidth: plan.alignWidth,
+      moments: true,
+      steps: plan.jointSteps,
+      alignSteps: plan.alignSteps,
+      // One warm-up length for both phases: the shorter phase's share.
+      warmup: warmup(Math.min(plan.alignSteps, plan.jointSteps)),
+      init,
+    });
     // Everything below returns numbers only, so one scope frees every tensor it makes.
     return scope((): ShapeExperiment => {
       const reconstruction = reconstructShapes(plain, xTest);
-      const pca = fitPca(x, plan.latent);
-      const pcaOf = (v: Tensor) => pcaFeatures(pca, v);
-      const both = { plain, aligned: init };
+      const [pca, pcaMoments] = [fitPca(x, plan.latent), fitPca(momentAlign(x), plan.latent)];
+      const pipelines: Pipelines = { plain, aligned: init, pca: (v) => pcaFeatures(pca, v), pcaMoments: (v) => pcaFeatures(pcaMoments, momentAlign(v)) };
       const codes = encodeShapes(init, xTest);
       const projected = pcaFeatures(fitPca(codes, 2), codes).toNumbers();
       return {
         plan,
         dice: diceScore(reconstruction, xTest).toNumbers(),
         families: test.map((s) => s.family),
-        top1: { ...retrieval(both, xTest, test, pcaOf), rotated: retrieval(both, xTestRotated, testRotated, pcaOf) },
+        subjects: test.map((s) => s.subject),
+        hits: { ...retrieval(pipelines, xTest, test), rotated: retrieval(pipelines, xTestRotated, testRotated) },
+        pairDice: { ...pairDice(init, xTest, test), rotated: pairDice(init, xTestRotated, testRotated) },
+        curve,
+        secondsPerStep,
         slices: sliceRows(xTest, reconstruction, test),
         projection: test.map((s, i) => ({ 'PC 1': projected[2 * i], 'PC 2': projected[2 * i + 1], family: s.family, subject: s.subject })),
       };

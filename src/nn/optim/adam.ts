@@ -4,7 +4,8 @@
  */
 import type { Tensor } from '../../engine/tensor.js';
 import { zerosLike } from '../../engine/creation.js';
-import { keep } from '../../engine/memory.js';
+import { keep, scope } from '../../engine/memory.js';
+import { check } from '../../errors.js';
 import { Optimizer } from './optimizer.js';
 
 export interface AdamOptions {
@@ -36,6 +37,24 @@ export class Adam extends Optimizer {
     const v = this.#v[i].mul_(b2).addcmul_(g, g, 1 - b2);
     const denom = v.sqrt().div(Math.sqrt(1 - b2 ** t)).add(eps);
     p.addcdiv_(m, denom, -this.lr / (1 - b1 ** t));
+  }
+
+  /** The moments m, v and step count t of each parameter that has taken a step, by parameter index (for checkpoints; the tensors stay the optimiser's). */
+  state(): { index: number; m: Tensor; v: Tensor; t: number }[] {
+    return this.#t.flatMap((t, index) => (t === undefined ? [] : [{ index, m: this.#m[index], v: this.#v[index], t }]));
+  }
+
+  /** Restores what `state` returned (copies of the tensors are kept), so the next step continues where that one left off. */
+  loadState(entries: readonly { index: number; m: Tensor; v: Tensor; t: number }[]): void {
+    for (const { index, m, v, t } of entries) {
+      check(index >= 0 && index < this.params.length && m.shape.join() === this.params[index].shape.join() && v.shape.join() === m.shape.join(), () =>
+        `Adam state for parameter ${index} does not fit its shape [${this.params[index]?.shape ?? ''}]`);
+      this.#m[index]?.dispose();
+      this.#v[index]?.dispose();
+      const dtype = this.params[index].dtype;
+      [this.#m[index], this.#v[index]] = [m, v].map((s) => keep(scope(() => s.to(dtype).clone())));
+      this.#t[index] = t;
+    }
   }
 
   dispose(): void {
