@@ -88,13 +88,13 @@ test('a DBN of BernoulliRBMs: the same transform given the same weights, the sam
   // Both trained: our PCD stack against scikit-learn's, on the same digits.
   const ourGdv: number[] = [];
   let up = s;
-  const rbms = trainDbn(x, { layers: LAYERS, width: WIDTH, epochs: EPOCHS, batchSize: BATCH, lr: LR, momentum: 0, weightDecay: 0, persistent: true,
-    seed: 0 }, (_, rbm) => {
-    const next = propagateUp(rbm, up);
-    if (up !== s) up.dispose();
-    up = next;
-    ourGdv.push(gdv(up, y).gdv);
-  });
+  const rbms = trainDbn(x, { layers: LAYERS, width: WIDTH, epochs: EPOCHS, batchSize: BATCH, lr: LR, momentum: 0, weightDecay: 0, persistent: true, seed: 0 },
+    (_, rbm) => {
+      const next = propagateUp(rbm, up);
+      if (up !== s) up.dispose();
+      up = next;
+      ourGdv.push(gdv(up, y).gdv);
+    });
   rbms.forEach(disposeRbm);
   up.dispose();
   const theirGdv = reference.map((layer) => scope(() => gdv(tensor(layer.sample, [SAMPLE, WIDTH], 'float64'), y).gdv));
@@ -108,4 +108,3 @@ test('a DBN of BernoulliRBMs: the same transform given the same weights, the sam
   for (const c of [ourGdv, theirGdv]) assert.ok(c[LAYERS - 1] < c[0] - 0.05, `improves from layer 1 to ${LAYERS}: ${curves}`);
   dispose([x, s]);
 });
-

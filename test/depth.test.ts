@@ -21,7 +21,9 @@ import { openStore } from '../src/store/runs.js';
  * pattern of spreads that differs from block to block and layer to layer.
  */
 const curve = (gdvs: number[], blocks: number, noise = 0.002) =>
-  gdvs.map((gdv, layer) => ({ layer, gdv, blockGdv: Array.from({ length: blocks }, (_, b) => gdv + noise * Math.sin(1.7 * b + 0.9 * layer + 0.3 * layer ** 2)) }));
+  gdvs.map((gdv, layer) => ({ layer, gdv, blockGdv: Array.from({ length: blocks }, (_, b) =>
+    gdv + noise * Math.sin(1.7 * b + 0.9 * layer + 0.3 * layer ** 2)) })
+  );
 const dbn = (gdvs: number[], noise?: number) => judgeDbnCurve(curve(gdvs, 10, noise));
 
 test('gdv-dbn-depth: pairs of layers, the best interior pair chosen on blocks 1–5, intervals on blocks 6–10', () => {

@@ -212,7 +212,8 @@ const sourceOf = (splits: Splits, samplePoints: number): DepthSource => ({ name:
  * sample.blocks disjoint blocks of them).
  */
 export function dbnDepthCurves(data: DataChoice, sample: { points: number; blocks?: number }, runs: Pick<DbnOptions, 'width' | 'epochs'>[],
-  o: Omit<DbnOptions, 'width' | 'epochs'>, log: (m: string) => void = () => {}): {
+  o: Omit<DbnOptions, 'width' | 'epochs'>, log: (m: string) => void = () => {}
+): {
   source: DepthSource;
   curves: { width: number; epochs: number; layers: DbnLayerGdv[] }[];
 } {
