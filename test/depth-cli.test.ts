@@ -29,7 +29,8 @@ interface Layer {
 test('--dbn --json: the input and every layer, the lowest named as best; the same seed gives the same curve', () => {
   const r = cli(...dbn, '--json', '--chart', join(dir, 'dbn.svg'));
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { model: string; layers: (Layer & { reconstructionError: number | null; saturation: { saturated: number } | null })[]; best: { layer: number; gdv: number } };
+  const out = JSON.parse(r.stdout) as { model: string; layers: (Layer & { reconstructionError: number | null; saturation: { saturated: number } | null })[];
+    best: { layer: number; gdv: number } };
   assert.equal(out.model, 'dbn');
   assert.deepEqual(out.layers.map((l) => [l.layer, l.name, l.dims, l.n]), [[0, 'input', 784, 200], [1, 'rbm 1', 16, 200], [2, 'rbm 2', 16, 200], [3, 'rbm 3',
     16, 200]]);
