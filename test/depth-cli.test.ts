@@ -29,11 +29,14 @@ interface Layer {
 test('--dbn --json: the input and every layer, the lowest named as best; the same seed gives the same curve', () => {
   const r = cli(...dbn, '--json', '--chart', join(dir, 'dbn.svg'));
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { model: string; layers: (Layer & { reconstructionError: number | null })[]; best: { layer: number; gdv: number } };
+  const out = JSON.parse(r.stdout) as { model: string; layers: (Layer & { reconstructionError: number | null; saturation: { saturated: number } | null })[];
+    best: { layer: number; gdv: number } };
   assert.equal(out.model, 'dbn');
   assert.deepEqual(out.layers.map((l) => [l.layer, l.name, l.dims, l.n]), [[0, 'input', 784, 200], [1, 'rbm 1', 16, 200], [2, 'rbm 2', 16, 200], [3, 'rbm 3',
     16, 200]]);
   assert.equal(out.layers[0].reconstructionError, null);
+  assert.equal(out.layers[0].saturation, null);
+  assert.ok(out.layers.slice(1).every((l) => l.saturation!.saturated >= 0 && l.saturation!.saturated <= 1));
   assert.ok(out.layers.slice(1).every((l) => l.reconstructionError! > 0));
   for (const l of out.layers) assert.ok(Math.abs(l.gdv - (l.intra - l.inter)) < 1e-12);
   assert.equal(out.best.gdv, Math.min(...out.layers.map((l) => l.gdv)));
@@ -75,6 +78,9 @@ test('bad arguments exit with 2 and one line', () => {
   rejects(['--mlp', '--k', '2'], /--k applies to --dbn only/);
   rejects(['--dbn', '--depths', '2'], /--depths applies to --mlp only/);
   rejects(['--dbn', '--visible', 'ternary'], /--visible must be one of binary, gaussian/);
+  rejects(['--dbn', '--propagate', 'means'], /--propagate must be one of probabilities, samples/);
+  rejects(['--dbn', '--statistics', 'mean-field'], /--statistics must be one of probabilities, samples/);
+  rejects(['--mlp', '--pcd'], /--pcd applies to --dbn only/);
   rejects(['--dbn', '--layers', '0'], /--layers must be an integer ≥ 1/);
   rejects(['--dbn', '--gdv-points', '2'], /--gdv-points must be an integer ≥ 4/);
   rejects(['--dbn', 'extra'], /unexpected argument 'extra'/);

@@ -4,7 +4,7 @@ import { randomLabels } from './random-labels.js';
 import { MARGIN_CLAIMS } from './margins.js';
 import { marginsTrainSize } from './train-size.js';
 import { measuresRanking } from './ranking.js';
-import { gdvBackprop, gdvClosedForms, gdvDbnDepth } from './gdv.js';
+import { gdvBackprop, gdvClosedForms, gdvDbnBudget, gdvDbnDepth } from './gdv.js';
 import { DU_CLAIMS } from './du.js';
 import { allenZhuSgd } from './allen-zhu.js';
 import { NGUYEN_CLAIMS } from './nguyen.js';
@@ -17,6 +17,7 @@ export const CLAIMS: readonly Claim[] = [
   marginsTrainSize,
   gdvClosedForms,
   gdvDbnDepth,
+  gdvDbnBudget,
   gdvBackprop,
   ...DU_CLAIMS,
   allenZhuSgd,

@@ -18,13 +18,17 @@ export const depthCommand: Command = {
   summary: 'GDV after every layer of a deep belief network or of MLPs of several depths; recommends the depth (Schilling et al. 2018)',
   usage: `
 dltheory depth --dbn [--layers 40] [--width 100] [--epochs 3] [--k 1] [--lr 0.05] [--momentum 0.9] [--weight-decay 2e-4]
-                     [--batch 100] [--visible binary|gaussian]   [common options]
+                     [--batch 100] [--visible binary|gaussian] [--propagate probabilities|samples]
+                     [--statistics probabilities|samples] [--pcd]   [common options]
 dltheory depth --mlp [--depths 2,4,8] [--width 256] [--epochs 5] [--lr 1e-3] [--batch 128] [--runs DIR]   [common options]
 
 common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--seed 0] [--json] [--chart FILE.svg]
 
   --dbn          L RBMs of width W stacked greedily, trained with CD-k without labels; the first RBM is
                  binary on inputs in [0, 1] (pixel intensities as probabilities) or Gaussian on z-scored inputs
+  --propagate    what a layer passes up: hidden probabilities (default) or sampled binary states
+  --statistics   the hidden units' part of the CD statistics: probabilities (default) or sampled states
+  --pcd          persistent contrastive divergence (scikit-learn's BernoulliRBM) instead of CD-k
   --mlp          one MLP per depth (hidden layers of --width), Adam on standardised inputs, runs recorded in the store
   --gdv-points N GDV on the first N points of the test split (default 1000)
   --train-size N a seeded subset of the training split
@@ -44,6 +48,9 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
     'weight-decay': { type: 'string' },
     batch: { type: 'string' },
     visible: { type: 'string' },
+    propagate: { type: 'string' },
+    statistics: { type: 'string' },
+    pcd: { type: 'boolean' },
     data: { type: 'string' },
     'data-dir': { type: 'string' },
     'train-size': { type: 'string' },
@@ -58,7 +65,7 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
     const chartPath = outputOpt(v.chart, 'chart', '.svg');
     check(positionals.length === 0, `depth: unexpected argument '${positionals[0]}'`);
     check(Boolean(v.dbn) !== Boolean(v.mlp), 'depth: give --dbn or --mlp');
-    const dbnOnly = ['layers', 'k', 'momentum', 'weight-decay', 'visible'].find((o) => v.mlp && v[o] !== undefined);
+    const dbnOnly = ['layers', 'k', 'momentum', 'weight-decay', 'visible', 'propagate', 'statistics', 'pcd'].find((o) => v.mlp && v[o] !== undefined);
     check(dbnOnly === undefined, `--${dbnOnly} applies to --dbn only`);
     check(!(v.dbn && (v.depths !== undefined || v.runs !== undefined)), `--${v.depths !== undefined ? 'depths' : 'runs'} applies to --mlp only`);
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
@@ -75,6 +82,9 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
         momentum: numberOpt(v.momentum, 'momentum', 0.9, { min: 0, max: 1 }),
         weightDecay: numberOpt(v['weight-decay'], 'weight-decay', 2e-4, { min: 0 }),
         visible: choiceOpt(v.visible, 'visible', ['binary', 'gaussian'] as const, 'binary'),
+        propagate: choiceOpt(v.propagate, 'propagate', ['probabilities', 'samples'] as const, 'probabilities'),
+        statistics: choiceOpt(v.statistics, 'statistics', ['probabilities', 'samples'] as const, 'probabilities'),
+        persistent: Boolean(v.pcd),
       }
       : undefined;
     const depths = intListOpt(v.depths, 'depths', [2, 4, 8], { min: 1, max: 200 });
@@ -83,13 +93,13 @@ common: [--data mnist] [--data-dir DIR] [--train-size N] [--gdv-points 1000] [--
     const describe = (s: DepthSource) => `${s.name}: ${s.trainSize} train, GDV on ${s.samplePoints} test points`;
     let chart: ReturnType<typeof lineChart>;
     if (dbn) {
-      const { source, curves: [{ layers: curve }] } = dbnDepthCurves(data, samplePoints, [width], { ...dbn, epochs, batchSize, lr, seed }, log);
+      const { source, curves: [{ layers: curve }] } = dbnDepthCurves(data, { points: samplePoints }, [{ width, epochs }], { ...dbn, batchSize, lr, seed }, log);
       const best = lowest(curve);
       if (v.json) console.log(JSON.stringify({ model: 'dbn', layers: curve, best: { layer: best.layer, gdv: best.gdv } }));
       else {
         console.log(`DBN, ${dbn.layers} layers of ${width} (${describe(source)}); GDV: more negative is better separated\n`);
-        const rows = curve.map((l) => [l.name, l.dims, l.gdv, l.intra, l.inter, l.reconstructionError]);
-        console.log(formatTable(['layer', 'dims', 'GDV', 'intra', 'inter', 'recon. error'], rows));
+        const rows = curve.map((l) => [l.name, l.dims, l.gdv, l.intra, l.inter, l.reconstructionError, l.saturation?.saturated, l.saturation?.meanActivation]);
+        console.log(formatTable(['layer', 'dims', 'GDV', 'intra', 'inter', 'recon. error', 'saturated', 'mean p'], rows));
         const plural = best.layer === 1 ? '' : 's';
         console.log(`\nlowest GDV ${best.gdv.toFixed(4)} at layer ${best.layer}: recommended depth ${best.layer} layer${plural}`);
       }

@@ -18,7 +18,7 @@ import { disposeDataset, standardize } from '../data/dataset.js';
 import { loadData, type DataChoice } from '../data/load.js';
 import type { Splits } from '../data/sources.js';
 import { gdv, gdvPerLayer, type GdvResult } from '../measures/gdv.js';
-import { dbnInputs, trainDbn, type DbnOptions } from '../nn/dbn.js';
+import { dbnInputs, propagateUp, trainDbn, type DbnOptions } from '../nn/dbn.js';
 import { disposeRbm, hiddenProbs } from '../nn/rbm.js';
 import type { RunStore } from '../store/runs.js';
 import { recordRun } from '../train/record.js';
@@ -31,16 +31,62 @@ export interface LayerGdv extends GdvResult {
   name: string;
   /** layer / number of layers after the input. */
   relativeDepth: number;
+  /** The GDV of each of the sample's disjoint blocks (see Sample.blocks); empty without blocks. */
+  blockGdv: number[];
 }
 
 /** A labelled sample: points [n, ...] and their labels. */
 export interface Sample {
   x: Tensor;
   y: number[];
+  /**
+   * Also measure the GDV on each of this many disjoint contiguous blocks of ⌊n / blocks⌋ points
+   * (default 0): independent estimates, whose spread is the GDV's sampling noise at that size.
+   */
+  blocks?: number;
 }
 
-/** A DBN layer's GDV, with its RBM's reconstruction error after the last epoch (null for the input). */
-export type DbnLayerGdv = LayerGdv & { reconstructionError: number | null };
+/** The GDV of rows [n, D] (labels y) on each of `blocks` disjoint contiguous blocks of ⌊n / blocks⌋ rows. */
+export function blockGdvs(rows: Tensor, y: number[], blocks = 0): number[] {
+  const size = blocks ? Math.floor(y.length / blocks) : 0;
+  check(!blocks || size >= 4, () => `${blocks} blocks of ${y.length} points: need at least 4 points a block`);
+  return Array.from({ length: blocks }, (_, b) => scope(() => gdv(rows.narrow(0, b * size, size), y.slice(b * size, (b + 1) * size)).gdv));
+}
+
+/** Saturation of a layer's hidden probabilities p [n, H] over the n points of a sample. */
+export interface Saturation {
+  /** Fraction of the n·H probabilities below 0.01 or above 0.99. */
+  saturated: number;
+  /** Mean probability. */
+  meanActivation: number;
+  /** Fraction of the H units below 0.01 on every point (dead) and above 0.99 on every point (always on). */
+  dead: number;
+  alwaysOn: number;
+  /** Mean over the units of the variance of p over the points (population variance; at most 0.25). */
+  unitVariance: number;
+}
+
+/** The Saturation of p [n, H] (probabilities). */
+export function saturation(p: Tensor): Saturation {
+  return noGrad(() =>
+    scope(() => {
+      const mean = (t: Tensor) => t.to('float64').mean().item();
+      return {
+        saturated: mean(p.lt(0.01).logicalOr(p.gt(0.99))),
+        meanActivation: mean(p),
+        dead: mean(p.amax(0).lt(0.01)),
+        alwaysOn: mean(p.amin(0).gt(0.99)),
+        unitVariance: mean(p.to('float64').var(0, { correction: 0 })),
+      };
+    })
+  );
+}
+
+/**
+ * A DBN layer's GDV, with its RBM's reconstruction error after the last epoch and the saturation of
+ * its hidden probabilities on the sample (both null for the input).
+ */
+export type DbnLayerGdv = LayerGdv & { reconstructionError: number | null; saturation: Saturation | null };
 
 /** The layer with the lowest GDV (the first, on a tie). */
 export function lowest<T extends { gdv: number }>(layers: T[]): T {
@@ -49,21 +95,24 @@ export function lowest<T extends { gdv: number }>(layers: T[]): T {
 
 /**
  * Trains a DBN greedily on train [n, ...] (flattened) and returns the GDV of sample after every
- * layer, input included, with each RBM's reconstruction error after its last epoch.
+ * layer, input included, with each RBM's reconstruction error after its last epoch. Layer l's
+ * representation is p(h | what layer l − 1 passes up), as in trainDbn (src/nn/dbn.ts).
  */
 export function dbnGdvCurve(train: Tensor, sample: Sample, o: DbnOptions, log: (m: string) => void = () => {}): DbnLayerGdv[] {
   const [x, s] = scope(() => dbnInputs(o.visible ?? 'binary', train.flatten(1), sample.x.flatten(1)));
   let h = s;
-  const at = (layer: number, name: string, reconstructionError: number | null) => ({ layer, name, relativeDepth: layer / o.layers, reconstructionError,
-    ...gdv(h, sample.y) });
-  const curve = [at(0, 'input', null)];
+  const at = (layer: number, name: string, p: Tensor, reconstructionError: number | null) => ({ layer, name, relativeDepth: layer / o.layers,
+    reconstructionError, saturation: layer ? saturation(p) : null, ...gdv(p, sample.y), blockGdv: blockGdvs(p, sample.y, sample.blocks) });
+  const curve = [at(0, 'input', h, null)];
   try {
     const rbms = trainDbn(x, o, (l, rbm, errors) => {
-      const next = noGrad(() => hiddenProbs(rbm, h));
+      scope(() => curve.push(at(l, `rbm ${l}`, hiddenProbs(rbm, h), errors[errors.length - 1] ?? null)));
+      const next = propagateUp(rbm, h, o.propagate);
       h.dispose();
       h = next;
-      curve.push(at(l, `rbm ${l}`, errors[errors.length - 1] ?? null));
-      log(`DBN width ${o.width}: layer ${l}/${o.layers}, GDV ${curve[l].gdv.toFixed(4)}, reconstruction error ${curve[l].reconstructionError?.toFixed(3)}`);
+      const { gdv: g, reconstructionError: e, saturation: sat } = curve[l];
+      log(`DBN width ${o.width}, ${o.epochs} epochs: layer ${l}/${o.layers}, GDV ${g.toFixed(4)}, reconstruction error ${e?.toFixed(3)}, ` +
+        `saturated ${(100 * sat!.saturated).toFixed(1)}%, mean p ${sat!.meanActivation.toFixed(3)}`);
     });
     rbms.forEach(disposeRbm);
   } finally {
@@ -82,6 +131,8 @@ export interface MlpDepthOptions {
   seed: number;
   /** Points of the test split the GDV is measured on (the first ones). */
   samplePoints: number;
+  /** Also measure on this many disjoint blocks of the sample (Sample.blocks; default 0). */
+  blocks?: number;
   progress?: boolean;
 }
 
@@ -90,6 +141,8 @@ export interface MlpCurve {
   spec: string;
   runId: string;
   testAccuracy: number;
+  /** Test points the accuracy is measured on. */
+  testPoints: number;
   layers: LayerGdv[];
 }
 
@@ -115,13 +168,16 @@ export function mlpGdvCurves(store: RunStore, splits: Splits, o: MlpDepthOptions
     });
     try {
       return scope(() => {
-        const x = splits.test.x.narrow(0, 0, n);
+        const measure = (x: Tensor, y: number[]) => [...gdvPerLayer(run.model, x, y), gdv(noGrad(() => run.model.eval().forward(x)), y)];
         const y = splits.test.y.narrow(0, 0, n).toNumbers();
-        const hidden = gdvPerLayer(run.model, x, y);
-        const logits = gdv(noGrad(() => run.model.eval().forward(x)), y);
-        const layers = [...hidden.map(({ probe, ...r }, l) => ({ ...r, layer: l, name: probe })), { ...logits, layer: depth + 1, name: 'logits' }];
-        const relative = layers.map((l) => ({ ...l, relativeDepth: l.layer / (depth + 1) }));
-        return { depth, spec, runId: run.id, testAccuracy: run.final.testAccuracy, layers: relative };
+        const size = o.blocks ? Math.floor(n / o.blocks) : 0;
+        check(!o.blocks || size >= 4, () => `${o.blocks} blocks of ${n} points: need at least 4 points a block`);
+        const blocks = Array.from({ length: o.blocks ?? 0 }, (_, b) => measure(splits.test.x.narrow(0, b * size, size), y.slice(b * size, (b + 1) * size)));
+        const layers = measure(splits.test.x.narrow(0, 0, n), y).map((r, l) => {
+          const { probe, ...rest } = { probe: 'logits', ...r };
+          return { ...rest, layer: l, name: probe, relativeDepth: l / (depth + 1), blockGdv: blocks.map((b) => b[l].gdv) };
+        });
+        return { depth, spec, runId: run.id, testAccuracy: run.final.testAccuracy, testPoints: splits.test.y.size(0), layers };
       });
     } finally {
       run.model.dispose();
@@ -151,21 +207,24 @@ const sourceOf = (splits: Splits, samplePoints: number): DepthSource => ({ name:
   samplePoints: Math.min(samplePoints, splits.test.y.size(0)) });
 
 /**
- * One DBN per width (the other options `o`) trained on the training split of `data`, and the GDV
- * after every layer on its first samplePoints test points.
+ * One DBN per run (its width and epochs a layer; the other options `o`) trained on the training
+ * split of `data`, and the GDV after every layer on the first sample.points test points (and on
+ * sample.blocks disjoint blocks of them).
  */
-export function dbnDepthCurves(data: DataChoice, samplePoints: number, widths: number[], o: Omit<DbnOptions, 'width'>, log: (m: string) => void = () => {}): {
+export function dbnDepthCurves(data: DataChoice, sample: { points: number; blocks?: number }, runs: Pick<DbnOptions, 'width' | 'epochs'>[],
+  o: Omit<DbnOptions, 'width' | 'epochs'>, log: (m: string) => void = () => {}
+): {
   source: DepthSource;
-  curves: { width: number; layers: DbnLayerGdv[] }[];
+  curves: { width: number; epochs: number; layers: DbnLayerGdv[] }[];
 } {
   return withData(data, (splits) => {
-    const source = sourceOf(splits, samplePoints);
+    const source = sourceOf(splits, sample.points);
     const n = source.samplePoints;
-    const sample = { x: splits.test.x.narrow(0, 0, n), y: scope(() => splits.test.y.narrow(0, 0, n).toNumbers()) };
+    const measured = { x: splits.test.x.narrow(0, 0, n), y: scope(() => splits.test.y.narrow(0, 0, n).toNumbers()), blocks: sample.blocks };
     try {
-      return { source, curves: widths.map((width) => ({ width, layers: dbnGdvCurve(splits.train.x, sample, { ...o, width }, log) })) };
+      return { source, curves: runs.map((r) => ({ ...r, layers: dbnGdvCurve(splits.train.x, measured, { ...o, ...r }, log) })) };
     } finally {
-      sample.x.dispose();
+      measured.x.dispose();
     }
   });
 }

@@ -11,19 +11,32 @@
  * matters at 40 layers on 2 cores. `visible: 'gaussian'` is kept for real-valued data: each input
  * dimension is then z-scored with the training set's statistics (a constant dimension becomes 0),
  * as unit-variance Gaussian visibles assume.
+ *
+ * `propagate: 'samples'` passes binary states h ~ p(h | v) up instead of the probabilities (Hinton
+ * 2010 §3.1 weighs the two; one seeded draw per layer for the training set): RBM l + 1 then trains on
+ * states of RBM l, and layer l's representation is p(h | the sampled states of layer l − 1).
  */
 import { noGrad } from '../engine/autograd.js';
 import { manualSeed } from '../engine/creation.js';
 import { scope, keep } from '../engine/memory.js';
 import type { Tensor } from '../engine/tensor.js';
 import { check } from '../errors.js';
-import { createRbm, disposeRbm, hiddenProbs, trainRbm, type Rbm, type RbmTrainOptions, type VisibleKind } from './rbm.js';
+import { createRbm, disposeRbm, hiddenProbs, sampleBernoulli, trainRbm, type Rbm, type RbmTrainOptions, type VisibleKind } from './rbm.js';
+
+/** What a layer passes to the next: its hidden probabilities (the default) or a draw of its binary states. */
+export type Propagate = 'probabilities' | 'samples';
 
 export interface DbnOptions extends RbmTrainOptions {
   layers: number;
   width: number;
   /** Visible units of the first RBM (default binary). */
   visible?: VisibleKind;
+  propagate?: Propagate;
+}
+
+/** What rbm passes up for inputs v [n, V]: p(h | v) [n, H], or binary states drawn from it (libtorch's generator). */
+export function propagateUp(rbm: Rbm, v: Tensor, propagate: Propagate = 'probabilities'): Tensor {
+  return noGrad(() => scope(() => (propagate === 'samples' ? sampleBernoulli(hiddenProbs(rbm, v)) : hiddenProbs(rbm, v))));
 }
 
 /**
@@ -65,7 +78,7 @@ export function trainDbn(x: Tensor, o: DbnOptions, onLayer?: (layer: number, rbm
       const errors = trainRbm(rbm, input, { ...o, seed: o.seed + l });
       onLayer?.(l, rbm, errors);
       if (l === o.layers) break;
-      const next = keep(noGrad(() => hiddenProbs(rbm, input)));
+      const next = keep(propagateUp(rbm, input, o.propagate));
       if (input !== x) input.dispose();
       input = next;
     }

@@ -17,11 +17,18 @@
  *
  * CD-k (Hinton 2002): from the data v⁰, h⁰ ~ p(h | v⁰); k times v^s ~ p(v | h^{s−1}), h^s ~ p(h | v^s).
  * The gradient estimate of the mean log-likelihood over a batch of n points is
- *   ΔW = (p(h|v⁰)ᵀ v⁰ − p(h|v^k)ᵀ v^k) / n,  Δb = mean(v⁰ − v^k),  Δc = mean(p(h|v⁰) − p(h|v^k)):
+ *   ΔW = p(h|v⁰)ᵀ v⁰ / n − p(h|v^k)ᵀ v^k / m,  Δb = mean(v⁰) − mean(v^k),  Δc = mean(p(h|v⁰)) − mean(p(h|v^k)):
  * the chain runs on sampled states (so for large k, v^k is a draw from the model and the estimate is
- * unbiased), and the statistics use hidden probabilities given those states (less noise, same mean).
+ * unbiased), and the statistics use hidden probabilities given those states (less noise, same mean;
+ * Hinton 2010 §3.3). Two variants, options of cdGradient and trainRbm:
+ * - `statistics: 'samples'`: the sampled h⁰ and h^k ~ p(h | v^k) in place of the probabilities (same
+ *   mean, more noise), the chain then starting from that h⁰;
+ * - `persistent` (PCD, Tieleman 2008; scikit-learn's BernoulliRBM): the negative chain of m states
+ *   does not restart at the data but continues from the previous batch's h^k ~ p(h | v^k), starting at
+ *   h = 0; m is the batch size, n may be smaller for the last batch.
  * Random draws in order, per step: H uniforms per point for h, then V uniforms (binary) or V standard
- * normals (Gaussian) per point for v; a test replays the same draws in numpy.
+ * normals (Gaussian) per point for v; with either variant, H uniforms more for h^k at the end (PCD draws
+ * no h⁰ unless the statistics are samples). A test replays the default's draws in numpy.
  *
  * Training: minibatch SGD with momentum on the estimate, u ← μ·u + η·(Δ − λ·W for the weight), θ ← θ + u;
  * weight decay λ on W only (Hinton 2010 §10). Initialisation W ~ N(0, 0.01²), biases 0.
@@ -52,6 +59,15 @@ export interface Noise {
 }
 const TORCH_NOISE: Noise = { uniform: (s, d) => rand(s, d), normal: (s, d) => randn(s, d) };
 
+/** The hidden units' part of the CD statistics: p(h | v) (the default) or sampled states h (see the header). */
+export type CdStatistics = 'probabilities' | 'samples';
+
+export interface CdOptions {
+  statistics?: CdStatistics;
+  /** PCD: the negative chain's hidden states [m, H], continued instead of starting at the data. */
+  chain?: Tensor;
+}
+
 export interface RbmTrainOptions {
   epochs: number;
   batchSize: number;
@@ -60,6 +76,10 @@ export interface RbmTrainOptions {
   k?: number;
   momentum?: number;
   weightDecay?: number;
+  /** Default 'probabilities'. */
+  statistics?: CdStatistics;
+  /** PCD with batchSize persistent chains instead of CD (default false). */
+  persistent?: boolean;
   seed: number;
 }
 
@@ -143,24 +163,36 @@ export interface RbmGradient {
   weight: Tensor;
   visibleBias: Tensor;
   hiddenBias: Tensor;
+  /** With `chain` given: the chain's next hidden states [m, H], h^k ~ p(h | v^k). */
+  chain?: Tensor;
 }
 
-/** The CD-k estimate of the gradient of the mean log-likelihood of the batch v0 [n, V] (see the header): weight [H, V], biases [V] and [H]. */
-export function cdGradient(rbm: Rbm, v0: Tensor, k = 1, noise: Noise = TORCH_NOISE): RbmGradient {
+/**
+ * The CD-k estimate of the gradient of the mean log-likelihood of the batch v0 [n, V] (see the
+ * header): weight [H, V], biases [V] and [H]; `o.chain` [m, H] makes it PCD.
+ */
+export function cdGradient(rbm: Rbm, v0: Tensor, k = 1, noise: Noise = TORCH_NOISE, o: CdOptions = {}): RbmGradient {
   check(Number.isInteger(k) && k >= 1, () => `CD-k needs an integer k ≥ 1, got ${k}`);
+  const samples = o.statistics === 'samples';
   return noGrad(() =>
     scope(() => {
       const ph0 = hiddenProbs(rbm, v0);
+      const positive = samples ? sampleBernoulli(ph0, noise) : ph0;
+      let h = o.chain ?? (samples ? positive : sampleBernoulli(ph0, noise));
       let [v, ph] = [v0, ph0];
       for (let s = 0; s < k; s++) {
-        v = sampleVisible(rbm, sampleBernoulli(ph, noise), noise);
+        if (s > 0) h = sampleBernoulli(ph, noise);
+        v = sampleVisible(rbm, h, noise);
         ph = hiddenProbs(rbm, v);
       }
-      const n = v0.size(0);
+      const next = samples || o.chain ? sampleBernoulli(ph, noise) : undefined;
+      const negative = samples ? next! : ph;
+      const [n, m] = [v0.size(0), v.size(0)];
       return {
-        weight: ph0.t().mm(v0).sub(ph.t().mm(v)).div(n),
-        visibleBias: v0.sub(v).mean(0),
-        hiddenBias: ph0.sub(ph).mean(0),
+        weight: positive.t().mm(v0).div(n).sub(negative.t().mm(v).div(m)),
+        visibleBias: v0.mean(0).sub(v.mean(0)),
+        hiddenBias: positive.mean(0).sub(negative.mean(0)),
+        ...(o.chain ? { chain: next } : {}),
       };
     })
   );
@@ -177,6 +209,8 @@ export function trainRbm(rbm: Rbm, x: Tensor, o: RbmTrainOptions): number[] {
   manualSeed(o.seed);
   const params = [rbm.weight, rbm.visibleBias, rbm.hiddenBias];
   const velocity = params.map((p) => keep(zerosLike(p)));
+  // PCD's chains start at h = 0, as scikit-learn's do.
+  let chain = o.persistent ? keep(zeros([o.batchSize, rbm.weight.size(0)], rbm.weight.dtype)) : undefined;
   const n = x.size(0);
   const errors: number[] = [];
   try {
@@ -185,16 +219,21 @@ export function trainRbm(rbm: Rbm, x: Tensor, o: RbmTrainOptions): number[] {
         const perm = randperm(n);
         for (let i = 0; i < n; i += o.batchSize) {
           scope(() => {
-            const g = cdGradient(rbm, x.indexSelect(0, perm.narrow(0, i, Math.min(o.batchSize, n - i))), k);
+            const batch = x.indexSelect(0, perm.narrow(0, i, Math.min(o.batchSize, n - i)));
+            const g = cdGradient(rbm, batch, k, TORCH_NOISE, { statistics: o.statistics, chain });
             const steps = [weightDecay ? g.weight.sub(rbm.weight.mul(weightDecay)) : g.weight, g.visibleBias, g.hiddenBias];
             params.forEach((p, j) => p.add_(velocity[j].mul_(momentum).add_(steps[j], o.lr)));
+            if (g.chain) {
+              chain!.dispose();
+              chain = keep(g.chain);
+            }
           });
         }
       });
       errors.push(reconstructionError(rbm, x));
     }
   } finally {
-    for (const u of velocity) u.dispose();
+    for (const u of [...velocity, chain]) u?.dispose();
   }
   return errors;
 }
