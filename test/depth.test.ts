@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors } from '../src/engine/index.js';
-import { blockMean, judgeBackpropCurve, judgeDbnCurve, wilsonInterval } from '../src/claims/gdv.js';
+import { judgeBackpropCurve, judgeDbnCurve } from '../src/claims/gdv.js';
 import { lowest, mlpGdvCurves } from '../src/experiments/depth.js';
 import { gdv } from '../src/measures/gdv.js';
 import { gaussianMixture } from '../src/data/synthetic.js';
@@ -47,19 +47,6 @@ test('gdv-dbn-depth: pairs of layers, the best interior pair chosen on blocks 1�
   assert.equal(flat.verdict, 'inconclusive');
   assert.ok(flat.worsening.lower < 0 && flat.worsening.upper > 0);
   assert.throws(() => dbn([-0.05, -0.2, -0.25, -0.3, -0.35, -0.4, -0.42, -0.42, -0.42, -0.42]), /even number/);
-});
-
-test('blockMean: the 95% t-interval of 5 values; wilsonInterval: the Wilson score interval', () => {
-  // scipy.stats.t.ppf(0.975, 4) = 2.7764451051977987; sd of 1…5 is √2.5.
-  const m = blockMean([1, 2, 3, 4, 5]);
-  const half = (2.7764451051977987 * Math.sqrt(2.5)) / Math.sqrt(5);
-  assert.ok(m.estimate === 3 && Math.abs(m.lower - (3 - half)) < 1e-12 && Math.abs(m.upper - (3 + half)) < 1e-12);
-  assert.throws(() => blockMean([1, 2, 3]), /over 3 blocks: the rule uses 5/);
-  // 0 of 10: [0, z²/(n + z²)] = [0, 0.27753]; 9,000 of 10,000: centre (0.9 + z²/2n)/(1 + z²/n) = 0.899847, half-width 0.005881.
-  const none = wilsonInterval(0, 10);
-  assert.ok(Math.abs(none.lower) < 1e-15 && Math.abs(none.upper - 0.2775327) < 1e-6, `${none.lower}, ${none.upper}`);
-  const ninety = wilsonInterval(0.9, 10000);
-  assert.ok(Math.abs(ninety.lower - 0.893966) < 1e-6 && Math.abs(ninety.upper - 0.905727) < 1e-6, `${ninety.lower}, ${ninety.upper}`);
 });
 
 test('gdv-backprop: τ(layer, GDV) on each of 5 blocks at most −0.6 and the logits below the input, beyond the noise', () => {

@@ -38,7 +38,7 @@
  */
 import { dbnDepthCurves, lowest, mlpDepthCurves } from '../experiments/depth.js';
 import { check } from '../errors.js';
-import type { Interval } from '../measures/bootstrap.js';
+import { type Band, type Interval, meanInterval, verdictOfBands, wilsonInterval } from '../measures/bootstrap.js';
 import { closedFormCases, invarianceCases } from '../experiments/gdv.js';
 import { kendallTauB } from '../measures/regression.js';
 import { barChart, lineChart } from '../report/chart.js';
@@ -83,22 +83,11 @@ export const gdvClosedForms: Claim = {
   },
 };
 
-/** 95% quantile of Student's t with 4 degrees of freedom: the interval of a mean over 5 blocks. */
-const T975_DF4 = 2.7764451051977987;
+/** A difference that must be > 0 beyond its interval. */
+const ABOVE_ZERO: Band = { low: 0, high: Infinity };
 
 /** Disjoint blocks of the held-out digits the GDV is also measured on (Sample.blocks, src/experiments/depth.ts). */
 const DBN_BLOCKS = 10;
-
-/** A mean of 5 block values with its 95% t-interval (the blocks are independent samples of digits). */
-export function blockMean(values: number[]): Interval {
-  check(values.length === 5, () => `a t-interval over ${values.length} blocks: the rule uses 5`);
-  const mean = values.reduce((a, b) => a + b, 0) / 5;
-  const half = (T975_DF4 * Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / 4)) / Math.sqrt(5);
-  return { estimate: mean, lower: mean - half, upper: mean + half };
-}
-
-/** The sign of a difference that must be > 0: 'above' when its interval lies above 0, 'below' when below, 'within' otherwise. */
-const sideOf = (d: Interval) => (d.lower > 0 ? 'above' : d.upper < 0 ? 'below' : 'within');
 
 /**
  * The rule of gdv-dbn-depth on one curve (layer 0 the input, layers 1 … L with L even), each layer
@@ -116,10 +105,9 @@ export function judgeDbnCurve<T extends { layer: number; gdv: number; blockGdv: 
   const chooser = (pair: number[]) => pair.slice(0, 5).reduce((a, b) => a + b, 0);
   let best = 1;
   for (let m = 2; m < pairs.length - 1; m++) if (chooser(pairs[m]) < chooser(pairs[best])) best = m;
-  const against = (m: number) => blockMean(pairs[m].slice(5).map((g, b) => g - pairs[best][5 + b]));
+  const against = (m: number) => meanInterval(pairs[m].slice(5).map((g, b) => g - pairs[best][5 + b]));
   const [improvement, worsening] = [against(0), against(pairs.length - 1)];
-  const sides = [sideOf(improvement), sideOf(worsening)];
-  const verdict: Verdict = sides.includes('below') ? 'does not hold' : sides.every((x) => x === 'above') ? 'holds' : 'inconclusive';
+  const verdict = verdictOfBands([[improvement, ABOVE_ZERO], [worsening, ABOVE_ZERO]]);
   // Layers of the best pair, numbered from 1.
   return { bestPair: [2 * best + 1, 2 * best + 2], lowest: lowest(layers), improvement, worsening, verdict };
 }
@@ -244,8 +232,8 @@ export function judgeBackpropCurve(layers: { layer: number; gdv: number; blockGd
   check(layers.every((l) => l.blockGdv.length === MLP_BLOCKS), () => `gdv-backprop judges ${MLP_BLOCKS} blocks per layer`);
   const block = (b: number) => layers.map((l) => l.blockGdv[b]);
   const blocks = Array.from({ length: MLP_BLOCKS }, (_, b) => block(b));
-  const tau = blockMean(blocks.map((g) => kendallTauB(layers.map((l) => l.layer), g)));
-  const drop = blockMean(blocks.map((g) => g[g.length - 1] - g[0]));
+  const tau = meanInterval(blocks.map((g) => kendallTauB(layers.map((l) => l.layer), g)));
+  const drop = meanInterval(blocks.map((g) => g[g.length - 1] - g[0]));
   const [input, logits] = [layers[0].gdv, layers[layers.length - 1].gdv];
   const wholeTau = kendallTauB(layers.map((l) => l.layer), layers.map((l) => l.gdv));
   const passes = tau.upper <= FALLING && drop.upper < 0;
@@ -255,14 +243,6 @@ export function judgeBackpropCurve(layers: { layer: number; gdv: number; blockGd
 
 /** Test accuracy an MLP must reach for its curve to count. */
 const TRAINED = 0.9;
-
-/** The 95% Wilson score interval of a proportion p measured on n trials (Wilson 1927). */
-export function wilsonInterval(p: number, n: number): Interval {
-  const z = 1.959963985;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
-  return { estimate: p, lower: centre - half, upper: centre + half };
-}
 
 const MLP_PLANS = {
   quick: { depths: [2, 4, 8], width: 256, epochs: 5, trainSize: 8000, samplePoints: 1000 },
@@ -287,7 +267,9 @@ export const gdvBackprop: Claim = {
     const data = { name: 'mnist', seed: ctx.seed, trainSize: plan.trainSize };
     const options = { ...plan, depths: [...plan.depths], batchSize: 128, lr: 1e-3, seed: ctx.seed, blocks: MLP_BLOCKS, progress: ctx.progress };
     const { curves } = mlpDepthCurves(ctx.store, data, options, 'claim', ctx.log);
-    const judged = curves.map((c) => ({ ...c, ...judgeBackpropCurve(c.layers), accuracy: wilsonInterval(c.testAccuracy, c.testPoints) }));
+    const judged = curves.map((c) => ({ ...c, ...judgeBackpropCurve(c.layers),
+      accuracy: wilsonInterval(Math.round(c.testAccuracy * c.testPoints), c.testPoints) })
+    );
     const trained = judged.every((j) => j.accuracy.lower > TRAINED);
     const pct = (x: number) => (100 * x).toFixed(1);
     return {
