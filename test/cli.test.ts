@@ -38,6 +38,7 @@ test('usage errors exit 2 with one line', () => {
   // Reading commands leave no empty store behind a mistyped folder.
   rejects(['runs', 'ls', '--runs', join(dir, 'no-store')], /no-store: no run store here/);
   rejects(['gap', 'evaluate', '--runs', join(dir, 'no-store')], /no-store: no run store here/);
+  rejects(['gap', 'fit', '--runs', join(dir, 'no-store')], /no-store: no run store here/);
   assert.equal(existsSync(join(dir, 'no-store')), false);
   rejects(['runs', 'frob'], /expected 'ls' or 'show'/);
 });

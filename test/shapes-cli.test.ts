@@ -81,7 +81,8 @@ test('train --moments writes a checkpoint that --resume continues (here: already
   rejects(['train', ...args, '--lr', '0.01', '--resume', first, '--out', path('ck3.safetensors')], /ck1\.safetensors: written with other training options/);
   rejects(['train', ...args, '--resume', path('nothing.safetensors'), '--out', path('ck3.safetensors')], /nothing\.safetensors: cannot read/);
   rejects(['train', ...args, '--schedule', 'linear', '--out', path('ck3.safetensors')], /--schedule must be one of cosine, constant/);
-  rejects(['train', ...args, '--warmup', '-1', '--out', path('ck3.safetensors')], /--warmup must be an integer ≥ 0/);
+  rejects(['train', ...args, '--warmup', '-1', '--out', path('ck3.safetensors')], /--warmup must be an integer ≥ 0 and ≤ /);
+  rejects(['train', ...args, '--warmup', '1000', '--out', path('ck3.safetensors')], /--warmup must be an integer ≥ 0 and ≤ /);
   rejects(['train', ...args, '--checkpoint-every', '0', '--out', path('ck3.safetensors')], /--checkpoint-every must be an integer ≥ 1/);
 });
 

@@ -93,7 +93,7 @@ export const gapCommand: Command = {
     if (sub === 'predict') return predict(v, seed);
     if (sub === 'evaluate') return evaluate(v, seed);
     const gridName = (v.grid as string | undefined) ?? 'quick';
-    using store = openStore(v.runs as string | undefined);
+    using store = openStore(v.runs as string | undefined, { existing: true });
     const set = choiceOpt(v.features, 'features', Object.keys(FEATURE_SETS), 'signature');
     const p = zooPopulation(store, gridName, [set]);
     const rows = p.features[set];

@@ -104,7 +104,8 @@ function train(v: Values): number {
     batchSize: numberOpt(v.batch, 'batch', 8, { integer: true, min: 1 }),
     lr: numberOpt(v.lr, 'lr', 3e-3, { min: 0 }),
     schedule: choiceOpt(v.schedule, 'schedule', ['cosine', 'constant'] as const, 'cosine'),
-    warmup: numberOpt(v.warmup, 'warmup', Math.round(0.05 * steps), { integer: true, min: 0 }),
+    // A warm-up as long as the run would never reach --lr nor start the decay.
+    warmup: numberOpt(v.warmup, 'warmup', Math.round(0.05 * steps), { integer: true, min: 0, max: steps - 1 }),
     seed: numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 }),
   };
   check(v['align-steps'] === undefined || align, '--align-steps needs --align rigid|affine');
