@@ -5,7 +5,8 @@
 # with a closed form or another implementation. The CLI tests that only compare a command's output with the
 # library's on the same kernels (gap-cli, margins-cli, gdv-cli, gram-cli, depth-cli) run once, in `npm test`.
 NUMERIC_TESTS = baselines converge-models converge depth engine gd gdv gradients gram hessian ntk \
-	landscape margins pac-bayes input-gradient pytorch rbm regression shape-ae shape-align shape-baselines spectra
+	landscape margins pac-bayes input-gradient pytorch rbm regression shape-ae shape-align shape-baselines spectra \
+	claim-intervals dbn-sklearn lbfgs readout shape-moments
 
 setup:
 	@bash scripts/setup.sh
