@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ make libtorch-dev libopenblas0-pthread dataset-fashion-mnist python3-torch python3-numpy python3-nibabel python3-pandas python3-torchvision python3-sklearn)
+packages=(cmake g++ make libtorch-dev libopenblas0-pthread dataset-fashion-mnist python3-torch python3-numpy python3-nibabel python3-pandas python3-torchvision python3-sklearn redis-server chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
