@@ -1,9 +1,11 @@
 /**
  * `dltheory reproduce`: runs claims, prints the verdict table and writes the report folder.
  * Each finished claim is saved as DIR/claims/ID.json at once, so an interrupted run started again
- * with the same --out, mode and seed redoes only the claims that had not finished.
+ * with the same --out, mode and seed redoes only the claims that had not finished. With --jobs N
+ * the claims run in N child processes first (reproduce-jobs.ts), and this process reports them.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError, warn } from '../errors.js';
 import { openStore, type RunStore } from '../store/runs.js';
@@ -14,6 +16,7 @@ import { selectClaims } from '../claims/registry.js';
 import type { Claim, ClaimResult, Mode } from '../claims/claim.js';
 import { ExperimentCache } from '../experiments/context.js';
 import { numberOpt, parse, type Command } from './args.js';
+import { runInChildren, schedulingUnits } from './reproduce-jobs.js';
 
 /** A claim's result, with the run store its trainings are in (a saved result is reused only with it). */
 type Row = (ClaimResult | (Omit<ClaimResult, 'verdict'> & { verdict: 'error' })) & { store: string };
@@ -70,6 +73,9 @@ dltheory reproduce [CLAIM|GROUP...] [--quick|--full] [--seed S] [--out DIR] [--f
   --full        the full experiments (up to an hour)
   --out DIR     report folder (default reports/reproduce-MODE); finished claims there are reused
   --fresh       rerun every claim even if DIR holds its result
+  --jobs N      run the claims in N processes, a claim group each at a time (default: one per core,
+                each with cores/N threads); --jobs 1 runs them all in this process
+  --no-report   save each claim's result in DIR/claims only (what --jobs asks of its children)
   --json        print the results as one JSON array on the last line
 Exit code 1 when a claim does not hold or its experiment failed.
 `,
@@ -81,6 +87,8 @@ Exit code 1 when a claim does not hold or its experiment failed.
     fresh: { type: 'boolean' },
     json: { type: 'boolean' },
     runs: { type: 'string' },
+    jobs: { type: 'string' },
+    'no-report': { type: 'boolean' },
   },
   async run(argv) {
     const { values: v, positionals } = parse(this, argv);
@@ -95,25 +103,44 @@ Exit code 1 when a claim does not hold or its experiment failed.
     }
     const out = (v.out as string | undefined) ?? join('reports', `reproduce-${mode}`);
     mkdirSync(join(out, 'claims'), { recursive: true });
+    const cores = availableParallelism();
+    const jobs = numberOpt(v.jobs, 'jobs', cores, { integer: true, min: 1 });
     const rows: Row[] = [];
     using store = openStore(v.runs as string | undefined);
+    const savedPath = (claim: Claim) => join(out, 'claims', `${claim.id}.json`);
+    const reusable = (claim: Claim, quiet: boolean): Row | undefined => {
+      if (!existsSync(savedPath(claim))) return undefined;
+      const prev = savedRow(savedPath(claim));
+      if (prev && prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
+        if (!quiet) process.stderr.write(`${claim.id}: reusing the result in ${savedPath(claim)} (--fresh to rerun)\n`);
+        return prev;
+      }
+      return undefined;
+    };
+    const units = schedulingUnits(claims.filter((c) => v.fresh || !reusable(c, true)));
+    const inChildren = jobs > 1 && units.length > 1;
+    if (inChildren) {
+      const threads = Number(process.env.DLTHEORY_THREADS ?? Math.max(1, Math.floor(cores / Math.min(jobs, units.length))));
+      process.stderr.write(
+        `reproduce: ${units.length} groups of claims on ${Math.min(jobs, units.length)} processes, ${threads} thread${threads > 1 ? 's' : ''} each\n`,
+      );
+      await runInChildren(units, { mode, seed, out, store: store.dir, fresh: Boolean(v.fresh), jobs, threads });
+    }
     // Claims that share an experiment (the margin claims' zoo, the shape lab's models) run it once in this invocation.
     const cache = new ExperimentCache();
     for (const claim of claims) {
-      const saved = join(out, 'claims', `${claim.id}.json`);
-      if (!v.fresh && existsSync(saved)) {
-        const prev = savedRow(saved);
-        if (prev && prev.mode === mode && prev.seed === seed && prev.store === store.dir && prev.verdict !== 'error') {
-          process.stderr.write(`${claim.id}: reusing the result in ${saved} (--fresh to rerun)\n`);
-          rows.push(prev);
-          continue;
-        }
+      const saved = savedPath(claim);
+      const prev = !v.fresh || inChildren ? reusable(claim, inChildren) : undefined;
+      if (prev) {
+        rows.push(prev);
+        continue;
       }
       process.stderr.write(`${claim.id}: running (${mode})\n`);
       const row = await runClaim(claim, mode, seed, !v.json, store, cache);
       writeFileAtomic(saved, JSON.stringify(row, null, 2));
       rows.push(row);
     }
+    if (v['no-report']) return rows.some((r) => r.verdict === 'does not hold' || r.verdict === 'error') ? 1 : 0;
     await writeReport(out, rows);
     const table = formatTable(['claim', 'verdict', 'numbers', 's'], rows.map((r) => [r.id, r.verdict, r.reason, r.seconds.toFixed(1)]));
     if (v.json) console.log(JSON.stringify(rows.map(({ charts: _c, ...r }) => r)));

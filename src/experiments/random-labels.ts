@@ -12,9 +12,9 @@ import { Rng } from '../data/rng.js';
 import { recordRun, type RecordedRun } from '../train/record.js';
 import type { RunContext } from './context.js';
 
-const SPEC = 'mlp:784-1024-1024-10';
-
 export interface RandomLabelPlan {
+  /** The MLP, e.g. 'mlp:784-1024-1024-10'. */
+  spec: string;
   trueSize: number;
   randomSize: number;
   /** Independent random labelings. */
@@ -50,16 +50,16 @@ export function balancedRandomLabels(ds: Dataset, seed: number): Dataset {
 }
 
 /** Trains on `size` digits with the true labels (labeling null) or random labeling number k. */
-function run(ctx: RunContext, splits: Splits, labeling: number | null, size: number, epochs: number): RecordedRun {
+function run(ctx: RunContext, splits: Splits, spec: string, labeling: number | null, size: number, epochs: number): RecordedRun {
   const seed = ctx.seed + (labeling ?? 0);
   const sub = subset(splits.train, size, seed);
   const train = labeling === null ? sub : balancedRandomLabels(sub, seed + 1);
   if (train !== sub) disposeDataset(sub);
   const labels = labeling === null ? 'true labels' : `random labeling ${labeling + 1}`;
   try {
-    ctx.log(`random-labels: training ${SPEC} on ${size} digits with ${labels}`);
+    ctx.log(`random-labels: training ${spec} on ${size} digits with ${labels}`);
     return recordRun(ctx.store, {
-      spec: SPEC,
+      spec,
       data: `mnist (${size} train, ${labels})`,
       splits: { train, test: splits.test },
       kind: 'claim',
@@ -91,8 +91,8 @@ export function randomLabelRuns(plan: RandomLabelPlan, ctx: RunContext): { truth
   const testSize = splits.test.y.shape[0];
   const runs: RecordedRun[] = [];
   try {
-    runs.push(run(ctx, splits, null, plan.trueSize, plan.trueEpochs));
-    for (let k = 0; k < plan.labelings; k++) runs.push(run(ctx, splits, k, plan.randomSize, plan.randomEpochs));
+    runs.push(run(ctx, splits, plan.spec, null, plan.trueSize, plan.trueEpochs));
+    for (let k = 0; k < plan.labelings; k++) runs.push(run(ctx, splits, plan.spec, k, plan.randomSize, plan.randomEpochs));
   } finally {
     for (const r of runs) r.model.dispose();
     disposeDataset(splits.train);

@@ -153,8 +153,8 @@ export const BENCHMARK_FEATURES: Record<string, string> = {
   'pac-bayes: magnitude-aware flatness': 'pacbayes.mag.log_flatness',
   'pac-bayes: init': 'pacbayes.log_init',
   'pac-bayes: orig': 'pacbayes.log_orig',
-  'pac-bayes: magnitude-aware init': 'pacbayes.mag.log_init',
-  'pac-bayes: magnitude-aware orig': 'pacbayes.mag.log_orig',
+  'pac-bayes: magnitude-aware init': 'pacbayes.mag.init',
+  'pac-bayes: magnitude-aware orig': 'pacbayes.mag.orig',
   'input gradient': 'inputGradient.log',
 };
 
