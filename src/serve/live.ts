@@ -5,7 +5,7 @@
  * read-only connection see each committed transaction while the writer goes on.
  */
 import type { FastifyInstance } from 'fastify';
-import { newestRun, runsAfter } from '../store/query.js';
+import { lastCommitted, runsAfter } from '../store/query.js';
 import type { RunRecord, RunStore } from '../store/runs.js';
 
 /** What an event carries of a run: enough for a progress line, not its hundred metrics. */
@@ -14,7 +14,7 @@ function brief(r: RunRecord) {
   return { id: r.id, kind: r.kind, tag: r.tag, spec: r.spec, created: r.created, seconds: r.seconds, final: { gap, trainAccuracy, testAccuracy, testLoss } };
 }
 
-/** Registers GET /api/live on `app`: a `hello` event with the newest run, then a `run` event per run committed after it. */
+/** Registers GET /api/live on `app`: a `hello` event with the last committed run's id, then a `run` event per run committed after it. */
 export function liveRoutes(app: FastifyInstance, store: RunStore, intervalMs = 1000): void {
   // Open streams, ended before the server closes: a stream never ends by itself, and close would wait for it.
   const streams = new Set<() => void>();
@@ -22,15 +22,16 @@ export function liveRoutes(app: FastifyInstance, store: RunStore, intervalMs = 1
     for (const end of streams) end();
   });
   app.get('/api/live', (req, reply) => {
-    let last = newestRun(store);
+    const start = lastCommitted(store);
+    let last = start.rowid;
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     const send = (event: string, data: unknown) => reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send('hello', { newest: last ?? null });
+    send('hello', { last: start.id });
     const timer = setInterval(() => {
-      for (const r of runsAfter(store, last)) {
-        send('run', brief(r));
-        last = { created: r.created, id: r.id };
+      for (const { rowid, run } of runsAfter(store, last)) {
+        send('run', brief(run));
+        last = rowid;
       }
     }, intervalMs);
     const end = () => {

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { predictedVsTrue } from '../claims/margins.js';
 import { fittedRuns, GRIDS } from '../experiments/zoo.js';
-import { populationFeatures } from '../measures/population.js';
+import { measuredSets, populationFeatures } from '../measures/population.js';
 import { evaluateMeasures, type MeasureRow } from '../measures/regression.js';
 import { parallelCoordinatesChart, scatterChart } from '../report/chart.js';
 import { dataVersion, tagCounts } from '../store/query.js';
@@ -29,18 +29,28 @@ function members(store: RunStore, tag: string): { runs: RunRecord[]; unfitted: s
 
 interface Ranking {
   rows: MeasureRow[];
-  excluded: string[];
+  /** Feature sets left out, with the number of models on which they are not finite (a log of a margin ≤ 0). */
+  leftOut: Record<string, number>;
   predicted?: ReturnType<typeof predictedVsTrue>;
   /** Why there are no rows. */
   reason?: string;
 }
 
+/**
+ * Every feature set that is finite on every model, scored on all of them: the rows compare measures
+ * on the same models, and a set undefined on a few models (a log of a negative margin on an
+ * underfitted one) is left out and named rather than shrinking the population for all.
+ */
 function ranking(runs: RunRecord[]): Ranking {
-  const p = populationFeatures(runs);
-  if (p.runs.length < MIN_MODELS) return { rows: [], excluded: p.excluded, reason: `${p.runs.length} models with finite measures; ${MIN_MODELS} needed` };
+  const sets = measuredSets(runs);
+  const { nonFinite } = populationFeatures(runs, sets);
+  const p = populationFeatures(runs, sets.filter((s) => !(s in nonFinite)));
+  if (p.runs.length < MIN_MODELS || Object.keys(p.features).length === 0) {
+    return { rows: [], leftOut: nonFinite, reason: `${p.runs.length} models with a finite gap and measures; ${MIN_MODELS} needed` };
+  }
   const rows = evaluateMeasures(p.features, p.gaps, p.hparams);
   const predicted = 'signature' in p.features ? predictedVsTrue({ population: p, rows, draws: {} }, 0) : undefined;
-  return { rows, excluded: p.excluded, predicted };
+  return { rows, leftOut: nonFinite, predicted };
 }
 
 /** Registers the population routes on `app`, reading `store`; rankings are cached until the store changes. */

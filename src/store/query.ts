@@ -137,17 +137,21 @@ function spreads(runs: RunRecord[]): Record<string, Spread> {
   }));
 }
 
-/** Runs committed after the run (`created`, `id`) in commit order, at most `limit`; all runs from the start when `after` is undefined. */
-export function runsAfter(store: RunStore, after: { created: string; id: string } | undefined, limit = 100): RunRecord[] {
-  const rows = after
-    ? store.db.prepare('SELECT * FROM runs WHERE (created, id) > (?, ?) ORDER BY created, id LIMIT ?').all(after.created, after.id, limit)
-    : store.db.prepare('SELECT * FROM runs ORDER BY created, id LIMIT ?').all(limit);
-  return (rows as RunRow[]).map(fromRow);
+/**
+ * Runs committed after the one with SQLite rowid `after` (0: from the first), in commit order, at most
+ * `limit`, each with its rowid. Commit order, not `created`: a run that trained for an hour is
+ * committed after runs created later. (A run replaced while it is the newest keeps its rowid, and
+ * a reader already past it does not see it again.)
+ */
+export function runsAfter(store: RunStore, after: number, limit = 100): { rowid: number; run: RunRecord }[] {
+  const rows = store.db.prepare('SELECT rowid AS rowid_, * FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?').all(after, limit) as (RunRow & { rowid_: number })[];
+  return rows.map(({ rowid_, ...row }) => ({ rowid: rowid_, run: fromRow(row) }));
 }
 
-/** The newest run (`created`, `id`), or undefined in an empty store: where a live view starts. */
-export function newestRun(store: RunStore): { created: string; id: string } | undefined {
-  return store.db.prepare('SELECT created, id FROM runs ORDER BY created DESC, id DESC LIMIT 1').get() as { created: string; id: string } | undefined;
+/** The rowid of the last committed run (0 in an empty store) and the run: where a live view starts. */
+export function lastCommitted(store: RunStore): { rowid: number; id: string | null } {
+  const row = store.db.prepare('SELECT rowid AS rowid_, id FROM runs ORDER BY rowid DESC LIMIT 1').get() as { rowid_: number; id: string } | undefined;
+  return { rowid: row?.rowid_ ?? 0, id: row?.id ?? null };
 }
 
 /** Every tag with its number of runs, by tag; runs without a tag are left out. */

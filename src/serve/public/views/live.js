@@ -11,8 +11,8 @@ export function render(main) {
     h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['committed', 'id', 'kind', 'tag', 'spec', 'train acc', 'test acc', 'gap', 'seconds'].map((c) => h('th', {}, c)))), tbody)));
   const source = new EventSource(`api/live${token ? `?token=${encodeURIComponent(token)}` : ''}`);
   source.addEventListener('hello', (e) => {
-    const { newest } = JSON.parse(e.data);
-    status.textContent = `watching the store; newest run ${newest ? `${newest.id} (${newest.created})` : 'none yet'}; new runs appear below as they are committed`;
+    const { last } = JSON.parse(e.data);
+    status.textContent = `watching the store; last committed run ${last ?? 'none yet'}; new runs appear below as they are committed`;
   });
   source.addEventListener('run', (e) => {
     const r = JSON.parse(e.data);

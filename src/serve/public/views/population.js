@@ -33,7 +33,9 @@ export async function render(main, params) {
     main.append(
       table(['measure', 'features', 'CV R²', 'Kendall τ', 'Ψ', 'CMI', 'adjusted R²'],
         rows.map((m) => [m.measure, m.features, m.cvR2, m.kendallTau, m.psi, m.cmi, m.adjustedR2]), { id: 'ranking' }),
-      h('p', { class: 'muted' }, `${r.excluded.length} models left out for a measure that is not finite.`),
+      h('p', { class: 'muted' }, Object.keys(r.leftOut).length
+        ? `Left out, not finite on some models: ${Object.entries(r.leftOut).map(([m, n]) => `${m} (${n})`).join(', ')}.`
+        : 'Every measure is finite on every model.'),
     );
   }
   if (r.predicted) main.append(h('h2', {}, r.predicted.title), chart(r.predicted.spec));
