@@ -2,7 +2,7 @@
  * The layers of src/ and the one rule between them: an import points down, never up, and no two
  * folders depend on each other, directly or around a loop. From the top:
  *
- *   cli → claims → experiments → train, measures → nn → data → engine
+ *   cli → serve → claims → experiments → train, measures → nn → data → engine
  *
  * with io, store and report beside that stack, open to the layers listed in MAY_IMPORT; `engine`
  * and `errors.ts` are open to every layer, and `index.ts` (the library API) re-exports anything

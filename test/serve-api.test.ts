@@ -11,7 +11,7 @@ import { createServer } from '../src/serve/server.js';
 import { openStore } from '../src/store/runs.js';
 import { InputError } from '../src/errors.js';
 import { cliRunner } from './cli-run.js';
-import { fillStore, syntheticRun } from './serve-fixture.js';
+import { fillStore, syntheticRun } from '../bench/serve-store.js';
 
 const N = 240;
 
@@ -38,7 +38,9 @@ test('runs are filtered, sorted, paged and grouped as the synthetic store says',
   try {
     const all = Array.from({ length: N }, (_, i) => syntheticRun(i));
     const page = json(await app.inject('/api/runs?f=hparams.width>=256&f=final.gap<0.05&sort=final.gap&desc=1&offset=3&limit=7'));
-    const expected = all.filter((r) => (r.hparams.width as number) >= 256 && r.final.gap < 0.05).sort((a, b) => b.final.gap - a.final.gap || (a.id < b.id ? 1 : -1));
+    const expected = all.filter((r) => (r.hparams.width as number) >= 256 && r.final.gap < 0.05).sort((a, b) =>
+      b.final.gap - a.final.gap || (a.id < b.id ? 1 : -1)
+    );
     assert.equal(page.total, expected.length);
     assert.deepEqual(page.runs.map((r: { id: string }) => r.id), expected.slice(3, 10).map((r) => r.id));
     // A NaN metric is stored as text; a numeric filter must not count it as larger than every number.
@@ -62,8 +64,10 @@ test('runs are filtered, sorted, paged and grouped as the synthetic store says',
     const run = json(await app.inject('/api/run/syn-000005?log=1&smooth=0.5'));
     assert.deepEqual(run.curves.map((c: { name: string }) => c.name), ['loss', 'learning rate']);
     assert.equal(run.summary.total, (20 * 128 + 128) + (128 * 128 + 128) + (128 * 3 + 3));
-    for (const [url, status] of [['/api/runs?f=nonsense=1', 400], ['/api/runs?f=final.gap<abc', 400], ['/api/runs?limit=100000', 400],
-      ['/api/runs?sort=hparams.a%22b', 400], ['/api/run/nope', 404], ['/api/run/syn-000001?smooth=1', 400], ['/api/compare?ids=syn-000001', 400]] as const) {
+    for (const [url, status] of [['/api/runs?f=nonsense=1', 400], ['/api/runs?f=final.gap<abc', 400], ['/api/runs?limit=100000', 400], [
+      '/api/runs?sort=hparams.a%22b',
+      400,
+    ], ['/api/run/nope', 404], ['/api/run/syn-000001?smooth=1', 400], ['/api/compare?ids=syn-000001', 400]] as const) {
       const r = await app.inject(url);
       assert.equal(r.statusCode, status, `${url}: ${r.body}`);
       assert.match(json(r).error, /\S/);

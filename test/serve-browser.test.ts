@@ -13,7 +13,7 @@ import { chromium, type Page } from 'playwright-core';
 import { createServer } from '../src/serve/server.js';
 import { openStore } from '../src/store/runs.js';
 import { cliRunner } from './cli-run.js';
-import { fillStore, syntheticRun } from './serve-fixture.js';
+import { fillStore, syntheticRun } from '../bench/serve-store.js';
 
 /** $CHROMIUM, else the first of Debian's and other usual names on PATH. */
 function findChromium(): string | undefined {
@@ -27,7 +27,7 @@ function findChromium(): string | undefined {
 
 test('the dashboard pages in Chromium', { timeout: 120_000 }, async (t) => {
   const executablePath = findChromium();
-  if (!executablePath) return t.skip('no Chromium (chromium on PATH or $CHROMIUM): scripts/setup.sh installs Debian\'s chromium');
+  if (!executablePath) return t.skip("no Chromium (chromium on PATH or $CHROMIUM): scripts/setup.sh installs Debian's chromium");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dltheory-browser-'));
   const shots = process.env.DLTHEORY_SCREENSHOTS ?? path.join(dir, 'shots');
   fs.mkdirSync(shots, { recursive: true });
@@ -36,7 +36,9 @@ test('the dashboard pages in Chromium', { timeout: 120_000 }, async (t) => {
   // 12 MLPs, 2 epochs on a few hundred MNIST digits, 3 seeds a cell: seconds.
   fs.writeFileSync(grid, JSON.stringify({ name: 'tiny', epochs: 2, axes: { width: [16, 32], trainSize: [200, 300], seed: [0, 1, 2] } }));
   const { cli } = cliRunner();
-  for (const args of [['zoo', '--grid', grid, '--runs', runs], ['reproduce', 'gdv-closed-forms', '--quick', '--out', path.join(dir, 'reports'), '--runs', runs]]) {
+  for (const args of [['zoo', '--grid', grid, '--runs', runs], ['reproduce', 'gdv-closed-forms', '--quick', '--out', path.join(dir, 'reports'), '--runs',
+    runs]])
+  {
     const r = cli(...args);
     assert.equal(r.code, 0, `dltheory ${args.join(' ')}: ${r.stderr}`);
   }
@@ -56,7 +58,7 @@ test('the dashboard pages in Chromium', { timeout: 120_000 }, async (t) => {
     const rows = (p: Page, id: string) => p.locator(`#${id} tbody tr`).count();
 
     await open('#/runs', '#runs');
-    assert.match(await page.locator('#count').innerText(), /of 12\b/);
+    assert.match((await page.locator('#count').textContent()) ?? '', /of 12\b/);
     assert.equal(await rows(page, 'runs'), 12);
     await shot('runs');
     await page.fill('#filter', 'hparams.width=32; hparams.trainSize>=300');
@@ -65,10 +67,10 @@ test('the dashboard pages in Chromium', { timeout: 120_000 }, async (t) => {
     assert.equal(await rows(page, 'runs'), 3);
 
     await open('#/runs?group=1', '#groups');
-    assert.match(await page.locator('#count').innerText(), /groups 1–4 of 4/);
-    const cells = await page.locator('#groups tbody tr').first().innerText();
-    assert.match(cells, /\b3\b.*0, 1, 2/s, 'three seeds a group');
-    assert.match(cells, /\d ± \d/, 'means ± sd');
+    assert.match((await page.locator('#count').textContent()) ?? '', /groups 1–4 of 4/);
+    const cells = await page.locator('#groups tbody tr').first().locator('td').allTextContents();
+    assert.ok(cells.includes('3') && cells.includes('0, 1, 2'), `three seeds a group: ${cells}`);
+    assert.ok(cells.some((c) => /^-?\d[\d.e-]* ± \d/.test(c)), `means ± sd: ${cells}`);
     await shot('groups');
 
     await open('#/runs', '#runs');
@@ -92,7 +94,7 @@ test('the dashboard pages in Chromium', { timeout: 120_000 }, async (t) => {
     await shot('population');
 
     await open('#/claims', '#verdicts');
-    assert.match(await page.locator('#verdicts').innerText(), /gdv-closed-forms\s+holds/);
+    assert.match((await page.locator('#verdicts').textContent()) ?? '', /gdv-closed-forms\s*holds/);
     await page.click('#claim-gdv-closed-forms summary');
     await page.waitForSelector('#claim-gdv-closed-forms .vega-chart svg');
     await shot('claims');

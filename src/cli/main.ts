@@ -25,7 +25,8 @@ import { spectraCommand } from './spectra.js';
 import { serveCommand } from './serve.js';
 
 const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, layersCommand, marginsCommand, gdvCommand, depthCommand, gramCommand,
-  flatnessCommand, landscapeCommand, hessianCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, serveCommand, benchCommand];
+  flatnessCommand, landscapeCommand, hessianCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, serveCommand,
+  benchCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

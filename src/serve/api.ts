@@ -10,7 +10,7 @@ import { SLOTS } from '../measures/population.js';
 import { buildModel } from '../nn/models/spec.js';
 import { inferInputShape, modelSummary, type Summary } from '../nn/summary.js';
 import { boxPlotChart, lineChart } from '../report/chart.js';
-import { fieldNames, groupRuns, type Filter, OPERATORS, pageRuns } from '../store/query.js';
+import { dataVersion, fieldNames, groupRuns, type Filter, OPERATORS, pageRuns } from '../store/query.js';
 import type { EpochRecord, Metrics, RunRecord, RunStore } from '../store/runs.js';
 import { httpError } from './files.js';
 
@@ -89,7 +89,8 @@ export function marginChart(final: Metrics, kind: 'margin' | 'rawmargin'): TopLe
   }));
   if (data.length === 0) return undefined;
   const what = kind === 'margin' ? 'normalised margins' : 'margins, not normalised';
-  return boxPlotChart({ title: `log ${what} per probe point (quartiles, 1.5 IQR fences)`, group: 'probe point', yTitle: 'log margin', data, width: 300, height: 240 });
+  return boxPlotChart({ title: `log ${what} per probe point (quartiles, 1.5 IQR fences)`, group: 'probe point', yTitle: 'log margin', data, width: 300,
+    height: 240 });
 }
 
 /** The summary `dltheory layers` prints for the run's model spec, or the reason there is none (a spec this dltheory does not build). */
@@ -120,7 +121,12 @@ export function differingFields(runs: RunRecord[]): string[] {
 
 /** Registers the run routes on `app`, reading `store`. */
 export function runRoutes(app: FastifyInstance, store: RunStore): void {
-  app.get('/api/fields', async () => fieldNames(store));
+  // A scan of every run's JSON: computed again only when the store has changed.
+  let fields = { version: Number.NaN, names: { hparams: [] as string[], final: [] as string[] } };
+  app.get('/api/fields', async () => {
+    if (dataVersion(store) !== fields.version) fields = { version: dataVersion(store), names: fieldNames(store) };
+    return fields.names;
+  });
 
   app.get('/api/runs', async (req) => {
     const q = req.query as Query;
@@ -162,9 +168,11 @@ export function runRoutes(app: FastifyInstance, store: RunStore): void {
   app.get('/api/compare', async (req) => {
     const ids = list((req.query as Query).ids).flatMap((s) => s.split(',')).filter((s) => s !== '');
     if (ids.length < 2 || ids.length > MAX_LIMIT) throw httpError(400, `compare needs 2 to ${MAX_LIMIT} run ids, got ${ids.length}`);
-    const runs = ids.map((id) => store.getRun(id)?.run ?? (() => {
-      throw httpError(404, `no run '${id}'`);
-    })());
+    const runs = ids.map((id) => {
+      const found = store.getRun(id);
+      if (!found) throw httpError(404, `no run '${id}'`);
+      return found.run;
+    });
     return { runs, differing: differingFields(runs) };
   });
 }

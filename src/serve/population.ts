@@ -92,7 +92,8 @@ export function populationRoutes(app: FastifyInstance, store: RunStore): void {
       measure,
       color,
       scatter: scatterChart({ title: `${measure} against the generalisation gap`, x: measure, y: 'gap', color, data, width: 420, height: 300 }),
-      parallel: parallelCoordinatesChart({ title: 'hyper-parameters, measure and gap', axes: [...numeric, measure, 'gap'], color: 'gap', data, width: 560, height: 300 }),
+      parallel: parallelCoordinatesChart({ title: 'hyper-parameters, measure and gap', axes: [...numeric, measure, 'gap'], color: 'gap', data, width: 560,
+        height: 300 }),
       ranking: rank,
     };
   });

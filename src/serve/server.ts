@@ -86,31 +86,36 @@ export async function createServer(o: ServeOptions = {}): Promise<FastifyInstanc
     throw new InputError(`serve: --reports ${o.reports} is not a folder`);
   }
   const store = openStore(o.runs, { readonly: true });
-  const app = Fastify({ logger: false });
-  app.addHook('onClose', async () => store.close());
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    const status = err instanceof InputError ? 400 : err.statusCode ?? 500;
-    if (status >= 500) process.stderr.write(`dltheory serve: ${err.stack}\n`);
-    return reply.code(status).send({ error: err.message.split('\n')[0] });
-  });
-  if (o.token !== undefined) {
-    const token = o.token;
-    app.addHook('onRequest', async (req, reply) => {
-      const t = tokenOf(req);
-      if (!sameToken(t.value, token)) throw httpError(401, 'this server needs its token: Authorization: Bearer TOKEN or ?token=TOKEN');
-      if (t.from !== 'cookie') reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+  try {
+    const app = Fastify({ logger: false });
+    app.addHook('onClose', async () => store.close());
+    app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const status = err instanceof InputError ? 400 : err.statusCode ?? 500;
+      if (status >= 500) process.stderr.write(`dltheory serve: ${err.stack}\n`);
+      return reply.code(status).send({ error: err.message.split('\n')[0] });
     });
+    if (o.token !== undefined) {
+      const token = o.token;
+      app.addHook('onRequest', async (req, reply) => {
+        const t = tokenOf(req);
+        if (!sameToken(t.value, token)) throw httpError(401, 'this server needs its token: Authorization: Bearer TOKEN or ?token=TOKEN');
+        if (t.from !== 'cookie') reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+      });
+    }
+    await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/' });
+    const vendor = Object.fromEntries(Object.entries(VENDOR).map(([name, [pkg, file]]) => [name, vendorFile(pkg, file)]));
+    app.get('/vendor/:name', async (req, reply) => {
+      const file = vendor[(req.params as { name: string }).name];
+      if (file === undefined) throw httpError(404, `not a served library: ${Object.keys(VENDOR).join(', ')}`);
+      return reply.type('text/javascript; charset=utf-8').send(fs.createReadStream(file));
+    });
+    runRoutes(app, store);
+    populationRoutes(app, store);
+    reportRoutes(app, o.reports);
+    liveRoutes(app, store, o.liveIntervalMs);
+    return app;
+  } catch (e) {
+    store.close();
+    throw e;
   }
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/' });
-  const vendor = Object.fromEntries(Object.entries(VENDOR).map(([name, [pkg, file]]) => [name, vendorFile(pkg, file)]));
-  app.get('/vendor/:name', async (req, reply) => {
-    const file = vendor[(req.params as { name: string }).name];
-    if (file === undefined) throw httpError(404, `not a served library: ${Object.keys(VENDOR).join(', ')}`);
-    return reply.type('text/javascript; charset=utf-8').send(fs.createReadStream(file));
-  });
-  runRoutes(app, store);
-  populationRoutes(app, store);
-  reportRoutes(app, o.reports);
-  liveRoutes(app, store, o.liveIntervalMs);
-  return app;
 }

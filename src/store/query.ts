@@ -10,6 +10,8 @@ import { fromRow, type RunRecord, type RunRow, type RunStore } from './runs.js';
 /** The run table's plain columns that a field may name; others are `hparams.NAME` or `final.NAME`. */
 export const COLUMNS = ['id', 'kind', 'created', 'spec', 'data', 'seed', 'seconds', 'tag'] as const;
 
+const NOT_NULL: readonly string[] = ['id', 'kind', 'created', 'spec', 'data', 'seed'];
+
 export const OPERATORS = ['=', '!=', '<', '<=', '>', '>=', '~'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
@@ -90,10 +92,12 @@ export function pageRuns(store: RunStore, q: RunQuery = {}): RunPage {
   const w = where(q.filters ?? []);
   const s = expression(q.sort ?? 'created');
   const dir = q.descending ? 'DESC' : 'ASC';
+  // Missing values last; a NOT NULL column needs no such term, and without it SQLite can walk runs_created in order.
+  const nullsLast = NOT_NULL.includes(q.sort ?? 'created') ? '' : `(${s.sql}) IS NULL, `;
   const total = (store.db.prepare(`SELECT count(*) AS n FROM runs${w.sql}`).get(...w.params) as { n: number }).n;
   const rows = store.db
-    .prepare(`SELECT * FROM runs${w.sql} ORDER BY (${s.sql}) IS NULL, ${s.sql} ${dir}, id ${dir} LIMIT ? OFFSET ?`)
-    .all(...w.params, ...s.params, ...s.params, q.limit ?? 50, q.offset ?? 0) as RunRow[];
+    .prepare(`SELECT * FROM runs${w.sql} ORDER BY ${nullsLast}${s.sql} ${dir}, id ${dir} LIMIT ? OFFSET ?`)
+    .all(...w.params, ...(nullsLast ? s.params : []), ...s.params, q.limit ?? 50, q.offset ?? 0) as RunRow[];
   return { total, runs: rows.map(fromRow) };
 }
 
@@ -144,7 +148,8 @@ function spreads(runs: RunRecord[]): Record<string, Spread> {
  * a reader already past it does not see it again.)
  */
 export function runsAfter(store: RunStore, after: number, limit = 100): { rowid: number; run: RunRecord }[] {
-  const rows = store.db.prepare('SELECT rowid AS rowid_, * FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?').all(after, limit) as (RunRow & { rowid_: number })[];
+  const rows = store.db.prepare('SELECT rowid AS rowid_, * FROM runs WHERE rowid > ? ORDER BY rowid LIMIT ?').all(after,
+    limit) as (RunRow & { rowid_: number })[];
   return rows.map(({ rowid_, ...row }) => ({ rowid: rowid_, run: fromRow(row) }));
 }
 

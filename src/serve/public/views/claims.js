@@ -19,7 +19,7 @@ export async function render(main, params) {
     table(['claim', 'verdict', 'numbers'], d.results.map((c) => [h('a', { href: `#claim-${c.id}`, onclick: (e) => {
       e.preventDefault();
       document.getElementById(`claim-${c.id}`)?.scrollIntoView();
-    } }, c.id), verdict(c.verdict), c.reason ?? '']), { id: 'verdicts' }),
+    } }, c.id), verdict(c.verdict), h('span', { class: 'wrap' }, c.reason ?? '')]), { id: 'verdicts' }),
     h('h2', {}, 'History'),
     table(['claim', ...d.reports.map((r) => r.name)], d.history.map((c) => [c.id, ...c.verdicts.map(verdict)]), { id: 'history' }),
   );

@@ -1,5 +1,5 @@
-// Synthetic run stores for the dashboard's tests and its paging bench: many runs, written fast,
-// whose hyper-parameters and metrics follow from the index, so a test can compute what a query must return.
+// Synthetic run stores for the dashboard's tests and its paging bench (bench/serve.ts): many runs,
+// written fast, whose hyper-parameters and metrics follow from the index, so a test can compute what a query must return.
 import type { RunRecord, RunStore } from '../src/store/runs.js';
 
 /** Run i: width, depth and lr cycle through a grid, the seed counts repeats of a cell; run 50k + 7 has a NaN test loss. */
