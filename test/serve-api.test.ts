@@ -103,6 +103,8 @@ test('report files: traversal, symbolic links out, other types and absurd sizes 
       ['/files/r1/missing.svg', 404],
       ['/files/r1', 404],
       ['/vendor/..%2fpackage.json', 404],
+      ['/..%2fapi.ts', 404],
+      ['/views/..%2f..%2fserver.ts', 404],
       ['/vendor/vega.js', 404],
     ] as const) {
       const r = await app.inject(url);
