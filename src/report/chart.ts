@@ -65,6 +65,12 @@ export interface HeatmapOptions extends ChartBase {
   value: string;
 }
 
+/** Options of `parallelCoordinatesChart`: one line per row across the numeric `axes`, coloured by `color`. */
+export interface ParallelCoordinatesOptions extends Omit<ChartBase, 'xTitle' | 'yTitle'> {
+  axes: string[];
+  color?: string;
+}
+
 /** Options of `densityChart`. */
 export interface DensityChartOptions extends ChartBase {
   x: string;
@@ -238,6 +244,32 @@ export function heatmapChart(o: HeatmapOptions): TopLevelSpec {
       y: { field: field(o.y), type: 'ordinal', title: o.yTitle ?? o.y },
       color: { field: field(o.value), type: 'quantitative', title: o.value, scale: { scheme: 'viridis' } },
       tooltip: [{ field: field(o.x) }, { field: field(o.y) }, { field: field(o.value) }],
+    },
+  };
+}
+
+/**
+ * Parallel coordinates (Inselberg 1985): each row a line across `axes`, every axis scaled to
+ * [0, 1] by its own minimum and maximum, the raw value in the tooltip.
+ */
+export function parallelCoordinatesChart(o: ParallelCoordinatesOptions): TopLevelSpec {
+  const colorType: 'quantitative' | 'nominal' = o.color !== undefined && isNumeric(o.data, o.color) ? 'quantitative' : 'nominal';
+  return {
+    ...frame(o),
+    transform: [
+      { window: [{ op: 'row_number', as: '__line' }] },
+      { fold: o.axes.map(field), as: ['axis', 'value'] },
+      { joinaggregate: [{ op: 'min', field: 'value', as: '__min' }, { op: 'max', field: 'value', as: '__max' }], groupby: ['axis'] },
+      // A constant axis has max = min: put its lines mid-height rather than divide by zero.
+      { calculate: 'datum.__max > datum.__min ? (datum.value - datum.__min) / (datum.__max - datum.__min) : 0.5', as: 'scaled' },
+    ],
+    mark: { type: 'line', opacity: 0.6 },
+    encoding: {
+      x: { field: 'axis', type: 'nominal', sort: o.axes, title: null, axis: { labelAngle: -30, labelLimit: 200 } },
+      y: { field: 'scaled', type: 'quantitative', title: 'scaled to [0, 1] per axis', axis: null },
+      detail: { field: '__line', type: 'nominal' },
+      ...(o.color !== undefined && { color: { field: field(o.color), type: colorType, title: o.color } }),
+      tooltip: [{ field: 'axis' }, { field: 'value' }, ...(o.color !== undefined ? [{ field: field(o.color) }] : [])],
     },
   };
 }

@@ -97,7 +97,8 @@ function metricsFromJson(text: string): Metrics {
   return JSON.parse(text, (_key, v: unknown) => v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v) as Metrics;
 }
 
-interface RunRow {
+/** A row of the runs table as SQLite returns it. */
+export interface RunRow {
   id: string;
   kind: string;
   created: string;
@@ -111,7 +112,8 @@ interface RunRow {
   tag: string | null;
 }
 
-function fromRow(row: RunRow): RunRecord {
+/** A run from its table row: JSON columns parsed, NaN and ±Infinity metrics restored. */
+export function fromRow(row: RunRow): RunRecord {
   return {
     ...row,
     hparams: JSON.parse(row.hparams) as Record<string, unknown>,
@@ -125,25 +127,36 @@ export class RunStore {
   readonly dir: string;
   /** Absolute path of the folder where weights files go; `RunRecord.weights` is relative to `dir`. */
   readonly weightsDir: string;
-  private readonly db: Database.Database;
+  /** The SQLite connection; store/query.ts reads through it. */
+  readonly db: Database.Database;
 
-  /** Use `openStore`, which picks the folder. */
-  constructor(dir: string) {
+  /**
+   * Use `openStore`, which picks the folder. `readonly` opens an existing store for reading only
+   * (SQLite refuses every write on the connection), creating nothing: `dltheory serve` reads this way.
+   */
+  constructor(dir: string, options: { readonly?: boolean } = {}) {
     this.dir = path.resolve(dir);
     this.weightsDir = path.join(this.dir, 'weights');
-    try {
-      fs.mkdirSync(this.weightsDir, { recursive: true });
-    } catch (err) {
-      throw new InputError(`${this.dir}: cannot hold a run store (${(err as Error).message.split('\n')[0]})`);
-    }
     const file = path.join(this.dir, 'runs.sqlite');
+    if (!options.readonly) {
+      try {
+        fs.mkdirSync(this.weightsDir, { recursive: true });
+      } catch (err) {
+        throw new InputError(`${this.dir}: cannot hold a run store (${(err as Error).message.split('\n')[0]})`);
+      }
+    }
     let db: Database.Database | undefined;
     try {
-      db = new Database(file);
-      // WAL lets a report read the store while a zoo is writing to it.
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, file);
+      if (options.readonly) {
+        db = new Database(file, { readonly: true, fileMustExist: true });
+        checkVersion(db, file);
+      } else {
+        db = new Database(file);
+        // WAL lets a report read the store while a zoo is writing to it.
+        db.pragma('journal_mode = WAL');
+        db.pragma('foreign_keys = ON');
+        migrate(db, file);
+      }
     } catch (err) {
       db?.close();
       const code = (err as { code?: unknown }).code;
@@ -258,9 +271,18 @@ export class RunStore {
   }
 }
 
+const schemaVersion = (db: Database.Database) => db.pragma('user_version', { simple: true }) as number;
+
+/** A read-only connection cannot migrate: the file must hold the current schema already. */
+function checkVersion(db: Database.Database, file: string): void {
+  if (schemaVersion(db) !== SCHEMA_VERSION) {
+    throw new InputError(`${file} has run store schema version ${schemaVersion(db)}; reading it read-only needs version ${SCHEMA_VERSION}`);
+  }
+}
+
 /** Creates the tables in a new file and upgrades older ones; a current file is only read. */
 function migrate(db: Database.Database, file: string): void {
-  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const version = () => schemaVersion(db);
   if (version() > SCHEMA_VERSION) {
     throw new InputError(`${file} has run store schema version ${version()}; this dltheory reads up to ${SCHEMA_VERSION}`);
   }
@@ -274,14 +296,14 @@ function migrate(db: Database.Database, file: string): void {
 
 /**
  * Opens (creating if needed) the run store in `dir`, else `$DLTHEORY_RUNS`, else `./runs`.
- * A file that is not a SQLite database gives an InputError naming it; with `existing`, so does a
- * folder that holds no store yet.
+ * A file that is not a SQLite database gives an InputError naming it; with `existing` or
+ * `readonly`, so does a folder that holds no store yet. `readonly`: see `RunStore`.
  */
-export function openStore(dir?: string, options: { existing?: boolean } = {}): RunStore {
+export function openStore(dir?: string, options: { existing?: boolean; readonly?: boolean } = {}): RunStore {
   const folder = dir ?? process.env.DLTHEORY_RUNS ?? './runs';
   // A command that only reads must not leave an empty store behind a mistyped folder name.
-  if (options.existing && !fs.existsSync(path.join(folder, 'runs.sqlite'))) {
+  if ((options.existing || options.readonly) && !fs.existsSync(path.join(folder, 'runs.sqlite'))) {
     throw new InputError(`${path.resolve(folder)}: no run store here (no runs.sqlite); train, run a zoo or reproduce with --runs ${folder} first`);
   }
-  return new RunStore(folder);
+  return new RunStore(folder, { readonly: options.readonly });
 }
