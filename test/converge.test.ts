@@ -108,6 +108,15 @@ test('dltheory converge: a tiny width run prints JSON; bad arguments exit 2 with
   rejects(['depth', '--depths', '0'], /--depths must be integers ≥ 1/);
   rejects(['sgd', '--lr', '0'], /--lr must be a number/);
   rejects(['width', '--bogus'], /Unknown option/);
+  rejects(['width', '--inits', '3'], /converge width: --inits is not an option of this experiment \(it takes --n, --d, --widths, --steps\)/);
+  rejects(['skip', '--widths', '10'], /--widths is not an option/);
+});
+
+test('dltheory converge sgd: no power law printed when too few runs reach the target', () => {
+  const r = cli('sgd', '--ns', '20', '--depths', '1,2', '--width', '16', '--max-epochs', '1');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /only 0 of 2 runs reached loss ≤ ε at 100% training accuracy within --max-epochs: no power law fitted \(it needs 4\)/);
+  assert.doesNotMatch(r.stdout, /NaN/);
 });
 
 test('every converge experiment releases its tensors', () => {

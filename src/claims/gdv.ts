@@ -224,8 +224,8 @@ const MLP_BLOCKS = 5;
  * The rule of gdv-backprop on one curve, input to logits, each layer with its GDV on 5 disjoint
  * blocks of the held-out digits: on each block, Kendall τ(layer, GDV) and the logits' GDV minus the
  * input's, each a mean over the blocks with its 95% t-interval. Passes when τ's interval lies at or
- * below FALLING and the difference's below 0; fails when τ's lies above FALLING or the difference's
- * above 0; inconclusive otherwise. τ on a block of a fifth of the digits is noisier than on all of
+ * below FALLING and the difference's at or below 0; fails when τ's lies above FALLING or the difference's
+ * above 0; inconclusive otherwise (verdictOfBands). τ on a block of a fifth of the digits is noisier than on all of
  * them, so its mean sits nearer 0 than τ of the whole sample: the rule errs toward not passing.
  */
 export function judgeBackpropCurve(layers: { layer: number; gdv: number; blockGdv: number[] }[]) {
@@ -236,9 +236,8 @@ export function judgeBackpropCurve(layers: { layer: number; gdv: number; blockGd
   const drop = meanInterval(blocks.map((g) => g[g.length - 1] - g[0]));
   const [input, logits] = [layers[0].gdv, layers[layers.length - 1].gdv];
   const wholeTau = kendallTauB(layers.map((l) => l.layer), layers.map((l) => l.gdv));
-  const passes = tau.upper <= FALLING && drop.upper < 0;
-  const fails = tau.lower > FALLING || drop.lower > 0;
-  return { tau, drop, wholeTau, input, logits, verdict: (passes ? 'holds' : fails ? 'does not hold' : 'inconclusive') as Verdict };
+  const verdict: Verdict = verdictOfBands([[tau, { low: -Infinity, high: FALLING }], [drop, { low: -Infinity, high: 0 }]]);
+  return { tau, drop, wholeTau, input, logits, verdict };
 }
 
 /** Test accuracy an MLP must reach for its curve to count. */

@@ -31,7 +31,7 @@
  *   retrieval to keep.
  */
 import { runShapeExperiment, type ShapeExperiment as Experiment, type ShapePlan } from '../experiments/shapes.js';
-import { bootstrapResamples, percentileInterval, type Interval } from '../measures/bootstrap.js';
+import { bootstrapResamples, mean, percentileInterval, type Interval } from '../measures/bootstrap.js';
 import { barChart, heatmapChart, lineChart, scatterChart } from '../report/chart.js';
 import type { Claim, ClaimContext, Mode, Outcome, Verdict } from './claim.js';
 
@@ -92,7 +92,6 @@ const PLANS: Record<Mode, ShapePlan> = {
 /** The experiment of the mode and seed, run once per cache and shared by the three claims. */
 const experiment = (ctx: ClaimContext): Experiment => ctx.cache.get(`shapes|${ctx.mode}|${ctx.seed}`, () => runShapeExperiment(PLANS[ctx.mode], ctx));
 
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const RESAMPLES = 2000;
 

@@ -16,6 +16,15 @@ import { intListOpt, numberOpt, parse, type Command } from './args.js';
 
 const e = (v: number) => v.toExponential(3);
 
+/** The options each experiment reads besides --seed and --json; any other is refused rather than ignored. */
+const OPTIONS: Record<string, string[]> = {
+  width: ['n', 'd', 'widths', 'steps'],
+  depth: ['n', 'd', 'width', 'depths', 'steps'],
+  sgd: ['ns', 'depths', 'width', 'lr', 'epsilon', 'max-epochs'],
+  skip: ['n', 'trunk-width', 'inits', 'epochs', 'lr'],
+  landscape: ['n', 'trunk-width', 'inits', 'epochs', 'lr'],
+};
+
 export const convergeCommand: Command = {
   name: 'converge',
   summary: 'convergence experiments: width, depth, SGD iterations, skip-to-output nets, landscapes (Du; Allen-Zhu; Nguyen)',
@@ -63,6 +72,13 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
     const [what, ...extra] = positionals;
     if (!['width', 'depth', 'sgd', 'skip', 'landscape'].includes(what ?? '') || extra.length)
       throw new InputError(`converge: give one experiment, width, depth, sgd, skip or landscape${what ? ` (got '${[what, ...extra].join(' ')}')` : ''}`);
+    const foreign = Object.keys(v).filter((k) => k !== 'seed' && k !== 'json' && !OPTIONS[what].includes(k));
+    if (foreign.length)
+      throw new InputError(
+        `converge ${what}: ${foreign.map((k) => `--${k}`).join(', ')} is not an option of this experiment (it takes ${
+          OPTIONS[what].map((k) => `--${k}`).join(', ')
+        })`,
+      );
     const seed = numberOpt(v.seed, 'seed', 0, { integer: true, min: 0 });
     const log = (m: string) => process.stderr.write(`${m}\n`);
     const out = (json: unknown, header: string[], rows: (string | number)[][], footer: string) =>
@@ -131,15 +147,22 @@ dltheory converge skip|landscape [--n 300] [--trunk-width 4] [--inits 10] [--epo
         epsilon: numberOpt(v.epsilon, 'epsilon', 0.01, { min: 0 }),
         maxEpochs: numberOpt(v['max-epochs'], 'max-epochs', 1500, { integer: true, min: 1 }),
       }, seed, log);
+      const rows = runs.map((r) => [r.n, r.depth, r.iterations ?? '—', e(r.finalLoss), r.finalAccuracy.toFixed(4)]);
+      const header = ['n', 'depth', 'iterations', 'final loss', 'train accuracy'];
+      // The fits take the runs that reached the target; with fewer than powerLawFit's 4 they would print NaN.
+      const finished = runs.filter((r) => r.iterations !== null).length;
+      if (finished < 4) {
+        out({ runs }, header, rows,
+          `only ${finished} of ${runs.length} runs reached loss ≤ ε at 100% training accuracy within --max-epochs: no power law fitted (it needs 4)`);
+        return 0;
+      }
       const fit = powerLawFit(runs);
       const growth = (['n', 'depth'] as const).map((along) => growthComparison(runs, along, seed));
-      out({ runs, fit, growth }, ['n', 'depth', 'iterations', 'final loss', 'train accuracy'],
-        runs.map((r) => [r.n, r.depth, r.iterations ?? '—', e(r.finalLoss), r.finalAccuracy.toFixed(4)]),
-        `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)}\n` +
-          growth.map((g) =>
-            `along ${g.along}: ${g.growth}, leave-one-out error of log T exponential − power law ${e(g.difference.estimate)} ` +
-            `(95% ${e(g.difference.lower)} to ${e(g.difference.upper)})`
-          ).join('\n'));
+      out({ runs, fit, growth }, header, rows, `power law T ∝ n^${fit.nExponent.toFixed(2)} · L^${fit.depthExponent.toFixed(2)}, R² ${fit.r2.toFixed(3)}\n` +
+        growth.map((g) =>
+          `along ${g.along}: ${g.growth}, leave-one-out error of log T exponential − power law ${e(g.difference.estimate)} ` +
+          `(95% ${e(g.difference.lower)} to ${e(g.difference.upper)})`
+        ).join('\n'));
     }
     return 0;
   },

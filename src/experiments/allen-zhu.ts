@@ -26,7 +26,7 @@ import { loadMnist } from '../data/sources.js';
 import { subset } from '../data/dataset.js';
 import { buildModel } from '../nn/models/spec.js';
 import { fitLinear, predictLinear } from '../measures/regression.js';
-import { bootstrapResamples, percentileInterval, type Interval } from '../measures/bootstrap.js';
+import { bootstrapResamples, mean, percentileInterval, type Interval } from '../measures/bootstrap.js';
 import { descend } from '../train/gd.js';
 
 export interface SgdRun {
@@ -120,8 +120,6 @@ export interface GrowthComparison {
    */
   growth: 'polynomial' | 'exponential' | 'indistinguishable';
 }
-
-const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, u) => s + u, 0) / v.length;
 
 /**
  * Leave-one-out comparison of polynomial and exponential growth of T along n or along the depth, over

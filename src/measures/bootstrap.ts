@@ -128,6 +128,9 @@ export function wilsonInterval(successes: number, trials: number, level = 0.95):
   return { estimate: p, lower: centre - half, upper: centre + half };
 }
 
+/** The arithmetic mean of `values` (NaN when empty). */
+export const mean = (values: ArrayLike<number>): number => Array.from(values).reduce((s, v) => s + v, 0) / values.length;
+
 /**
  * The Student t interval of the mean of `values` (n ≥ 2 independent repeats, e.g. runs from several
  * initialisation seeds): x̄ ± t_{1−α/2, n−1} · s/√n, s the sample standard deviation. With few repeats
@@ -137,10 +140,10 @@ export function meanInterval(values: ArrayLike<number>, level = 0.95): Interval 
   const n = values.length;
   check(n >= 2, () => `mean interval: ${n} values`);
   const xs = Array.from(values);
-  const mean = xs.reduce((s, v) => s + v, 0) / n;
-  const sd = Math.sqrt(xs.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  const m = mean(xs);
+  const sd = Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
   const half = jStat.studentt.inv(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n);
-  return { estimate: mean, lower: mean - half, upper: mean + half };
+  return { estimate: m, lower: m - half, upper: m + half };
 }
 
 /**
