@@ -22,9 +22,12 @@ import { layersCommand } from './layers.js';
 import { convergeCommand } from './converge.js';
 import { shapesCommand } from './shapes.js';
 import { spectraCommand } from './spectra.js';
+import { workerCommand } from './worker.js';
+import { queueCommand } from './queue.js';
 
 const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, layersCommand, marginsCommand, gdvCommand, depthCommand, gramCommand,
-  flatnessCommand, landscapeCommand, hessianCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand];
+  flatnessCommand, landscapeCommand, hessianCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, benchCommand,
+  workerCommand, queueCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
