@@ -22,6 +22,8 @@ export interface JobTimes {
   started: number;
   finished: number;
   committed: number;
+  /** Time the coordinator spent checking the result and committing it (weights file and transaction). */
+  commitMs: number;
 }
 
 export interface QueueRunOptions {
@@ -138,11 +140,12 @@ async function collect(queue: Queue, jobs: Map<string, ZooJob>, pending: Set<str
 
 /** Commits a completed job's run, keeping the id and creation time the worker gave it. */
 function commit(job: Job, o: QueueRunOptions): void {
+  const t0 = performance.now();
   const result = parseResult(job.returnvalue);
   if (result.run.id !== job.id) throw new Error(`job ${job.id} returned run ${result.run.id}`);
   const weights = result.weights && { file: result.weights.file, bytes: Buffer.from(result.weights.base64, 'base64') };
   o.store.importRun(result.run, result.epochs, weights, { replaces: `${job.id}.failed` });
-  o.onCommit?.({ id: job.id, enqueued: job.timestamp, started: job.processedOn ?? NaN, finished: job.finishedOn ?? NaN, committed: Date.now() });
+  o.onCommit?.({ id: job.id, enqueued: job.timestamp, started: job.processedOn ?? NaN, finished: job.finishedOn ?? NaN, committed: Date.now(), commitMs: performance.now() - t0 });
 }
 
 /** A failed job as a run of kind 'failed' with id `ID.failed`, replacing an earlier record of it; `runs ls --kind failed` lists them. */
