@@ -36,7 +36,8 @@ const ZOO_24: ZooGrid = {
   batchSize: 128,
   epochs: 5,
   targetTrainAccuracy: 1.01,
-  axes: { width: [128, 512], depth: [1, 2, 3], trainSize: [1000, 2000], seed: [0, 1], weightDecay: [0], dropout: [0], batchNorm: [false], labelNoise: [0], lr: [1e-3], augment: [0] },
+  axes: { width: [128, 512], depth: [1, 2, 3], trainSize: [1000, 2000], seed: [0, 1], weightDecay: [0], dropout: [0], batchNorm: [false], labelNoise: [0],
+    lr: [1e-3], augment: [0] },
 };
 
 const tinyGrid = (jobs: number): ZooGrid => ({
@@ -48,17 +49,19 @@ const tinyGrid = (jobs: number): ZooGrid => ({
 
 /** Starts `n` workers of `threads` threads and waits until each is taking jobs. */
 async function startWorkers(url: string, n: number, threads: number): Promise<ChildProcess[]> {
-  const workers = Array.from({ length: n }, () =>
-    spawn(process.execPath, [bin, 'worker', '--queue', url, '--threads', String(threads)], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  const workers = Array.from({ length: n },
+    () => spawn(process.execPath, [bin, 'worker', '--queue', url, '--threads', String(threads)], { stdio: ['ignore', 'ignore', 'pipe'] }));
   await Promise.all(workers.map((w) => new Promise<void>((done) => w.stderr!.on('data', (c: Buffer) => c.toString().includes('"event":"worker"') && done()))));
   return workers;
 }
 
 async function stopWorkers(workers: ChildProcess[]): Promise<void> {
-  await Promise.all(workers.map((w) => new Promise((done) => {
-    w.once('exit', done);
-    w.kill('SIGTERM');
-  })));
+  await Promise.all(workers.map((w) =>
+    new Promise((done) => {
+      w.once('exit', done);
+      w.kill('SIGTERM');
+    })
+  ));
 }
 
 /** Empties the queue of the jobs of earlier runs. */
@@ -94,7 +97,10 @@ function locally(grid: ZooGrid): number {
   try {
     writeFileSync(join(dir, 'grid.json'), JSON.stringify(grid));
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [bin, 'zoo', '--grid', join(dir, 'grid.json'), '--runs', dir, '--json'], { env: { ...process.env, DLTHEORY_THREADS: '2' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'zoo', '--grid', join(dir, 'grid.json'), '--runs', dir, '--json'], {
+      env: { ...process.env, DLTHEORY_THREADS: '2' },
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`local zoo: ${r.stderr}`);
     return (Date.now() - t0) / 1000;
   } finally {
@@ -126,9 +132,13 @@ async function overhead(url: string, jobs: number): Promise<void> {
   const toCommit = times.map((t) => t.committed - t.finished);
   const job = times.map((t) => t.finished - t.started);
   const row = (name: string, xs: number[]) => `| ${name} | ${quantile(xs, 0.5).toFixed(1)} | ${quantile(xs, 0.9).toFixed(1)} |`;
-  console.log(`${jobs} jobs in ${seconds.toFixed(1)} s (${(jobs / seconds).toFixed(1)} jobs/s)\n\n| per job (ms) | median | 90th percentile |\n| --- | --- | --- |`);
-  console.log([row('training and measuring the tiny model (worker)', job), row('finish → next start on the worker', gap), row('finish → commit (coordinator)', toCommit),
-    row('commit: result check, weights file, transaction', times.map((t) => t.commitMs))].join('\n'));
+  console.log(
+    `${jobs} jobs in ${seconds.toFixed(1)} s (${(jobs / seconds).toFixed(1)} jobs/s)\n\n| per job (ms) | median | 90th percentile |\n| --- | --- | --- |`,
+  );
+  console.log(
+    [row('training and measuring the tiny model (worker)', job), row('finish → next start on the worker', gap), row('finish → commit (coordinator)', toCommit),
+      row('commit: result check, weights file, transaction', times.map((t) => t.commitMs))].join('\n'),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

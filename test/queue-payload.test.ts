@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GRIDS, gridCells } from '../src/experiments/zoo.js';
-import { parseJob, parseResult, zooJob } from '../src/queue/payload.js';
+import { parseJob, parseResult, sweepJob, zooJob } from '../src/queue/payload.js';
+import type { SweepGrid } from '../src/experiments/sweep.js';
 import { redactedUrl, redisOptions } from '../src/queue/connection.js';
 import { InputError } from '../src/errors.js';
 import { cliRunner } from './cli-run.js';
@@ -34,6 +35,18 @@ test('a job names data by a built-in name or a relative path without ..', () => 
   for (const data of ['/etc/passwd', '../secret', 'sets/../../x', './x', 'a//b', '', 'C:\\x', 'a b'])
     refused({ ...job, grid: { ...job.grid, data } }, /^job payload: grid\.data: a data set name .* or a relative path/);
   refused({ ...job, grid: { ...job.grid, dataDir: '/usr/share' } }, /^job payload: grid\.dataDir:/);
+});
+
+test('a sweep job names its model by a spec or a relative path to a model file', () => {
+  const sweep = sweepJob({ name: 's', data: 'mnist', axes: {} as SweepGrid['axes'] }, { model: 'mlp:784-8-10', epochs: 1, batchSize: 32, lr: 0.01,
+    optimizer: 'sgd', weightDecay: 0, trainSize: null, labelNoise: 0, seed: 3 });
+  assert.deepEqual(parseJob(JSON.parse(JSON.stringify(sweep))), sweep);
+  for (const model of ['cnn:1x28x28-10:w=8:bn', 'nets/a.onnx', 'b.safetensors'])
+    assert.equal((parseJob({ ...sweep, run: { ...sweep.run, model } }) as typeof sweep).run.model, model);
+  for (const model of ['/tmp/a.onnx', '../a.onnx', 'nets/../../a.safetensors', 'a/b', 'mlp 784'])
+    refused({ ...sweep, run: { ...sweep.run, model } }, /^job payload: run\.model: a model spec, or a relative path/);
+  refused({ ...sweep, run: { ...sweep.run, trainSize: 0 } }, /^job payload: run\.trainSize:/);
+  refused({ ...sweep, cell: job.cell }, /^job payload: the top level: .*cell/i);
 });
 
 const result = {
@@ -81,8 +94,8 @@ test('Redis URLs: host, port, database, password and TLS; a bad URL is an InputE
   });
   assert.equal(redisOptions('redis://:pw@[::1]:7000').host, '::1');
   assert.equal(redactedUrl('redis://worker:p%40ss@host:1/0'), 'redis://worker:***@host:1/0');
-  for (const [url, pattern] of [['localhost:6379', /'localhost:' is not redis: or rediss:/], ['http://h:1', /'http:' is not redis:/], ['redis://h:99999', /not a URL/],
-    ['redis://h/x', /database 'x'/], ['redis://h?tls=1', /query or fragment/], ['nonsense', /not a URL/]] as const)
+  for (const [url, pattern] of [['localhost:6379', /'localhost:' is not redis: or rediss:/], ['http://h:1', /'http:' is not redis:/], ['redis://h:99999',
+    /not a URL/], ['redis://h/x', /database 'x'/], ['redis://h?tls=1', /query or fragment/], ['nonsense', /not a URL/]] as const)
     assert.throws(() => redisOptions(url), (e) => e instanceof InputError && pattern.test(e.message), url);
 });
 

@@ -33,9 +33,10 @@ export async function startRedis(dir: string): Promise<RedisServer> {
   const port = await freePort();
   let proc: ChildProcess;
   const start = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--requirepass', PASSWORD], {
-      stdio: 'ignore',
-    });
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--requirepass', PASSWORD],
+      {
+        stdio: 'ignore',
+      });
     for (let i = 0;; i++) {
       const client = new Redis({ host: '127.0.0.1', port, password: PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       client.on('error', () => {});

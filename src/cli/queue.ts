@@ -20,13 +20,18 @@ dltheory queue retry-failed --queue URL      puts the failed jobs back in the qu
   async run(argv) {
     const { values: v, positionals: [sub, ...extra] } = parse(this, argv);
     if (extra.length) throw new InputError(`queue: unexpected arguments: ${extra.join(' ')}`);
-    if (sub !== 'status' && sub !== 'drain' && sub !== 'retry-failed') throw new InputError(`queue: expected status, drain or retry-failed, got '${sub ?? ''}'`);
+    if (sub !== 'status' && sub !== 'drain' && sub !== 'retry-failed')
+      throw new InputError(`queue: expected status, drain or retry-failed, got '${sub ?? ''}'`);
     const url = required(v.queue, 'queue');
     // An operator's command fails rather than waits when Redis is down.
-    const queue = new Queue(QUEUE_NAME, { connection: { ...redisOptions(url), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null } });
+    const queue = new Queue(QUEUE_NAME, {
+      connection: { ...redisOptions(url), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null },
+    });
     queue.on('error', () => {});
     try {
-      const ready = await Promise.race([queue.waitUntilReady().then(() => true, () => false), new Promise<boolean>((done) => setTimeout(() => done(false), CONNECT_MS).unref())]);
+      const ready = await Promise.race([queue.waitUntilReady().then(() => true, () => false), new Promise<boolean>((done) =>
+        setTimeout(() => done(false), CONNECT_MS).unref()
+      )]);
       if (!ready) throw new InputError(`--queue: cannot reach Redis at ${redactedUrl(url)}`);
       const counts = () => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
       const before = await counts();
@@ -41,8 +46,10 @@ dltheory queue retry-failed --queue URL      puts the failed jobs back in the qu
         const status = { ...before, workers: await queue.getWorkersCount(), failedJobs: failed };
         if (v.json) console.log(JSON.stringify(status));
         else {
-          console.log(formatTable(['waiting', 'delayed', 'active', 'completed', 'failed', 'workers'],
-            [[before.waiting + before.prioritized, before.delayed, before.active, before.completed, before.failed, status.workers]]));
+          console.log(
+            formatTable(['waiting', 'delayed', 'active', 'completed', 'failed', 'workers'], [[before.waiting + before.prioritized, before.delayed,
+              before.active, before.completed, before.failed, status.workers]]),
+          );
           if (failed.length) console.log(formatTable(['failed job', 'attempts', 'error'], failed.map((f) => [f.id ?? '', f.attempts, f.error])));
         }
       }

@@ -47,8 +47,11 @@ Logs one JSON line per job on stderr.
 
     const worker = startWorker({ url, concurrency, threads, device, dataRoot, lockMs });
     worker.on('active', (job) => log({ event: 'job', id: job.id, state: 'active', attempt: job.attemptsMade + 1 }));
-    worker.on('completed', (job) => log({ event: 'job', id: job.id, state: 'completed', seconds: ((job.finishedOn ?? NaN) - (job.processedOn ?? NaN)) / 1000 }));
+    worker.on('completed',
+      (job) => log({ event: 'job', id: job.id, state: 'completed', seconds: ((job.finishedOn ?? NaN) - (job.processedOn ?? NaN)) / 1000 }));
     worker.on('failed', (job, err) => log({ event: 'job', id: job?.id, state: 'failed', attempt: job?.attemptsMade, error: err.message.split('\n')[0] }));
+    // A job of a worker that died (or lost its lock), given back to the queue by this worker's check.
+    worker.on('stalled', (id) => log({ event: 'job', id, state: 'stalled' }));
     // Connection errors are reported and waited out: ioredis reconnects by itself.
     worker.on('error', (err) => log({ event: 'error', error: err.message.split('\n')[0] }));
     const stop = new Promise<string>((done) => {

@@ -1,7 +1,7 @@
 /** `dltheory zoo`: trains a population of models over a grid and measures each one. */
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { openStore } from '../store/runs.js';
+import { openStore, type RunRecord } from '../store/runs.js';
 import { formatTable } from '../report/progress.js';
 import { GRIDS, readGrid, runZoo, type ZooGrid } from '../experiments/zoo.js';
 import { ZOO_MEASURES } from '../experiments/margins.js';
@@ -44,7 +44,7 @@ workers' --data-root.
     if (v.attempts !== undefined && v.queue === undefined) throw new InputError('--attempts applies to a zoo on a queue: give --queue too');
     using store = openStore(v.runs as string | undefined);
     const log = (m: string) => process.stderr.write(`${m}\n`);
-    let runs;
+    let runs: RunRecord[];
     let failed = 0;
     if (typeof v.queue === 'string') {
       const attempts = numberOpt(v.attempts, 'attempts', 3, { integer: true, min: 1 });

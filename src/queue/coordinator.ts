@@ -1,6 +1,6 @@
 /**
- * The coordinator of a zoo on a queue: enqueues each model the run store lacks as a BullMQ job
- * whose id is the cell's run id (BullMQ ignores a second job of an id it holds, so enqueuing twice
+ * The coordinator of a zoo or sweep on a queue: enqueues each model the run store lacks as a
+ * BullMQ job whose id is its run id (BullMQ ignores a second job of an id it holds, so enqueuing twice
  * is harmless), collects what the workers return, and commits each run into the store (weights file
  * renamed into place, then the run and its epochs in one transaction) before removing its job.
  * Killed and started again it first commits the jobs that completed meanwhile, then enqueues only
@@ -12,8 +12,9 @@ import { Queue, type Job } from 'bullmq';
 import type { RunStore } from '../store/runs.js';
 import { progress } from '../report/progress.js';
 import { cellId, gridCells, type ZooGrid } from '../experiments/zoo.js';
+import { sweepRunId, sweepRuns, type SweepGrid } from '../experiments/sweep.js';
 import { QUEUE_NAME, redisOptions } from './connection.js';
-import { parseResult, zooJob, type ZooJob } from './payload.js';
+import { parseResult, sweepJob, zooJob, type Job as Payload } from './payload.js';
 
 /** The times of one committed job, in milliseconds since the epoch (bench/queue.ts reads the queue's overhead from them). */
 export interface JobTimes {
@@ -59,17 +60,25 @@ export async function runZooOnQueue(grid: ZooGrid, o: QueueRunOptions): Promise<
   return { ids: [...jobs.keys()].filter((id) => o.store.hasRun(id)), failed };
 }
 
+/** Runs the sweep's missing runs on the queue's workers; returns the ids of the stored runs in order, and the failed jobs. */
+export async function runSweepOnQueue(grid: SweepGrid, o: QueueRunOptions): Promise<{ ids: string[]; failed: FailedJob[] }> {
+  const jobs = new Map(sweepRuns(grid).map((r) => [sweepRunId(grid, r), sweepJob(grid, r)]));
+  const failed = await runOnQueue(jobs, `sweep/${grid.name}`, o);
+  return { ids: [...jobs.keys()].filter((id) => o.store.hasRun(id)), failed };
+}
+
 /** Enqueues the jobs the store lacks and commits their results until each one is stored or failed. */
-async function runOnQueue(jobs: Map<string, ZooJob>, tag: string, o: QueueRunOptions): Promise<FailedJob[]> {
+async function runOnQueue(jobs: Map<string, Payload>, tag: string, o: QueueRunOptions): Promise<FailedJob[]> {
   const queue = new Queue(QUEUE_NAME, { connection: redisOptions(o.url) });
   const pending = new Set([...jobs.keys()].filter((id) => !o.store.hasRun(id)));
   const failed = new Map<string, FailedJob>();
-  o.log?.(`${tag}: ${jobs.size} models, ${jobs.size - pending.size} already stored`);
+  o.log?.(`${tag}: ${jobs.size} runs, ${jobs.size - pending.size} already stored`);
   const bar = o.progress ? progress({ total: jobs.size, label: tag, json: o.json }) : undefined;
   bar?.tick(jobs.size - pending.size);
   try {
-    // A run stored before its job was removed (the coordinator killed in between) leaves a completed job behind.
-    for (const id of jobs.keys()) if (!pending.has(id)) await queue.remove(id);
+    // A run stored before its job was removed (the coordinator killed in between) leaves a completed job behind;
+    // a job a worker holds cannot be removed, and is left alone.
+    for (const id of jobs.keys()) if (!pending.has(id)) await queue.remove(id).catch((e: Error) => o.log?.(`${id}: stored, but its job stays: ${e.message}`));
     await collect(queue, jobs, pending, failed, o, () => bar?.tick(1));
     await enqueueMissing(queue, jobs, pending, failed, o);
     let checked = Date.now();
@@ -91,7 +100,9 @@ async function runOnQueue(jobs: Map<string, ZooJob>, tag: string, o: QueueRunOpt
 }
 
 /** Enqueues each pending job that Redis does not hold, unless it failed in this run. */
-async function enqueueMissing(queue: Queue, jobs: Map<string, ZooJob>, pending: Set<string>, failed: Map<string, FailedJob>, o: QueueRunOptions): Promise<void> {
+async function enqueueMissing(queue: Queue, jobs: Map<string, Payload>, pending: Set<string>, failed: Map<string, FailedJob>,
+  o: QueueRunOptions): Promise<void>
+{
   const missing: string[] = [];
   for (const id of pending) if (!failed.has(id) && (await queue.getJobState(id)) === 'unknown') missing.push(id);
   if (!missing.length) return;
@@ -107,7 +118,9 @@ async function enqueueMissing(queue: Queue, jobs: Map<string, ZooJob>, pending: 
  * Commits the completed jobs among `pending` and removes them from Redis; records the failed ones
  * (`failed` is set to exactly the pending jobs that are failed now: a job retried meanwhile leaves it).
  */
-async function collect(queue: Queue, jobs: Map<string, ZooJob>, pending: Set<string>, failed: Map<string, FailedJob>, o: QueueRunOptions, tick: () => void): Promise<void> {
+async function collect(queue: Queue, jobs: Map<string, Payload>, pending: Set<string>, failed: Map<string, FailedJob>, o: QueueRunOptions,
+  tick: () => void): Promise<void>
+{
   for (const id of await queue.getRanges(['completed'], 0, -1)) {
     if (!pending.has(id)) continue;
     const job = await queue.getJob(id);
@@ -145,22 +158,26 @@ function commit(job: Job, o: QueueRunOptions): void {
   if (result.run.id !== job.id) throw new Error(`job ${job.id} returned run ${result.run.id}`);
   const weights = result.weights && { file: result.weights.file, bytes: Buffer.from(result.weights.base64, 'base64') };
   o.store.importRun(result.run, result.epochs, weights, { replaces: `${job.id}.failed` });
-  o.onCommit?.({ id: job.id, enqueued: job.timestamp, started: job.processedOn ?? NaN, finished: job.finishedOn ?? NaN, committed: Date.now(), commitMs: performance.now() - t0 });
+  o.onCommit?.({ id: job.id, enqueued: job.timestamp, started: job.processedOn ?? NaN, finished: job.finishedOn ?? NaN, committed: Date.now(),
+    commitMs: performance.now() - t0 });
 }
 
 /** A failed job as a run of kind 'failed' with id `ID.failed`, replacing an earlier record of it; `runs ls --kind failed` lists them. */
-function recordFailure(id: string, payload: ZooJob, f: FailedJob, store: RunStore): void {
+function recordFailure(id: string, job: Payload, f: FailedJob, store: RunStore): void {
+  const [spec, hparams, seed] = job.kind === 'zoo'
+    ? [job.grid.arch, { ...job.cell, grid: job.grid.name }, job.cell.seed]
+    : [job.run.model, { ...job.run, sweep: job.grid.name }, job.run.seed];
   store.saveRun({
     id: `${id}.failed`,
     kind: 'failed',
     created: new Date().toISOString(),
-    spec: payload.grid.arch,
-    data: payload.grid.data,
-    hparams: { ...payload.cell, grid: payload.grid.name, error: f.error, attempts: f.attempts },
-    seed: payload.cell.seed,
+    spec,
+    data: job.grid.data,
+    hparams: { ...hparams, error: f.error, attempts: f.attempts },
+    seed,
     final: {},
     weights: null,
     seconds: null,
-    tag: `failed/zoo/${payload.grid.name}`,
+    tag: `failed/${job.kind}/${job.grid.name}`,
   }, [], { replace: true });
 }

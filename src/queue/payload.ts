@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { DATASET_NAMES } from '../data/sources.js';
 import type { ZooCell, ZooGrid } from '../experiments/zoo.js';
+import { isModelPath, type SweepGrid, type SweepRun } from '../experiments/sweep.js';
 import type { EpochRecord, Metrics, RunRecord } from '../store/runs.js';
 
 /** The payload version this code reads and writes; a change of meaning of any field bumps it. */
@@ -67,10 +68,45 @@ export const ZooJobSchema = z.strictObject({
 
 export type ZooJob = z.infer<typeof ZooJobSchema>;
 
+/** A model of a sweep job: a spec (no path in it), or a model file under the worker's data folder. */
+const ModelRef = z.string().refine((s) => isModelPath(s) ? isRelativeDataPath(s) : /^[A-Za-z0-9:=.,_-]+$/.test(s), {
+  message: "a model spec, or a relative path of plain names to a .onnx or .safetensors file, without '..'",
+});
+
+/** A sweep job: one `train` run of a sweep (src/experiments/sweep.ts). */
+export const SweepJobSchema = z.strictObject({
+  version: z.literal(PAYLOAD_VERSION),
+  kind: z.literal('sweep'),
+  grid: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]+$/), data: DataRef, dataDir: DataRef.optional() }),
+  run: z.strictObject({
+    model: ModelRef,
+    epochs: count,
+    batchSize: count,
+    lr: z.number().positive().finite(),
+    optimizer: z.enum(['sgd', 'adam']),
+    weightDecay: finiteNonNegative,
+    trainSize: count.nullable(),
+    labelNoise: z.number().min(0).max(1),
+    seed: z.number().int().min(0),
+  }) satisfies z.ZodType<SweepRun>,
+});
+
+export type SweepJob = z.infer<typeof SweepJobSchema>;
+export type Job = ZooJob | SweepJob;
+
+/** The job of one run of a sweep. */
+export function sweepJob(grid: SweepGrid, run: SweepRun): SweepJob {
+  const { name, data, dataDir } = grid;
+  return { version: PAYLOAD_VERSION, kind: 'sweep', grid: { name, data, ...(dataDir === undefined ? {} : { dataDir }) }, run };
+}
+
+const JobSchema = z.discriminatedUnion('kind', [ZooJobSchema, SweepJobSchema]);
+
 /** The job of one zoo cell: the grid's fields that a worker needs, and the cell. */
 export function zooJob(grid: ZooGrid, cell: ZooCell): ZooJob {
   const { name, data, dataDir, arch, optimizer, batchSize, epochs, targetTrainAccuracy } = grid;
-  return { version: PAYLOAD_VERSION, kind: 'zoo', grid: { name, data, ...(dataDir === undefined ? {} : { dataDir }), arch, optimizer, batchSize, epochs, targetTrainAccuracy }, cell };
+  return { version: PAYLOAD_VERSION, kind: 'zoo',
+    grid: { name, data, ...(dataDir === undefined ? {} : { dataDir }), arch, optimizer, batchSize, epochs, targetTrainAccuracy }, cell };
 }
 
 /** JSON has no NaN or ±Infinity, and an undefined measure is NaN: they travel as the strings 'NaN', 'Infinity', '-Infinity'. */
@@ -114,14 +150,16 @@ function oneLine(what: string, error: z.ZodError): string {
 }
 
 /** A job's data checked against the schema; an InputError names the first problem. */
-export function parseJob(data: unknown): ZooJob {
+export function parseJob(data: unknown): Job {
   const version = (data as { version?: unknown } | null)?.version;
   if (version !== PAYLOAD_VERSION) throw new InputError(`job payload version ${JSON.stringify(version)}: this worker reads version ${PAYLOAD_VERSION} only`);
-  const r = ZooJobSchema.safeParse(data);
+  const r = JobSchema.safeParse(data);
   if (!r.success) throw new InputError(oneLine('job payload', r.error));
+  const job = r.data;
+  if (job.kind === 'sweep') return job;
   // zod lists an object's keys in the schema's order; the cell keeps the order it came in, which its id (cellId) and stored hyper-parameters follow.
-  const cell = Object.fromEntries(Object.keys((data as ZooJob).cell).map((k) => [k, r.data.cell[k as keyof ZooCell]])) as unknown as ZooCell;
-  return { ...r.data, cell };
+  const cell = Object.fromEntries(Object.keys((data as ZooJob).cell).map((k) => [k, job.cell[k as keyof ZooCell]])) as unknown as ZooCell;
+  return { ...job, cell };
 }
 
 /** A worker's result checked against the schema; an InputError names the first problem. */

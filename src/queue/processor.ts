@@ -10,47 +10,48 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { SandboxedJob } from 'bullmq';
 import { check } from '../errors.js';
-import { DATASET_NAMES, type Splits } from '../data/sources.js';
+import type { Splits } from '../data/sources.js';
 import { disposeDataset } from '../data/dataset.js';
 import { openStore } from '../store/runs.js';
 import { cellId, checkCells, loadZooData, trainCell } from '../experiments/zoo.js';
 import { ZOO_MEASURES } from '../experiments/margins.js';
+import { sweepRunId, trainSweepRun, underRoot } from '../experiments/sweep.js';
 import { PAYLOAD_VERSION, encodeMetrics, parseJob, type JobGrid, type JobResultWire } from './payload.js';
 
 /** The last data set loaded, kept for the next job of the same grid (a worker's jobs mostly share one). */
 let cached: { key: string; splits: Splits } | undefined;
 
-/** A data reference of a job as a path under `root`; a built-in name stays a name. */
-function underRoot(ref: string, root: string): string {
-  return (DATASET_NAMES as readonly string[]).includes(ref) ? ref : join(root, ref);
-}
-
 function gridData(grid: JobGrid, root: string): Splits {
   const key = JSON.stringify([grid.data, grid.dataDir ?? null]);
   if (cached?.key !== key) {
-    if (cached) for (const d of [cached.splits.train, cached.splits.test]) disposeDataset(d);
+    if (cached) { for (const d of [cached.splits.train, cached.splits.test]) disposeDataset(d); }
     cached = undefined;
-    const splits = loadZooData({ data: underRoot(grid.data, root), dataDir: grid.dataDir === undefined ? undefined : join(root, grid.dataDir) });
+    const splits = loadZooData({ data: underRoot(grid.data, root), dataDir: grid.dataDir && join(root, grid.dataDir) });
     cached = { key, splits };
   }
   return cached.splits;
 }
 
 /**
- * Runs the job `id` with payload `data` (checked against the schema first): trains and measures its
- * zoo cell with the local zoo's code into a scratch run store, and returns the stored run, its
- * epochs and weights. Data paths are read under `dataRoot`.
+ * Runs the job `id` with payload `data` (checked against the schema first) with the local code —
+ * a zoo cell trained and measured by `trainCell`, a sweep run by `trainSweepRun` — into a scratch
+ * run store, and returns the stored run, its epochs and its weights. Data and model paths are read
+ * under `dataRoot`.
  */
 export function runJob(id: string, data: unknown, dataRoot: string): JobResultWire {
   const job = parseJob(data);
-  const { grid, cell } = job;
-  check(id === cellId(grid, cell), `job ${id}: its id is not its cell's id ${cellId(grid, cell)}`);
-  const splits = gridData(grid, dataRoot);
-  checkCells(grid, [cell], splits.train);
+  const expected = job.kind === 'zoo' ? cellId(job.grid, job.cell) : sweepRunId(job.grid, job.run);
+  check(id === expected, `job ${id}: its id is not the id ${expected} of what it asks to train`);
+  let splits: Splits | undefined;
+  if (job.kind === 'zoo') {
+    splits = gridData(job.grid, dataRoot);
+    checkCells(job.grid, [job.cell], splits.train);
+  }
   const scratch = mkdtempSync(join(tmpdir(), 'dltheory-job-'));
   try {
     using store = openStore(scratch);
-    trainCell(grid, cell, splits, store, ZOO_MEASURES);
+    if (job.kind === 'zoo') trainCell(job.grid, job.cell, splits!, store, ZOO_MEASURES);
+    else trainSweepRun(job.grid, job.run, store, dataRoot);
     const { run, epochs } = store.getRun(id)!;
     const path = store.weightsPath(run);
     return {
