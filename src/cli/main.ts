@@ -23,10 +23,13 @@ import { convergeCommand } from './converge.js';
 import { shapesCommand } from './shapes.js';
 import { spectraCommand } from './spectra.js';
 import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
+import { queueCommand } from './queue.js';
+import { sweepCommand } from './sweep.js';
 
 const COMMANDS: Command[] = [trainCommand, predictCommand, evalCommand, runsCommand, layersCommand, marginsCommand, gdvCommand, depthCommand, gramCommand,
   flatnessCommand, landscapeCommand, hessianCommand, spectraCommand, convergeCommand, shapesCommand, zooCommand, gapCommand, reproduceCommand, serveCommand,
-  benchCommand];
+  benchCommand, sweepCommand, workerCommand, queueCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

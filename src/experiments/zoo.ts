@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, check } from '../errors.js';
 import { Rng } from '../data/rng.js';
 import { disposeDataset, labelNoise, subset, type Dataset } from '../data/dataset.js';
-import { loadNamed, standardizeSplits } from '../data/sources.js';
+import { loadNamed, standardizeSplits, type Splits } from '../data/sources.js';
 import { randomShift } from '../data/augment.js';
 import type { Module } from '../nn/module.js';
 import type { Metrics, RunRecord, RunStore } from '../store/runs.js';
@@ -60,6 +60,9 @@ export interface ZooGrid {
   /** The generalisation benchmark's measures are taken with the quick budget (src/measures/benchmark.ts); default the standard one. */
   quickMeasures?: boolean;
 }
+
+/** What trains a cell and names it: a grid without its axes (what a queue job carries, src/queue/payload.ts). */
+export type ZooTraining = Omit<ZooGrid, 'axes' | 'sample' | 'minTrainAccuracy'>;
 
 const BASE = { data: 'mnist', arch: 'mlp', optimizer: 'adam', batchSize: 128 } as const;
 const FIXED = { weightDecay: [0], dropout: [0], batchNorm: [false], lr: [1e-3], augment: [0], seed: [0] };
@@ -200,7 +203,7 @@ export function gridCells(grid: ZooGrid): ZooCell[] {
 }
 
 /** The model spec of a cell for the grid's architecture and data shape. */
-export function cellSpec(grid: ZooGrid, cell: ZooCell, inputShape: number[], classes: number): string {
+export function cellSpec(grid: ZooTraining, cell: ZooCell, inputShape: number[], classes: number): string {
   const opts = `${cell.batchNorm ? ':bn' : ''}${cell.dropout ? `:dropout=${cell.dropout}` : ''}`;
   if (grid.arch === 'cnn') return `cnn:${inputShape.join('x')}-${classes}:w=${cell.width}${opts}`;
   if (grid.arch === 'nin') return `nin:${inputShape.join('x')}-${classes}:w=${cell.width}:d=${cell.depth}${opts}`;
@@ -209,7 +212,7 @@ export function cellSpec(grid: ZooGrid, cell: ZooCell, inputShape: number[], cla
 }
 
 /** The cell's run id: stable across runs, so a resumed zoo recognises finished models. */
-export function cellId(grid: ZooGrid, cell: ZooCell): string {
+export function cellId(grid: ZooTraining, cell: ZooCell): string {
   const key = JSON.stringify([grid.name, grid.data, grid.arch, grid.optimizer, grid.batchSize, grid.epochs, grid.targetTrainAccuracy, cell]);
   return `zoo-${grid.name}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
@@ -221,7 +224,7 @@ export interface ZooMeasure {
    * group existed) is measured from its saved weights, and the metrics are added to its run.
    */
   marker: string;
-  measure: (model: Module, train: Dataset, cell: ZooCell, spec: string, grid: ZooGrid) => Metrics;
+  measure: (model: Module, train: Dataset, cell: ZooCell, spec: string, grid: ZooTraining) => Metrics;
 }
 
 export interface ZooOptions {
@@ -250,16 +253,16 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
   o.log?.(`zoo ${grid.name}: ${cells.length} models, ${cells.length - todo.length} already done` +
     (remeasure.length ? `, ${remeasure.length} of them to measure again` : ''));
   if (todo.length || remeasure.length) {
-    const { train, test } = standardizeSplits(loadNamed(grid.data, { seed: 0, dir: grid.dataDir }));
+    const { train, test } = loadZooData(grid);
     const bar = o.progress ? progress({ total: todo.length + remeasure.length, label: `zoo ${grid.name}` }) : undefined;
     try {
-      checkSpecs(grid, todo, train);
+      checkCells(grid, todo, train);
       for (const cell of remeasure) {
         measureStored(grid, cell, train, o);
         bar?.tick(1, { model: cellId(grid, cell), measured: true });
       }
       for (const cell of todo) {
-        trainCell(grid, cell, train, test, o);
+        trainCell(grid, cell, { train, test }, o.store, o.measures);
         bar?.tick(1, { model: cellId(grid, cell) });
       }
     } finally {
@@ -271,8 +274,13 @@ export function runZoo(grid: ZooGrid, o: ZooOptions): RunRecord[] {
   return cells.map((c) => o.store.getRun(cellId(grid, c))!.run);
 }
 
+/** The grid's data, standardized, as every zoo model sees it (the caller disposes both splits). */
+export function loadZooData(grid: Pick<ZooGrid, 'data' | 'dataDir'>): Splits {
+  return standardizeSplits(loadNamed(grid.data, { seed: 0, dir: grid.dataDir }));
+}
+
 /** Every model the cells name can be built for the data, and every training size fits it: checked before any training. */
-function checkSpecs(grid: ZooGrid, cells: ZooCell[], train: Dataset): void {
+export function checkCells(grid: ZooTraining, cells: ZooCell[], train: Dataset): void {
   const points = train.y.size(0);
   for (const cell of cells)
     check(cell.trainSize <= points, `zoo ${grid.name}: trainSize ${cell.trainSize} exceeds the ${points} training points of ${grid.data}`);
@@ -314,12 +322,17 @@ function measureStored(grid: ZooGrid, cell: ZooCell, train: Dataset, o: ZooOptio
  */
 const CURVE_TEST_POINTS = 500;
 
-function trainCell(grid: ZooGrid, cell: ZooCell, train: Dataset, test: Dataset, o: ZooOptions): void {
+/**
+ * Trains one cell of the grid on `splits` (from `loadZooData`), measures it with `measures` and
+ * commits the run to `store`: the local zoo and a queue worker (src/queue/processor.ts) both call
+ * this, so a model trained on a worker is recorded exactly as one trained here.
+ */
+export function trainCell(grid: ZooTraining, cell: ZooCell, { train, test }: Splits, store: RunStore, measures?: ZooMeasure[]): void {
   const noisy = cellTrainingSet(cell, train);
   const curveTest = test.y.size(0) > CURVE_TEST_POINTS ? subset(test, CURVE_TEST_POINTS, 0) : undefined;
   const spec = cellSpec(grid, cell, train.x.shape.slice(1), train.classes.length);
   try {
-    const run = recordRun(o.store, {
+    const run = recordRun(store, {
       id: cellId(grid, cell),
       spec,
       kind: 'zoo',
@@ -338,7 +351,7 @@ function trainCell(grid: ZooGrid, cell: ZooCell, train: Dataset, test: Dataset, 
         targetTrainAccuracy: grid.targetTrainAccuracy,
         augment: cell.augment ? (x) => randomShift(x, cell.augment) : undefined,
       },
-      measure: o.measures && ((model) => Object.assign({}, ...o.measures!.map((m) => m.measure(model, noisy, cell, spec, grid))) as Metrics),
+      measure: measures && ((model) => Object.assign({}, ...measures.map((m) => m.measure(model, noisy, cell, spec, grid))) as Metrics),
     });
     run.model.dispose();
   } finally {

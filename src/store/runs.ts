@@ -196,6 +196,33 @@ export class RunStore {
   }
 
   /**
+   * Stores a run recorded elsewhere (by a queue worker), keeping its id and creation time: its
+   * weights file first (`weights` holds the file name under `weightsDir` and its bytes; written to
+   * a temporary name and renamed, so a kill leaves no partial file), then the run and its epochs in
+   * one transaction, which also deletes the run `replaces` names (a failure record). A run already
+   * stored is left as it is: returns false.
+   */
+  importRun(run: RunRecord, epochs: EpochRecord[], weights: { file: string; bytes: Uint8Array } | null, options: { replaces?: string } = {}): boolean {
+    if (this.hasRun(run.id)) return false;
+    let relativePath: string | null = null;
+    if (weights) {
+      check(RUN_ID.test(weights.file), `run ${run.id}: weights file name ${JSON.stringify(weights.file)} is not a plain file name`);
+      const target = path.join(this.weightsDir, weights.file);
+      const temp = `${target}.${process.pid}.tmp`;
+      fs.writeFileSync(temp, weights.bytes);
+      fs.renameSync(temp, target);
+      relativePath = path.relative(this.dir, target);
+    }
+    const write = this.db.transaction(() => {
+      if (this.hasRun(run.id)) return false;
+      if (options.replaces !== undefined) this.db.prepare('DELETE FROM runs WHERE id = ?').run(options.replaces);
+      this.saveRun({ ...run, weights: relativePath }, epochs);
+      return true;
+    });
+    return write.immediate();
+  }
+
+  /**
    * Adds metrics to a stored run's final metrics (a metric already there keeps its value unless
    * given again), in one transaction; the run must exist.
    */
