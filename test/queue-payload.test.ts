@@ -105,4 +105,7 @@ test('the queue commands exit 2 with one line on bad input', () => {
   rejects(['queue', 'purge', '--queue', 'redis://localhost'], /expected status, drain or retry-failed, got 'purge'/);
   rejects(['queue', 'status', '--queue', 'redis://127.0.0.1:1'], /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   rejects(['zoo', '--attempts', '2'], /--attempts applies to a zoo on a queue/);
+  // A worker or a queued zoo whose Redis cannot be reached ends at once rather than retrying for ever.
+  rejects(['worker', '--queue', 'redis://127.0.0.1:1'], /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(connect ECONNREFUSED/);
+  rejects(['zoo', '--grid', 'quick', '--queue', 'redis://:pw@127.0.0.1:1'], /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
 });

@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { InputError } from '../errors.js';
 import { formatTable } from '../report/progress.js';
-import { QUEUE_NAME, redactedUrl, redisOptions } from '../queue/connection.js';
+import { checkRedis, QUEUE_NAME, redactedUrl, redisOptions } from '../queue/connection.js';
 import { parse, required, type Command } from './args.js';
 
 /** How long to wait for Redis before saying it cannot be reached. */
@@ -23,6 +23,7 @@ dltheory queue retry-failed --queue URL      puts the failed jobs back in the qu
     if (sub !== 'status' && sub !== 'drain' && sub !== 'retry-failed')
       throw new InputError(`queue: expected status, drain or retry-failed, got '${sub ?? ''}'`);
     const url = required(v.queue, 'queue');
+    await checkRedis(url);
     // An operator's command fails rather than waits when Redis is down.
     const queue = new Queue(QUEUE_NAME, {
       connection: { ...redisOptions(url), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null },

@@ -13,7 +13,7 @@
  * process (its result lives in that process's ExperimentCache, and two processes would train the
  * same zoo models into one store at once): SHARED lists them.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Claim, Mode } from '../claims/claim.js';
 
@@ -47,12 +47,21 @@ export interface JobOptions {
 export async function runInChildren(units: Claim[][], o: JobOptions): Promise<void> {
   const queue = [...units];
   const forwardProgress = !process.stderr.isTTY;
+  // A signal to this process alone (not its group, as Ctrl-C sends) must not leave the children running.
+  const children = new Set<ChildProcess>();
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const c of children) c.kill(signal);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const worker = async (slot: number): Promise<void> => {
     for (let unit = queue.shift(); unit; unit = queue.shift()) {
       const ids = unit.map((c) => c.id);
       const args = [process.argv[1], 'reproduce', ...ids, `--${o.mode}`, '--seed', String(o.seed), '--out', o.out, '--runs', o.store, '--jobs', '1',
         '--no-report', ...(o.fresh ? ['--fresh'] : [])];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DLTHEORY_THREADS: String(o.threads) } });
+      children.add(child);
       // Children write progress as JSON lines (their stderr is a pipe): passed on as they are when ours is not a
       // terminal either, dropped on a terminal; their messages are passed on marked with the child's number.
       createInterface({ input: child.stderr }).on('line', (line) => {
@@ -60,8 +69,14 @@ export async function runInChildren(units: Claim[][], o: JobOptions): Promise<vo
         else if (forwardProgress) process.stderr.write(`${line}\n`);
       });
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      children.delete(child);
       if (code !== 0 && code !== 1) process.stderr.write(`[${slot + 1}] ${ids.join(', ')}: the child exited with ${code}; running what it left here\n`);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.jobs, units.length) }, (_, k) => worker(k)));
+  try {
+    await Promise.all(Array.from({ length: Math.min(o.jobs, units.length) }, (_, k) => worker(k)));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

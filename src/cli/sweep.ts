@@ -1,10 +1,9 @@
 /** `dltheory sweep`: `train` runs of models over a grid of training settings, here or on queue workers. */
 import { InputError } from '../errors.js';
-import { openStore, type RunRecord } from '../store/runs.js';
-import { formatTable } from '../report/progress.js';
 import { readSweep, runSweep } from '../experiments/sweep.js';
 import { runSweepOnQueue } from '../queue/coordinator.js';
-import { numberOpt, parse, required, type Command } from './args.js';
+import { parse, required, type Command } from './args.js';
+import { trainPopulation } from './populations.js';
 
 export const sweepCommand: Command = {
   name: 'sweep',
@@ -26,24 +25,14 @@ workers' --data-root).
     const { values: v, positionals } = parse(this, argv);
     if (positionals.length) throw new InputError(`sweep: unexpected arguments: ${positionals.join(' ')}`);
     const grid = readSweep(required(v.grid, 'grid'));
-    if (v.attempts !== undefined && v.queue === undefined) throw new InputError('--attempts applies to a sweep on a queue: give --queue too');
-    using store = openStore(v.runs as string | undefined);
     const log = (m: string) => process.stderr.write(`${m}\n`);
-    let runs: RunRecord[];
-    let failed = 0;
-    if (typeof v.queue === 'string') {
-      const attempts = numberOpt(v.attempts, 'attempts', 3, { integer: true, min: 1 });
-      const done = await runSweepOnQueue(grid, { store, url: v.queue, attempts, progress: true, json: Boolean(v.json), log });
-      runs = done.ids.map((id) => store.getRun(id)!.run);
-      failed = done.failed.length;
-      if (failed) log(`sweep ${grid.name}: ${failed} runs failed after their last attempt (dltheory queue status, runs ls --kind failed)`);
-    } else runs = runSweep(grid, { store, progress: true, log });
-    if (v.json) console.log(JSON.stringify(runs));
-    else
-      console.log(
-        formatTable(['id', 'model', 'lr', 'seed', 'train acc', 'test acc', 'gap'],
-          runs.map((r) => [r.id, r.spec, Number(r.hparams.lr), r.seed, r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])),
-      );
-    return failed ? 1 : 0;
+    return trainPopulation(v, {
+      kind: 'sweep',
+      name: grid.name,
+      local: (store) => runSweep(grid, { store, progress: true, log }),
+      queued: (o) => runSweepOnQueue(grid, o),
+      columns: ['model', 'lr', 'seed', 'train acc', 'test acc', 'gap'],
+      row: (r) => [r.spec, Number(r.hparams.lr), r.seed, r.final.trainAccuracy, r.final.testAccuracy, r.final.gap],
+    });
   },
 };

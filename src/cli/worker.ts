@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors.js';
 import { cudaAvailable } from '../engine/runtime.js';
-import { redactedUrl, redisOptions } from '../queue/connection.js';
+import { checkRedis, redactedUrl, redisOptions } from '../queue/connection.js';
 import { startWorker } from '../queue/worker.js';
 import { choiceOpt, numberOpt, parse, required, type Command } from './args.js';
 
@@ -44,6 +44,7 @@ Logs one JSON line per job on stderr.
     const lockMs = 1000 * numberOpt(v['lock-seconds'], 'lock-seconds', 30, { min: 0.5 });
     const dataRoot = (v['data-root'] as string | undefined) ?? '.';
     const log = (event: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(event)}\n`);
+    await checkRedis(url);
 
     const worker = startWorker({ url, concurrency, threads, device, dataRoot, lockMs });
     worker.on('active', (job) => log({ event: 'job', id: job.id, state: 'active', attempt: job.attemptsMade + 1 }));
@@ -58,9 +59,10 @@ Logs one JSON line per job on stderr.
       process.once('SIGTERM', () => done('SIGTERM'));
       process.once('SIGINT', () => done('SIGINT'));
     });
-    await worker.waitUntilReady();
-    log({ event: 'worker', queue: redactedUrl(url), pid: process.pid, concurrency, threads, device });
-    log({ event: 'stopping', signal: await stop });
+    // A signal ends the wait for Redis too (it may go away between the check and here).
+    const signal = await Promise.race([worker.waitUntilReady().then(() => undefined), stop]);
+    if (signal === undefined) log({ event: 'worker', queue: redactedUrl(url), pid: process.pid, concurrency, threads, device });
+    log({ event: 'stopping', signal: signal ?? await stop });
     await worker.close();
     log({ event: 'stopped' });
     return 0;

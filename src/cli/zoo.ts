@@ -1,12 +1,11 @@
 /** `dltheory zoo`: trains a population of models over a grid and measures each one. */
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { openStore, type RunRecord } from '../store/runs.js';
-import { formatTable } from '../report/progress.js';
 import { GRIDS, readGrid, runZoo, type ZooGrid } from '../experiments/zoo.js';
 import { ZOO_MEASURES } from '../experiments/margins.js';
 import { runZooOnQueue } from '../queue/coordinator.js';
-import { numberOpt, parse, type Command } from './args.js';
+import { parse, type Command } from './args.js';
+import { trainPopulation } from './populations.js';
 
 /** A built-in grid by name, or a JSON grid file. */
 export function resolveGrid(name: string): ZooGrid {
@@ -41,24 +40,14 @@ workers' --data-root.
     const { values: v, positionals } = parse(this, argv);
     if (positionals.length) throw new InputError(`zoo: unexpected arguments: ${positionals.join(' ')}`);
     const grid = resolveGrid((v.grid as string | undefined) ?? 'quick');
-    if (v.attempts !== undefined && v.queue === undefined) throw new InputError('--attempts applies to a zoo on a queue: give --queue too');
-    using store = openStore(v.runs as string | undefined);
     const log = (m: string) => process.stderr.write(`${m}\n`);
-    let runs: RunRecord[];
-    let failed = 0;
-    if (typeof v.queue === 'string') {
-      const attempts = numberOpt(v.attempts, 'attempts', 3, { integer: true, min: 1 });
-      const done = await runZooOnQueue(grid, { store, url: v.queue, attempts, progress: true, json: Boolean(v.json), log });
-      runs = done.ids.map((id) => store.getRun(id)!.run);
-      failed = done.failed.length;
-      if (failed) log(`zoo ${grid.name}: ${failed} models failed after their last attempt (dltheory queue status, runs ls --kind failed)`);
-    } else runs = runZoo(grid, { store, measures: ZOO_MEASURES, progress: true, log });
-    if (v.json) console.log(JSON.stringify(runs));
-    else
-      console.log(
-        formatTable(['id', 'spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
-          runs.map((r) => [r.id, r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap])),
-      );
-    return failed ? 1 : 0;
+    return trainPopulation(v, {
+      kind: 'zoo',
+      name: grid.name,
+      local: (store) => runZoo(grid, { store, measures: ZOO_MEASURES, progress: true, log }),
+      queued: (o) => runZooOnQueue(grid, o),
+      columns: ['spec', 'train size', 'noise', 'train acc', 'test acc', 'gap'],
+      row: (r) => [r.spec, Number(r.hparams.trainSize), Number(r.hparams.labelNoise), r.final.trainAccuracy, r.final.testAccuracy, r.final.gap],
+    });
   },
 };

@@ -4,6 +4,7 @@
  * checked against the system's CAs, as Node does by default).
  */
 import type { RedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import { InputError } from '../errors.js';
 
 /** The name of the BullMQ queue that workers take jobs from and coordinators fill. */
@@ -41,4 +42,35 @@ export function redisOptions(url: string): RedisOptions {
 /** The URL with its password hidden, for logs. */
 export function redactedUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** How long the first contact with Redis may take before it counts as unreachable. */
+const FIRST_CONTACT_MS = 5000;
+
+/**
+ * The first contact with the Redis of `url`, before a worker or coordinator starts: an InputError
+ * when it cannot be reached within 5 s, refuses the credentials, or has no such database. Later
+ * losses of the connection are waited out (redisOptions); a first one that cannot succeed is not,
+ * so a mistyped URL or password ends the command instead of retrying for ever.
+ */
+export async function checkRedis(url: string): Promise<void> {
+  const client = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null,
+    connectTimeout: FIRST_CONTACT_MS });
+  // The cause (a refused password, a refused connection) comes as an event; the failed call says only that the connection closed.
+  let cause = '';
+  client.on('error', (e: Error) => (cause ||= e.message.split('\n')[0]));
+  const where = redactedUrl(url);
+  try {
+    await client.connect();
+    await client.ping();
+    // ioredis selects the database on connecting but reports a failure only as an event: ask again, and wait for the answer.
+    await client.select(redisOptions(url).db ?? 0);
+  } catch (e) {
+    const message = cause || (e as Error).message.split('\n')[0];
+    if (/WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(message)) throw new InputError(`--queue: Redis at ${where} refused the credentials: ${message}`);
+    if (/DB index is out of range/i.test(message)) throw new InputError(`--queue: Redis at ${where} has no database ${redisOptions(url).db}`);
+    throw new InputError(`--queue: cannot reach Redis at ${where} (${message})`);
+  } finally {
+    client.disconnect();
+  }
 }

@@ -13,7 +13,7 @@ import type { RunStore } from '../store/runs.js';
 import { progress } from '../report/progress.js';
 import { cellId, gridCells, type ZooGrid } from '../experiments/zoo.js';
 import { sweepRunId, sweepRuns, type SweepGrid } from '../experiments/sweep.js';
-import { QUEUE_NAME, redisOptions } from './connection.js';
+import { checkRedis, QUEUE_NAME, redisOptions } from './connection.js';
 import { parseResult, sweepJob, zooJob, type Job as Payload } from './payload.js';
 
 /** The times of one committed job, in milliseconds since the epoch (bench/queue.ts reads the queue's overhead from them). */
@@ -69,6 +69,7 @@ export async function runSweepOnQueue(grid: SweepGrid, o: QueueRunOptions): Prom
 
 /** Enqueues the jobs the store lacks and commits their results until each one is stored or failed. */
 async function runOnQueue(jobs: Map<string, Payload>, tag: string, o: QueueRunOptions): Promise<FailedJob[]> {
+  await checkRedis(o.url);
   const queue = new Queue(QUEUE_NAME, { connection: redisOptions(o.url) });
   const pending = new Set([...jobs.keys()].filter((id) => !o.store.hasRun(id)));
   const failed = new Map<string, FailedJob>();

@@ -32,10 +32,28 @@ export function listReports(root: string): ReportFolder[] {
     .sort((a, b) => a.time.localeCompare(b.time) || a.name.localeCompare(b.name));
 }
 
+/** A report's claim results; an HTTP error naming its file when it is not a list of {id, verdict}. */
 function results(root: string, report: string): ClaimResult[] {
-  const r = readJsonInside(root, path.posix.join(report, 'results.json'));
-  if (!Array.isArray(r)) throw httpError(500, `${report}/results.json is not a list of claim results`);
+  const file = path.posix.join(report, 'results.json');
+  let r: unknown;
+  try {
+    r = readJsonInside(root, file);
+  } catch (e) {
+    if (typeof (e as { statusCode?: unknown }).statusCode === 'number') throw e;
+    throw httpError(422, `${file}: not JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const ok = Array.isArray(r) && r.every((c) => c !== null && typeof c === 'object' && typeof c.id === 'string' && typeof c.verdict === 'string');
+  if (!ok) throw httpError(422, `${file} is not a list of claim results ({"id", "verdict", …})`);
   return r as ClaimResult[];
+}
+
+/** The results of a report for the history, or undefined when they cannot be read: one bad folder must not hide the others. */
+function readableResults(root: string, report: string): ClaimResult[] | undefined {
+  try {
+    return results(root, report);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Registers the claims and file routes on `app`, reading the reports folder `root` (none: the routes answer 404). */
@@ -47,7 +65,7 @@ export function reportRoutes(app: FastifyInstance, root: string | undefined): vo
     const asked = (req.query as Record<string, string | undefined>).report;
     const report = asked ?? reports[reports.length - 1].name;
     if (!reports.some((r) => r.name === report)) throw httpError(404, `no report '${report}'`);
-    const verdicts = reports.map((r) => new Map(results(root, r.name).map((c) => [c.id, c.verdict])));
+    const verdicts = reports.map((r) => new Map((readableResults(root, r.name) ?? []).map((c) => [c.id, c.verdict])));
     const claims = [...new Set(verdicts.flatMap((v) => [...v.keys()]))];
     return {
       reports,

@@ -70,7 +70,13 @@ function tokenOf(req: FastifyRequest): { value: string | undefined; from: 'heade
   const query = (req.query as Record<string, unknown> | undefined)?.token;
   if (typeof query === 'string') return { value: query, from: 'query' };
   const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === COOKIE)?.[1];
-  return { value: cookie === undefined ? undefined : decodeURIComponent(cookie), from: cookie === undefined ? undefined : 'cookie' };
+  if (cookie === undefined) return { value: undefined, from: undefined };
+  try {
+    return { value: decodeURIComponent(cookie), from: 'cookie' };
+  } catch {
+    // A malformed cookie is no token (401), not a server error.
+    return { value: undefined, from: undefined };
+  }
 }
 
 /**
